@@ -1,0 +1,77 @@
+"""The experiment contract: what a lesson implements so the run loop, the window and the CLI can drive it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from unsuplab.core.config import spec_for, validate
+from unsuplab.core.payloads import Payload
+
+GROUPS = ("Autoencoders", "Generative", "Energy-based", "Reinforcement", "Applications", "Classical")
+
+
+class Experiment:
+    """One lesson. `__init__` only stores the config; learned state is made in `build`.
+
+    Only the worker thread calls these methods once `build` has run (only it touches the model).
+    """
+
+    name: ClassVar[str]  # registry key and CLI name
+    title: ClassVar[str]
+    group: ClassVar[str]  # one of GROUPS
+    summary: ClassVar[str] = ""  # one line for the lesson browser
+    Config: ClassVar[type]
+    #: Curve panels: panel title -> metric names drawn in it (train metrics and held-out ones).
+    curves: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: Names of the metrics whose non-finite value means the run has diverged.
+    guarded_metrics: ClassVar[tuple[str, ...]] = ("loss",)
+
+    def __init__(self, config: Any | None = None):
+        config = self.Config() if config is None else config
+        validate(config)
+        self.config = config
+
+    # -- what every lesson implements -------------------------------------------------------
+    def build(self, device: str, seed: int) -> None:
+        """Load data and make networks and optimisers on `device` ("cpu", "cuda", ...)."""
+        raise NotImplementedError
+
+    def train_step(self) -> dict[str, Any]:
+        """One minibatch update; returns named losses, detached, left on the device."""
+        raise NotImplementedError
+
+    def evaluate(self) -> dict[str, float]:
+        """Metrics on held-out data (and other slow-moving figures), as Python floats."""
+        return {}
+
+    def snapshot(self) -> dict[str, Payload]:
+        """Small numpy copies of what the views show; cheap, no gradients."""
+        return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Learned state as tensors (copies on the CPU) for checkpoints and restores."""
+        raise NotImplementedError
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore state made by `state_dict` (after `build`)."""
+        raise NotImplementedError
+
+    @property
+    def samples_per_step(self) -> int:
+        return int(getattr(self.config, "batch_size", 1))
+
+    # -- optional hooks -----------------------------------------------------------------------
+    def set_live(self, name: str, value: Any) -> None:
+        """Change a `live=True` config field mid-run; the default updates the config only."""
+        spec = spec_for(type(self.config), name)
+        if not spec.param.live:
+            raise ValueError(f"{name} cannot change while training; reset the run to change it")
+        setattr(self.config, name, value)
+        self.on_live_change(name, value)
+
+    def on_live_change(self, name: str, value: Any) -> None:
+        """React to a live change (set an optimiser's learning rate, say)."""
+
+    def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
+        """Answer an interactive request from a view (reconstruct a drawing, decode a point)."""
+        raise ValueError(f"{self.title} has no probe {command!r}")

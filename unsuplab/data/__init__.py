@@ -1,0 +1,6 @@
+"""Data sets the lessons train on: the bundled MNIST sample, scikit-learn's digits, full MNIST and
+Fashion-MNIST from a cache or the user's own files."""
+
+from unsuplab.data.datasets import DATASETS, DataError, ImageDataset, load_dataset, load_files
+
+__all__ = ["DATASETS", "DataError", "ImageDataset", "load_dataset", "load_files"]

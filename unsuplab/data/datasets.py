@@ -1,0 +1,106 @@
+"""The image data set registry: every data set comes as train and held-out images in [0, 1]."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unsuplab.paths import sample_data_dir
+
+
+class DataError(ValueError):
+    """A data set that cannot be loaded; the message names the file and says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ImageDataset:
+    """Grey images in [0, 1] (float32, (n, h, w)) with integer labels, split train / held-out."""
+
+    name: str
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    source: str
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(self.train_images.shape[1:3])
+
+    @property
+    def pixels(self) -> int:
+        return int(np.prod(self.image_shape))
+
+
+def held_out_split(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int = 0):
+    """Deterministic stratified split: `per_class` images of every label held out."""
+    rng = np.random.default_rng(seed)
+    test = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class]
+                           for c in np.unique(labels)])
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[test] = True
+    return images[~mask], labels[~mask], images[mask], labels[mask]
+
+
+def _as_unit(images: np.ndarray, peak: float) -> np.ndarray:
+    return np.ascontiguousarray(images, dtype=np.float32) / np.float32(peak)
+
+
+def _mnist_sample() -> ImageDataset:
+    path = sample_data_dir() / "mnist_5k.npz"
+    try:
+        with np.load(path) as f:
+            images, labels = f["images"], f["labels"].astype(np.int64)
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path}: the bundled MNIST sample cannot be read ({exc}); "
+                        "reinstall unsuplab") from None
+    split = held_out_split(_as_unit(images, 255), labels, per_class=50)
+    return ImageDataset("mnist-sample", *split, source=str(path))
+
+
+def _digits() -> ImageDataset:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    split = held_out_split(_as_unit(digits.images, 16), digits.target.astype(np.int64), per_class=30)
+    return ImageDataset("digits", *split, source="scikit-learn load_digits (8x8, UCI)")
+
+
+def _downloaded(name: str) -> ImageDataset:
+    from unsuplab.data.download import fetch_idx_dataset
+
+    return fetch_idx_dataset(name)
+
+
+_LOADERS = {
+    "mnist-sample": _mnist_sample,
+    "digits": _digits,
+    "mnist": functools.partial(_downloaded, "mnist"),
+    "fashion-mnist": functools.partial(_downloaded, "fashion-mnist"),
+}
+
+#: Names a lesson's `dataset` field may take.
+DATASETS = tuple(_LOADERS)
+
+#: Image size of each data set, known without loading it (for checking configs).
+IMAGE_SHAPES = {"mnist-sample": (28, 28), "digits": (8, 8), "mnist": (28, 28),
+                "fashion-mnist": (28, 28)}
+
+
+@functools.lru_cache(maxsize=4)
+def load_dataset(name: str) -> ImageDataset:
+    """The data set called `name` (see DATASETS); arrays are shared, so treat them as read-only."""
+    if name not in _LOADERS:
+        raise DataError(f"unknown data set {name!r}; known: {', '.join(DATASETS)}")
+    return _LOADERS[name]()
+
+
+def load_files(path: str | Path) -> ImageDataset:
+    """A data set from the user's own files: a Keras `mnist.npz`, or an IDX images file (plain or
+    .gz) with its labels file beside it; held out is the file's test part, or 10 % of it."""
+    from unsuplab.data.readers import read_user_dataset
+
+    return read_user_dataset(Path(path))

@@ -1,0 +1,1 @@
+"""Pure functions from arrays to display arrays: filter normalisation, tiling, PNG writing."""
