@@ -65,7 +65,8 @@ def _digits() -> ImageDataset:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    split = held_out_split(_as_unit(digits.images, 16), digits.target.astype(np.int64), per_class=30)
+    labels = digits.target.astype(np.int64)
+    split = held_out_split(_as_unit(digits.images, 16), labels, per_class=30)
     return ImageDataset("digits", *split, source="scikit-learn load_digits (8x8, UCI)")
 
 

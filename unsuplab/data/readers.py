@@ -1,0 +1,310 @@
+"""Readers for image files people already have: IDX (plain or gzip) and Keras' mnist.npz."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from unsuplab.data.datasets import DataError, ImageDataset, held_out_split
+
+IDX_IMAGES = 0x00000803
+IDX_LABELS = 0x00000801
+KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+# What a file that is not IDX most likely is, so the message can say more than "wrong magic".
+_SIGNATURES = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (_ZIP_MAGIC, "a zip archive (a NumPy .npz?)"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"%PDF", "a PDF document"),
+)
+# IDX type codes (the third magic byte); only unsigned bytes hold MNIST-style data.
+_IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32",
+              0x0D: "float32", 0x0E: "float64"}
+_IDX_DIMS = {3: "images", 1: "labels"}
+# The fraction of a single file held out when no separate test file is beside it.
+_HELD_OUT_FRACTION = 0.1
+
+
+# --- IDX ---------------------------------------------------------------------------------------
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """The array in an IDX file (plain or gzip): images (n, rows, cols) or labels (n,), uint8."""
+    path = Path(path)
+    raw = _decompressed(path, _read_bytes(path))
+    ndim = _check_magic(path, raw)
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated: an IDX {_IDX_DIMS[ndim]} header needs {header} "
+                        f"bytes, file has {len(raw)} bytes")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    _check_length(path, dims, len(raw) - header, header)
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
+
+
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
+    """The file's bytes (the first `limit` of them if given), or a DataError that says why not."""
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected a data file")
+    try:
+        with path.open("rb") as f:
+            return f.read(limit)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _decompressed(path: Path, raw: bytes) -> bytes:
+    # By content, not name: people gunzip files and keep the name, or download without .gz.
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: damaged gzip file ({exc}); download it again") from None
+
+
+def _check_magic(path: Path, raw: bytes) -> int:
+    """The number of dimensions, after making sure `raw` starts like an IDX images/labels file."""
+    if len(raw) < 4:
+        raise DataError(f"{path}: truncated: file has {len(raw)} bytes, too short for an IDX "
+                        "magic number")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic in (IDX_IMAGES, IDX_LABELS):
+        return raw[3]
+    if raw[:2] == b"\0\0" and raw[2] in _IDX_TYPES and raw[2] != 0x08:
+        raise DataError(f"{path}: IDX data type 0x{raw[2]:02X} ({_IDX_TYPES[raw[2]]}) is not "
+                        "supported; expected unsigned bytes (0x08) as in MNIST")
+    if raw[:3] == b"\0\0\x08":
+        raise DataError(f"{path}: IDX file with {raw[3]} dimensions; expected images (3, magic "
+                        "0x00000803) or labels (1, magic 0x00000801)")
+    raise DataError(f"{path}: wrong magic number 0x{magic:08X}; expected an IDX images "
+                    f"(0x{IDX_IMAGES:08X}) or labels (0x{IDX_LABELS:08X}) file{_looks_like(raw)}")
+
+
+def _looks_like(raw: bytes) -> str:
+    for signature, what in _SIGNATURES:
+        if raw.startswith(signature):
+            return f"; it looks like {what}"
+    return "; it looks like a text file" if _is_text(raw[:256]) else ""
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # The 256-byte cut may split one multi-byte character; that is still text.
+        if exc.start < len(head) - 3:
+            return False
+        text = head[: exc.start].decode("utf-8")
+    return bool(text) and all(c.isprintable() or c in "\t\r\n" for c in text)
+
+
+def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int) -> None:
+    need = int(np.prod(dims, dtype=np.int64))
+    if have == need:
+        return
+    if len(dims) == 3:
+        declared = f"{dims[0]} images of {dims[1]}x{dims[2]} = {need} bytes"
+    else:
+        declared = f"{dims[0]} labels = {need} bytes"
+    problem = "truncated" if have < need else f"{have - need} bytes of trailing garbage"
+    raise DataError(f"{path}: {problem}: header declares {declared}, file has {have} bytes "
+                    f"after the {header}-byte header")
+
+
+# --- Keras mnist.npz -----------------------------------------------------------------------------
+
+def read_keras_npz(
+    path: str | Path,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((x_train, y_train), (x_test, y_test)) from a Keras-style mnist.npz, images uint8."""
+    path = Path(path)
+    head = _read_bytes(path, 256)
+    if not head.startswith(_ZIP_MAGIC):
+        raise DataError(f"{path}: not a NumPy .npz archive{_looks_like(head)}; expected a "
+                        f"Keras mnist.npz with keys {', '.join(KERAS_KEYS)}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = sorted(archive.files)
+            missing = [k for k in KERAS_KEYS if k not in found]
+            if missing:
+                raise DataError(f"{path}: missing key {missing[0]!r}; a Keras mnist.npz holds "
+                                f"{', '.join(KERAS_KEYS)} (this one has: "
+                                f"{', '.join(found) or 'nothing'})")
+            arrays = {key: _npz_member(path, archive, key) for key in KERAS_KEYS}
+    except DataError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: damaged .npz archive ({exc})") from None
+    train = _keras_part(path, arrays, "train")
+    test = _keras_part(path, arrays, "test")
+    if train[0].shape[1:] != test[0].shape[1:]:
+        raise DataError(f"{path}: key 'x_test' holds {_size(test[0])} images but 'x_train' "
+                        f"holds {_size(train[0])} images")
+    return train, test
+
+
+def _npz_member(path: Path, archive, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DataError(f"{path}: key {key!r} cannot be read ({exc})") from None
+
+
+def _keras_part(path: Path, arrays: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
+    x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
+    if x.ndim != 3:
+        raise DataError(f"{path}: key 'x_{part}' has shape {x.shape}; expected 3-D images "
+                        "(n, height, width) such as (60000, 28, 28)")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise DataError(f"{path}: key 'x_{part}' has dtype {x.dtype}; expected uint8 pixel "
+                        "values 0..255")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise DataError(f"{path}: key 'x_{part}' has values {x.min()}..{x.max()}; expected "
+                        "pixel values 0..255")
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{path}: key 'y_{part}' has shape {y.shape} and dtype {y.dtype}; "
+                        "expected one integer label per image")
+    if len(y) != len(x):
+        raise DataError(f"{path}: key 'x_{part}' holds {len(x)} images but 'y_{part}' holds "
+                        f"{len(y)} labels")
+    return x.astype(np.uint8), y.astype(np.int64)
+
+
+def _size(images: np.ndarray) -> str:
+    return "x".join(str(d) for d in images.shape[1:])
+
+
+# --- the user's own files ------------------------------------------------------------------------
+
+def read_user_dataset(path: Path) -> ImageDataset:
+    """A data set from a Keras .npz, an IDX images file with its labels beside it, or a folder
+    holding train-/t10k- IDX files; held out is the test part, or 10 % of each class."""
+    path = Path(path)
+    if path.is_dir():
+        return _from_folder(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if _read_bytes(path, 4) == _ZIP_MAGIC:
+        (x_train, y_train), (x_test, y_test) = read_keras_npz(path)
+        return _dataset(path, (_unit(x_train), y_train), (_unit(x_test), y_test))
+    return _from_idx_images(path)
+
+
+def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images scaled to [0, 1] (float32) and int64 labels from an IDX images/labels pair."""
+    return _paired(images_path, _read_images(images_path), labels_path)
+
+
+def _read_images(path: Path) -> np.ndarray:
+    images = read_idx(path)
+    if images.ndim != 3:
+        raise DataError(f"{path}: is an IDX labels file; expected an images file "
+                        "(magic 0x00000803), with its labels file beside it")
+    if len(images) == 0:
+        raise DataError(f"{path}: holds no images")
+    return images
+
+
+def _paired(images_path: Path, images: np.ndarray,
+            labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    labels = read_idx(labels_path)
+    if labels.ndim != 1:
+        raise DataError(f"{labels_path}: is an IDX images file; expected a labels file "
+                        "(magic 0x00000801)")
+    if len(images) != len(labels):
+        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                        f"{len(labels)} labels")
+    return _unit(images), labels.astype(np.int64)
+
+
+def _from_idx_images(images_path: Path) -> ImageDataset:
+    # The images first: a PNG or a labels file handed in is the clearer error than "no labels".
+    images = _read_images(images_path)
+    train = _paired(images_path, images, _labels_beside(images_path))
+    test_images = _t10k_beside(images_path)
+    if test_images is None:
+        return _dataset(images_path, *_hold_out(*train))
+    test = read_idx_pair(test_images, _labels_beside(test_images))
+    if test[0].shape[1:] != train[0].shape[1:]:
+        raise DataError(f"{test_images} holds {_size(test[0])} images but {images_path} holds "
+                        f"{_size(train[0])} images")
+    return _dataset(images_path, train, test)
+
+
+def _labels_beside(images_path: Path) -> Path:
+    """The labels file that goes with `images_path` (MNIST naming), or a DataError naming it."""
+    name = images_path.name
+    if "images" not in name and "idx3" not in name:
+        raise DataError(f"{images_path}: cannot tell which file holds its labels; name the pair "
+                        "like train-images-idx3-ubyte and train-labels-idx1-ubyte")
+    wanted = name.replace("images", "labels").replace("idx3", "idx1")
+    candidates = [images_path.with_name(n) for n in _with_and_without_gz(wanted)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = " or ".join(str(c) for c in candidates)
+    raise DataError(f"{images_path}: its labels file is missing; looked for {tried}")
+
+
+def _with_and_without_gz(name: str) -> list[str]:
+    # Same form as the images file first, then the other (one gunzipped, one not).
+    other = name[:-3] if name.endswith(".gz") else name + ".gz"
+    return [name, other]
+
+
+def _t10k_beside(images_path: Path) -> Path | None:
+    name = images_path.name
+    if not name.startswith("train"):
+        return None
+    for candidate in _with_and_without_gz("t10k" + name[len("train"):]):
+        if (images_path.parent / candidate).is_file():
+            return images_path.parent / candidate
+    return None
+
+
+def _from_folder(folder: Path) -> ImageDataset:
+    for prefix in ("train", "t10k"):
+        # The dotted form is how some mirrors (Kaggle) name the unpacked files.
+        for stem in (f"{prefix}-images-idx3-ubyte", f"{prefix}-images.idx3-ubyte"):
+            for name in _with_and_without_gz(stem):
+                if (folder / name).is_file():
+                    return _renamed(_from_idx_images(folder / name), folder)
+    if (folder / "mnist.npz").is_file():
+        return read_user_dataset(folder / "mnist.npz")
+    raise DataError(f"{folder}: folder holds no MNIST-style files; expected "
+                    "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (with "
+                    "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] as the test "
+                    "part), just the two t10k files, or a Keras mnist.npz")
+
+
+def _hold_out(images: np.ndarray, labels: np.ndarray):
+    """Train and held-out parts: about 10 % of every class, never more than half the smallest."""
+    classes, counts = np.unique(labels, return_counts=True)
+    per_class = round(_HELD_OUT_FRACTION * len(labels) / len(classes))
+    per_class = max(1, min(per_class, int(counts.min()) // 2))
+    x_train, y_train, x_test, y_test = held_out_split(images, labels, per_class=per_class)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _unit(images: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(images, dtype=np.float32) / np.float32(255)
+
+
+def _dataset(path: Path, train, test) -> ImageDataset:
+    return ImageDataset(path.name, train[0], train[1], test[0], test[1], source=str(path))
+
+
+def _renamed(dataset: ImageDataset, folder: Path) -> ImageDataset:
+    return ImageDataset(folder.name, dataset.train_images, dataset.train_labels,
+                        dataset.test_images, dataset.test_labels, source=str(folder))
