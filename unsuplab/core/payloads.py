@@ -16,13 +16,15 @@ Normalisation = Literal["unit", "filter", "symmetric"]
 
 @dataclass
 class Curves:
-    """Named scalar series against training step, drawn as lines in one plot."""
+    """Named scalar series drawn as lines in one plot: against training step, unless `x_label`
+    names another axis (component index, number of labels, ...)."""
 
     kind: ClassVar[str] = "curves"
     title: str
-    series: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (steps, values)
+    series: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (x, values)
     log_y: bool = False
     y_label: str = ""
+    x_label: str = "step"
 
 
 @dataclass

@@ -1,6 +1,9 @@
-"""What every dense image-autoencoder lesson shares: data on the device, the Adam loop step,
-held-out evaluation, and the filter / reconstruction panels. Lessons subclass it and write their
-loss the way the slide writes it."""
+"""What every image-autoencoder lesson shares: data on the device, the Adam step, held-out
+evaluation, and the panels (filters, reconstructions, the latent map) with their probes.
+
+A lesson subclasses `ImageAutoencoderLesson` and writes its loss the way the slide writes it;
+hooks let it swap the network (`make_model`), corrupt the input (`corrupt`) or show other filters.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from unsuplab.core.config import ConfigError, param
 from unsuplab.core.experiment import Experiment
-from unsuplab.core.payloads import ImageGrid, Payload, PairedRows
+from unsuplab.core.payloads import ImageGrid, PairedRows, Payload, Scatter
 from unsuplab.data import DATASETS, ImageDataset, load_dataset, load_files
 from unsuplab.data.datasets import IMAGE_SHAPES
 from unsuplab.models.autoencoders import DenseAutoencoder
 from unsuplab.models.state import cpu_copy
 
 PROBE_COUNT = 10  # held-out examples in the reconstruction panel: the first of each digit
+LATENT_POINTS = 500  # held-out codes in the latent map
 
 
 def dataset_field() -> Any:
@@ -41,6 +46,12 @@ def batch_size_field(default: int = 256) -> Any:
                  low=1, high=8192)
 
 
+def weight_decay_field(default: float) -> Any:
+    return param(default, "λ in the term (λ/2)·Σ W² added to the loss; fades the weights of "
+                 "pixels that are always blank, so filters read clearly.",
+                 low=0.0, high=1.0, live=True)
+
+
 def check_code_width(config: Any) -> None:
     """An undercomplete code must be narrower than the image it encodes."""
     shape = IMAGE_SHAPES.get(config.dataset) if not config.data_file else None
@@ -50,20 +61,40 @@ def check_code_width(config: Any) -> None:
                           "undercomplete autoencoder needs a smaller code")
 
 
+def weight_decay_term(model: nn.Module, strength: float) -> torch.Tensor:
+    """(λ/2)·Σ W² over the model's weight matrices and kernels (biases are not decayed)."""
+    return 0.5 * strength * sum(p.pow(2).sum() for n, p in model.named_parameters()
+                                if n.endswith("weight"))
+
+
 class ImageAutoencoderLesson(Experiment):
-    """A dense autoencoder trained by Adam on flattened images; subclasses define `loss`."""
+    """An autoencoder trained by Adam on images; subclasses define `loss`.
+
+    The model maps a batch of flattened images to `(reconstruction, code)` and has `encode`.
+    """
 
     activation = "relu"
     guarded_metrics = ("loss",)
 
     # -- the part a lesson writes ---------------------------------------------------------------
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Named loss terms for a batch; "loss" is the one minimised."""
+        """Named loss terms for a batch (x the clean target); "loss" is the one minimised."""
         raise NotImplementedError
+
+    def make_model(self, pixels: int) -> nn.Module:
+        cfg = self.config
+        return DenseAutoencoder(pixels, cfg.code_size, getattr(cfg, "activation", self.activation))
+
+    def corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The input the network sees for target x; identity unless the lesson denoises."""
+        return x
+
+    def filter_images(self) -> np.ndarray:
+        """First-layer weights as (n, h, w) images for the filter panel."""
+        return self.model.filters.detach().cpu().numpy().reshape(-1, *self.image_shape)
 
     # -- the shared machinery -------------------------------------------------------------------
     def build(self, device: str, seed: int) -> None:
-        cfg = self.config
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)
@@ -73,10 +104,15 @@ class ImageAutoencoderLesson(Experiment):
                                        device=self.device)
         self.test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1),
                                       device=self.device)
-        self.probe_x = self.test_x[_first_of_each_label(data.test_labels, PROBE_COUNT)]
-        self.model = DenseAutoencoder(data.pixels, cfg.code_size,
-                                      getattr(cfg, "activation", self.activation)).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
+        self.test_labels = data.test_labels
+        # Held-out inputs as the network sees them, drawn once so evaluations are comparable.
+        held_out_noise = torch.Generator(device=self.device).manual_seed(seed + 1)
+        self.test_input = self.corrupt(self.test_x, held_out_noise)
+        self.probe_index = _first_of_each_label(data.test_labels, PROBE_COUNT)
+        self.latent_index = np.arange(min(LATENT_POINTS, len(self.test_x)))
+        self.thumbnails = data.test_images[self.latent_index]
+        self.model = self.make_model(data.pixels).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.learning_rate)
 
     def load_data(self) -> ImageDataset:
         cfg = self.config
@@ -86,7 +122,7 @@ class ImageAutoencoderLesson(Experiment):
         idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
                             generator=self.generator)
         x = self.train_x[idx]
-        x_hat, h = self.model(x)
+        x_hat, h = self.model(self.corrupt(x, self.generator))
         terms = self.loss(x, x_hat, h)
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
@@ -95,22 +131,45 @@ class ImageAutoencoderLesson(Experiment):
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        x_hat, h = self.model(self.test_x)
+        x_hat, h = self.model(self.test_input)
         terms = self.loss(self.test_x, x_hat, h)
         return {f"heldout_{name}": float(value) for name, value in terms.items()}
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
-        h, w = self.image_shape
-        filters = self.model.filters.detach().cpu().numpy().reshape(-1, h, w)
-        x_hat, _ = self.model(self.probe_x)
         return {
-            "filters": ImageGrid("First-layer filters  x_j = w_ij / ‖w_i‖", filters, "filter"),
-            "reconstructions": PairedRows("Held-out digits and their reconstructions", {
-                "input": self.probe_x.cpu().numpy().reshape(-1, h, w),
-                "reconstruction": x_hat.cpu().numpy().reshape(-1, h, w),
-            }),
+            "filters": ImageGrid("First-layer filters  x_j = w_ij / ‖w_i‖", self.filter_images(),
+                                 "filter"),
+            "reconstructions": PairedRows("Held-out digits and their reconstructions",
+                                          self.reconstruction_rows(self.probe_index)),
+            "latent": self.latent_map(),
         }
+
+    def reconstruction_rows(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        shape = (-1, *self.image_shape)
+        x_in = self.test_input[index]
+        x_hat, _ = self.model(x_in)
+        rows = {"input": x_in.cpu().numpy().reshape(shape)}
+        if x_in is not self.test_x and not torch.equal(x_in, self.test_x[index]):
+            rows["clean"] = self.test_x[index].cpu().numpy().reshape(shape)
+        rows["reconstruction"] = x_hat.cpu().numpy().reshape(shape)
+        return rows
+
+    def held_out_codes(self) -> torch.Tensor:
+        return self.model.encode(self.test_input[self.latent_index]).flatten(1)
+
+    def latent_map(self) -> Scatter:
+        """Held-out codes in the plane: as they are for a 2-D code, else their top two PCs."""
+        codes = self.held_out_codes()
+        if codes.shape[1] == 2:
+            points, title, axes = codes, "Codes of held-out digits", ("h₁", "h₂")
+        else:
+            centred = codes - codes.mean(dim=0)
+            _, _, v = torch.linalg.svd(centred, full_matrices=False)
+            points, axes = centred @ v[:2].T, ("PC 1", "PC 2")
+            title = f"Held-out codes ({codes.shape[1]}-D), projected on their two principal axes"
+        return Scatter(title, points.cpu().numpy(), self.test_labels[self.latent_index],
+                       self.thumbnails, *axes)
 
     def on_live_change(self, name: str, value: Any) -> None:
         if name == "learning_rate":
@@ -124,11 +183,22 @@ class ImageAutoencoderLesson(Experiment):
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
 
+    # -- probes: answers to the views ------------------------------------------------------------
     @torch.no_grad()
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
-        if command != "reconstruct":
-            return super().probe(command, **kwargs)
-        image = np.asarray(kwargs["image"], dtype=np.float32)
+        if command == "reconstruct":
+            return self._reconstruct_drawing(kwargs["image"])
+        if command == "inspect":
+            index = self.latent_index[int(kwargs["index"])]
+            return {"inspected": PairedRows(f"Held-out image {index} (digit "
+                                            f"{self.test_labels[index]})",
+                                            self.reconstruction_rows(np.array([index])))}
+        if command == "tsne":
+            return {"latent_tsne": self._tsne_map()}
+        return super().probe(command, **kwargs)
+
+    def _reconstruct_drawing(self, image: Any) -> dict[str, Payload]:
+        image = np.asarray(image, dtype=np.float32)
         if image.shape != self.image_shape or not np.all((image >= 0) & (image <= 1)):
             raise ValueError(f"expected a {self.image_shape} image with values in [0, 1], "
                              f"got shape {image.shape}")
@@ -136,6 +206,14 @@ class ImageAutoencoderLesson(Experiment):
         x_hat, _ = self.model(x)
         return {"drawing": PairedRows("Your drawing and its reconstruction", {
             "input": image[None], "reconstruction": x_hat.cpu().numpy().reshape(1, *self.image_shape)})}
+
+    def _tsne_map(self) -> Scatter:
+        from sklearn.manifold import TSNE
+
+        codes = self.held_out_codes().cpu().numpy()
+        points = TSNE(n_components=2, init="pca", perplexity=30, random_state=0).fit_transform(codes)
+        return Scatter(f"t-SNE of {len(codes)} held-out codes", points.astype(np.float32),
+                       self.test_labels[self.latent_index], self.thumbnails, "t-SNE 1", "t-SNE 2")
 
 
 def _first_of_each_label(labels: np.ndarray, count: int) -> np.ndarray:

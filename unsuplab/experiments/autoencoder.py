@@ -3,6 +3,7 @@
     h     = relu(W x + b)            a 32-number code for a 784-pixel digit
     x_hat = sigmoid(W' h + b')       the decoder paints the digit back
     L     = -mean_j [x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)]   binary cross-entropy
+          + (λ/2) Σ W²                                               a whisper of weight decay
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from unsuplab.experiments._image_autoencoder import (
     data_file_field,
     dataset_field,
     learning_rate_field,
+    weight_decay_field,
+    weight_decay_term,
 )
 
 
@@ -30,6 +33,7 @@ class Config:
     data_file: str = data_file_field()
     code_size: int = param(32, "Width of the code h = relu(W x + b); 32 squeezes 784 pixels "
                            "about 25 times.", low=1, high=4096)
+    weight_decay: float = weight_decay_field(1e-5)
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field()
 
@@ -46,12 +50,15 @@ class Autoencoder(ImageAutoencoderLesson):
     Config = Config
     activation = "relu"
     curves = {
-        "Binary cross-entropy per pixel": ("loss", "heldout_loss"),
+        "Binary cross-entropy per pixel": ("bce", "heldout_bce"),
         "Mean code activation": ("mean_activation", "heldout_mean_activation"),
     }
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
+        bce = F.binary_cross_entropy(x_hat, x)
+        decay = weight_decay_term(self.model, self.config.weight_decay)
         return {
-            "loss": F.binary_cross_entropy(x_hat, x),
+            "loss": bce + decay,
+            "bce": bce,
             "mean_activation": h.mean(),
         }
