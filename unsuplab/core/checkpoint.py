@@ -54,7 +54,6 @@ def save_run(path, experiment, step: int, history: MetricHistory) -> None:
 def load_run(path, expected_lesson: str | None = None) -> SavedRun:
     """Read a run saved by `save_run`; refuse anything else with a message naming the file."""
     import pickle
-    import zipfile
 
     import torch
 
@@ -65,15 +64,20 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CheckpointError(f"{path}: is a folder; expected a run file (.pt)") from None
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
-        raise CheckpointError(
-            f"{path}: refused, the file holds more than weights and plain values "
-            f"(it could run code when loaded): {first}"
-        ) from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise CheckpointError(_refusal(path, exc)) from None
+    except Exception as exc:  # noqa: BLE001 - a foreign file can break the parser in any way
+        # torch's own messages run to several sentences; the first one says what broke.
+        text = str(exc).strip()
+        reason = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
+        if isinstance(exc, KeyError):
+            reason = "unexpected content"
+        if path.is_file() and path.stat().st_size == 0:
+            reason = "the file is empty"
         raise CheckpointError(f"{path}: not a readable unsuplab run file "
-                              f"(truncated or corrupt?): {exc}") from None
+                              f"(truncated or corrupt?): {reason}") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an unsuplab run file (no '{FORMAT}' header)")
     if record.get("version") != VERSION:
@@ -85,8 +89,28 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
                               f"not {expected_lesson!r}")
     try:
         cls = lesson(str(name))
+    except KeyError:
+        raise CheckpointError(f"{path}: this run is from the lesson {name!r}, which this "
+                              "unsuplab does not have") from None
+    try:
         config = from_dict(cls.Config, record["config"])
         history = MetricHistory.from_dict(record["history"])
-        return SavedRun(str(name), config, int(record["step"]), history, record["state"])
-    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        state = record["state"]
+        if not isinstance(state, dict):
+            raise TypeError("the learned state is not a dict")
+        return SavedRun(str(name), config, int(record["step"]), history, state)
+    except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged run file: {exc}") from None
+
+
+def _refusal(path: Path, exc: Exception) -> str:
+    """Why torch's safe loader refused a file, without its generic boilerplate."""
+    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation",
+                   "In PyTorch 2.6")
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    detail = next((line for line in lines if not line.startswith(boilerplate)), "")
+    if "GLOBAL" in detail:
+        # The pickle names a Python callable to import: that is how a file runs code on load.
+        return (f"{path}: refused: loading it would import and call Python code, and a run "
+                f"file holds only weights and plain values ({detail})")
+    return f"{path}: not an unsuplab run file (corrupt, or another program's file: {detail or exc})"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
-from unsuplab.core.config import spec_for, validate
+from unsuplab.core.config import coerce, spec_for, validate
 from unsuplab.core.payloads import Payload
 
 GROUPS = ("Autoencoders", "Generative", "Energy-based", "Reinforcement", "Applications", "Classical")
@@ -66,6 +67,9 @@ class Experiment:
         spec = spec_for(type(self.config), name)
         if not spec.param.live:
             raise ValueError(f"{name} cannot change while training; reset the run to change it")
+        # The same checks as a fresh config: a live edit must not smuggle in "abc" or -1.
+        value = coerce(spec, value)
+        validate(dataclasses.replace(self.config, **{name: value}))
         setattr(self.config, name, value)
         self.on_live_change(name, value)
 

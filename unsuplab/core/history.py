@@ -69,6 +69,21 @@ class MetricHistory:
                 row = table[step]
                 writer.writerow([step, *(_fmt(row.get(n)) for n in names)])
 
+    @classmethod
+    def read_csv(cls, path) -> MetricHistory:
+        """A history written by `write_csv`; empty cells are steps where a metric was not recorded."""
+        history = cls()
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header or header[0] != "step":
+                raise ValueError(f"{path}: not a metric history (the first column must be 'step')")
+            names = header[1:]
+            for row in reader:
+                cells = zip(names, row[1:], strict=True)
+                history.record(int(row[0]), {n: float(v) for n, v in cells if v != ""})
+        return history
+
 
 def _fmt(value: float | None) -> str:
     if value is None:

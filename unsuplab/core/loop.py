@@ -135,8 +135,11 @@ class RunControl:
     def set_step_limit(self, steps: int | None) -> None:
         self._update(_step_limit=steps)
 
-    def submit(self, name: str, **kwargs: Any) -> None:
-        """Queue a command (a probe, "set_param", "save", "export_metrics") for the loop."""
+    def submit(self, name: str, /, **kwargs: Any) -> None:
+        """Queue a command (a probe, "set_param", "save", "export_metrics") for the loop.
+
+        `name` is positional-only so that `submit("set_param", name=..., value=...)` works.
+        """
         with self._cond:
             self._commands.append(Command(name, kwargs))
             self._cond.notify_all()
@@ -252,6 +255,7 @@ def run(
     count = 0
     good_step, good_state = step, experiment.state_dict()
     last_good_time = last_eval = last_snapshot = clock()
+    evaluated_step = -1  # the step of the newest held-out evaluation
     state = ""
 
     def progress() -> Progress:
@@ -260,6 +264,7 @@ def run(
 
     def take_snapshot(evaluate: bool) -> Snapshot | RunFailed:
         nonlocal sums, count, good_step, good_state, last_good_time, last_eval, last_snapshot
+        nonlocal evaluated_step
         now = clock()
         metrics = {name: float(total) / count for name, total in sums.items()} if count else {}
         sums, count = {}, 0
@@ -274,7 +279,7 @@ def run(
             )
         if evaluate or now - last_eval >= eval_interval:
             metrics.update(experiment.evaluate())
-            last_eval = now
+            last_eval, evaluated_step = now, step
         history.record(step, metrics)
         if now - last_good_time >= good_state_interval:
             good_step, good_state, last_good_time = step, experiment.state_dict(), now
@@ -308,6 +313,18 @@ def run(
             except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
                 yield Notice(f"{command.name} failed: {exc}", error=True)
 
+    def flush(force: bool = False) -> Iterator[Event]:
+        """Show the steps not yet snapshotted; a divergence among them fails the run."""
+        nonlocal dirty
+        if not (dirty or force):
+            return
+        dirty = False
+        result = take_snapshot(evaluate=True)
+        yield result
+        if isinstance(result, RunFailed):
+            control.pause()
+            yield from enter("failed")
+
     first = take_snapshot(evaluate=True)
     yield first
     dirty = False
@@ -318,19 +335,19 @@ def run(
         limit = control.step_limit
         if limit is not None and step >= limit and state not in ("finished", "failed"):
             control.pause()
-            if dirty:
-                yield take_snapshot(evaluate=True)
-                dirty = False
-            yield from enter("finished", f"Reached the step limit ({limit})")
+            # A finished run always ends with held-out metrics of its final weights.
+            yield from flush(force=evaluated_step != step)
+            if state != "failed":
+                yield from enter("finished", f"Reached the step limit ({limit})")
         if not control.claim_step():
             speed.halt()
-            if dirty:
-                yield take_snapshot(evaluate=True)
-                dirty = False
+            yield from flush()
             if state not in ("finished", "failed"):
                 yield from enter("paused")
             control.wait(0.1)
             continue
+        # Read the limit again: the user may have raised it while the loop waited after finishing.
+        limit = control.step_limit
         if limit is not None and step >= limit:
             control.set_step_limit(None)  # training on past the limit is the user's choice
         yield from enter("running")

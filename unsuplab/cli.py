@@ -1,0 +1,554 @@
+"""The command line: list lessons, train one headless and export the run, open the window, take shots."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import unsuplab
+from unsuplab.core.checkpoint import CheckpointError, load_run
+from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
+from unsuplab.core.experiment import Experiment
+from unsuplab.core.loop import (
+    Event,
+    Notice,
+    Progress,
+    Restore,
+    RunControl,
+    RunFailed,
+    Snapshot,
+    StateChanged,
+    run,
+)
+from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
+from unsuplab.core.registry import lesson, lessons
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the run failed (diverged, or an exception); outputs of the last good state exist
+EXIT_USAGE = 2  # bad command line, setting, checkpoint, data file or device
+EXIT_INTERRUPTED = 130  # Ctrl+C, the shell's convention (128 + SIGINT)
+
+DEFAULT_STEPS = 1000
+THEMES = ("dark", "light")
+# A tile this many pixels high or wide is legible in an image viewer; small digits are enlarged.
+LEGIBLE_TILE = 96
+MAX_PICTURE = 2048
+# Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
+# while costing training far less than the window's ten.
+SNAPSHOT_INTERVAL = 0.5
+
+
+class UsageError(Exception):
+    """A mistake in what was asked (exit status 2); the message names the field or the file."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors in the same form as every other unsuplab error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+TRAIN_EPILOG = """\
+--steps N trains N more steps: a fresh run stops at step N, a run resumed from a checkpoint at
+step S stops at step S+N (its history and step count carry on). --steps 0 with --resume trains
+nothing and only exports the checkpoint's pictures and metrics.
+
+DIR (default runs/<lesson>-<date>-<time>) receives:
+  config.json     the settings of the run
+  metrics.csv     step and every metric (held-out ones included), about two rows a second
+  checkpoint.pt   the run, to continue with --resume or open in the window
+  <panel>.png     every image panel of the final snapshot (filters, reconstructions, ...)
+The last line on stdout is "final step=N key=value ..." with the final metrics.
+
+exit status: 0 done; 1 the run failed (diverged or crashed; the outputs of the last good state
+are still written); 2 bad lesson, setting, checkpoint, data file or device; 130 stopped by
+Ctrl+C (outputs written; press it twice to quit at once).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `unsuplab` argument parser with its sub-commands."""
+    parser = _Parser(prog="unsuplab", description="A visual lab for unsupervised deep learning. "
+                     "Without a command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"unsuplab {unsuplab.__version__}")
+    parser.set_defaults(handler=_cmd_gui, lesson=None, theme=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    gui = commands.add_parser("gui", help="open the window (the default)",
+                              description="Open the window, optionally on one lesson.")
+    gui.add_argument("lesson", nargs="?", metavar="LESSON", help="lesson to open (see 'list')")
+    gui.add_argument("--theme", choices=THEMES, help="colour theme (default: the saved one)")
+    gui.set_defaults(handler=_cmd_gui)
+
+    listing = commands.add_parser("list", help="list the lessons: name, group, title",
+                                  description="One line per lesson: name<TAB>group<TAB>title.")
+    listing.set_defaults(handler=_cmd_list)
+
+    train = commands.add_parser(
+        "train", help="train a lesson headless and export the run",
+        description="Train a lesson without the window, print progress on stderr, and write\n"
+        "the settings, metrics, checkpoint and pictures to DIR.",
+        epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train.add_argument("name", metavar="NAME", help="lesson name (see 'unsuplab list')")
+    _add_run_options(train, default_steps=DEFAULT_STEPS)
+    train.add_argument("--data", metavar="PATH", help="train on your own images: a Keras "
+                       "mnist.npz or an IDX images file (sets the lesson's data_file)")
+    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run saved as "
+                       "checkpoint.pt (by 'train' or the window); --set may change its settings")
+    train.add_argument("--out", metavar="DIR", help="output folder "
+                       "(default: runs/<lesson>-<date>-<time>)")
+    train.set_defaults(handler=_cmd_train)
+
+    shot = commands.add_parser(
+        "shot", help="train a few steps in the window and save a screenshot",
+        description="Open the lesson in an off-screen window, train it, and save the window as PNG.")
+    shot.add_argument("name", metavar="NAME", help="lesson name (see 'unsuplab list')")
+    _add_run_options(shot, default_steps=200)
+    shot.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
+    shot.add_argument("--out", metavar="FILE.png", required=True, help="where to save the picture")
+    shot.set_defaults(handler=_cmd_shot)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser, default_steps: int) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                        help="change a setting, e.g. --set batch_size=64 (repeatable)")
+    parser.add_argument("--steps", type=_count, default=default_steps, metavar="N",
+                        help=f"training steps (default {default_steps})")
+    parser.add_argument("--device", default="auto", metavar="D",
+                        help="auto (default: CUDA, then MPS, then CPU), cpu, cuda or mps")
+    parser.add_argument("--seed", type=_seed, default=0, metavar="S",
+                        help="random seed for weights and minibatches (default 0)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _count(text)
+    if value >= 2**32:  # what every random generator in use accepts
+        raise argparse.ArgumentTypeError(f"{value} is too large (at most {2**32 - 1})")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (see `unsuplab train --help`)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.handler(args)
+    except UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # --help and --version end here; keep main() callable in-process
+        if exc.code is None or isinstance(exc.code, int):
+            return exc.code or EXIT_OK
+        print(exc.code, file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _error(message: str) -> None:
+    # One line, however the message was built: scripts grep it and people read it.
+    print(f"unsuplab: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    if args.lesson is not None:
+        _lesson(args.lesson)
+    from unsuplab.ui.app import run_app  # Qt is loaded only when a window is wanted
+
+    return int(run_app(lesson=args.lesson, theme=args.theme) or 0)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    for cls in lessons():
+        print(f"{cls.name}\t{cls.group}\t{cls.title}")
+    return EXIT_OK
+
+
+def _cmd_shot(args: argparse.Namespace) -> int:
+    cls = _lesson(args.name)
+    overrides = _parse_sets(args.sets)
+    _configure(cls.Config(), overrides)  # refuse a bad setting before a window is made
+    _device(args.device)
+    if args.steps < 1:
+        raise UsageError("--steps: a screenshot needs at least 1 training step")
+    from unsuplab.ui.shot import take_shot  # Qt is loaded only for the screenshot
+
+    try:
+        path = take_shot(cls.name, steps=args.steps, overrides=overrides or None, out=args.out,
+                         device=args.device, seed=args.seed, theme=args.theme)
+    except ConfigError as exc:
+        raise UsageError(f"setting {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"{args.out}: cannot write the picture ({exc.strerror or exc})") from None
+    except RuntimeError as exc:  # the run failed or timed out in the window
+        _error(str(exc))
+        return EXIT_FAILED
+    print(path)
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    save_json(plan.config, plan.out / "config.json")
+    _announce(plan)
+    outcome = _train(plan, args.seed)
+    return _report(plan, outcome)
+
+
+# --- train: checking what was asked ---------------------------------------------------------------
+
+@dataclass
+class _Plan:
+    """A checked request to train: lesson, settings, device, where it starts and stops."""
+
+    cls: type[Experiment]
+    config: Any
+    device: str
+    restore: Restore | None
+    start: int
+    limit: int
+    out: Path
+
+
+def _plan(args: argparse.Namespace) -> _Plan:
+    cls = _lesson(args.name)
+    overrides = _parse_sets(args.sets)
+    if args.data is not None:
+        if "data_file" not in {spec.name for spec in field_specs(cls.Config)}:
+            raise UsageError(f"--data: the lesson {cls.name!r} reads no data file "
+                             "(it has no data_file setting)")
+        overrides["data_file"] = args.data
+    base, restore = cls.Config(), None
+    if args.resume is not None:
+        try:
+            saved = load_run(args.resume, expected_lesson=cls.name)
+        except CheckpointError as exc:
+            raise UsageError(str(exc)) from None
+        base, restore = saved.config, Restore(saved.state, saved.step, saved.history)
+    config = _configure(base, overrides)
+    _check_data_file(config)
+    device = _device(args.device)
+    start = restore.step if restore else 0
+    return _Plan(cls, config, device, restore, start, start + args.steps,
+                 _out_dir(args.out, cls.name))
+
+
+def _lesson(name: str) -> type[Experiment]:
+    try:
+        return lesson(name)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    overrides = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set batch_size=64")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def _configure(base: Any, overrides: dict[str, str]) -> Any:
+    try:
+        return with_overrides(base, overrides)
+    except ConfigError as exc:
+        raise UsageError(f"setting {exc}") from None
+
+
+def _check_data_file(config: Any) -> None:
+    """Read the user's data file now, so a bad one is a usage error and not a failed run."""
+    path = getattr(config, "data_file", "")
+    if not path:
+        return
+    from unsuplab.data import DataError, load_files
+
+    try:
+        load_files(path)
+    except DataError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _device(choice: str) -> str:
+    from unsuplab.models.devices import resolve_device
+
+    try:
+        return resolve_device(choice)
+    except ValueError as exc:
+        raise UsageError(f"--device: {exc}") from None
+
+
+def _out_dir(given: str | None, name: str) -> Path:
+    if given is not None:
+        out = Path(given)
+    else:
+        out = Path("runs") / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        for n in range(2, 1000):  # two runs started in the same second get their own folders
+            if not out.exists():
+                break
+            out = out.with_name(f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
+    return out
+
+
+def _announce(plan: _Plan) -> None:
+    from unsuplab.models.devices import device_label
+
+    span = (f"steps {plan.start} to {plan.limit}" if plan.restore
+            else f"{plan.limit} steps")
+    print(f"Training {plan.cls.name} on {device_label(plan.device)}: {span}; "
+          f"writing to {plan.out}", file=sys.stderr)
+
+
+# --- train: driving the run loop ------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    """How a run ended: its newest snapshot, a failure, an interruption, failed exports."""
+
+    snapshot: Snapshot | None = None
+    failure: RunFailed | None = None
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def _train(plan: _Plan, seed: int) -> _Outcome:
+    experiment = plan.cls(plan.config)
+    control = RunControl(step_limit=plan.limit)
+    events = run(experiment, control, device=plan.device, seed=seed, restore=plan.restore,
+                 snapshot_interval=SNAPSHOT_INTERVAL)
+    outcome = _Outcome()
+    meter = _ProgressMeter(sys.stderr, plan.start, plan.limit)
+    with _sigint_flag() as interrupted:
+        alive = _until_over(events, control, outcome, meter, interrupted)
+        meter.close()
+        if alive and outcome.snapshot is not None:
+            outcome.written += _export_through_loop(events, control, plan.out, outcome)
+            outcome.written += write_pictures(outcome.snapshot.payloads, plan.out)
+        else:
+            events.close()
+    return outcome
+
+
+def _until_over(events: Iterator[Event], control: RunControl, outcome: _Outcome,
+                meter: _ProgressMeter, interrupted: Callable[[], bool]) -> bool:
+    """Follow the run until it finishes, fails or pauses after Ctrl+C; False if the loop ended."""
+    for event in events:
+        if interrupted() and not outcome.interrupted:
+            outcome.interrupted = True
+            meter.note("unsuplab: stopping after this step and writing the outputs "
+                       "(Ctrl+C again quits at once)")
+            control.pause()
+        if isinstance(event, Snapshot):
+            outcome.snapshot = event
+            meter.update(event.progress, event.metrics)
+        elif isinstance(event, RunFailed):
+            outcome.failure = event
+        elif isinstance(event, Notice) and event.error:
+            outcome.errors.append(event.message)
+        elif isinstance(event, StateChanged) and _is_over(event.state, outcome):
+            return True
+    return False
+
+
+def _is_over(state: str, outcome: _Outcome) -> bool:
+    return state in ("finished", "failed") or (state == "paused" and outcome.interrupted)
+
+
+def _export_through_loop(events: Iterator[Event], control: RunControl, out: Path,
+                         outcome: _Outcome) -> list[Path]:
+    """Write metrics.csv and checkpoint.pt with the loop's own commands, then stop the loop."""
+    files = {"export_metrics": out / "metrics.csv", "save": out / "checkpoint.pt"}
+    for command, path in files.items():
+        control.submit(command, path=str(path))
+    answered = 0
+    # Stop only once both commands are answered: a command queued behind a stop is never served.
+    for event in events:
+        if isinstance(event, Notice):
+            answered += 1
+            if event.error:
+                outcome.errors.append(event.message)
+            if answered == len(files):
+                break
+    control.stop()
+    for _ in events:
+        pass
+    return [path for path in files.values() if path.exists()]
+
+
+@contextmanager
+def _sigint_flag() -> Iterator[Callable[[], bool]]:
+    """While active, the first Ctrl+C only raises a flag; the second interrupts as usual."""
+    hit = []
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        hit.append(signum)  # no printing here: a signal may land in the middle of a print
+        signal.signal(signal.SIGINT, previous)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: Ctrl+C is not delivered here anyway
+        yield lambda: False
+        return
+    previous = previous if previous is not None else signal.default_int_handler
+    try:
+        yield lambda: bool(hit)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _ProgressMeter:
+    """Progress on stderr: a redrawn bar on a terminal, otherwise a line every 10 %."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, start: int, limit: int):
+        self.stream, self.start, self.limit = stream, start, limit
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.last_tenth = 0
+        self.drawn = False
+
+    def update(self, progress: Progress, metrics: dict[str, float]) -> None:
+        total = self.limit - self.start
+        if total <= 0:
+            return
+        done = min(max(progress.step - self.start, 0), total)
+        line = _progress_line(progress, metrics, self.limit)
+        if self.tty:
+            filled = round(self.WIDTH * done / total)
+            bar = "#" * filled + "-" * (self.WIDTH - filled)
+            self.stream.write(f"\r\x1b[2K[{bar}] {100 * done // total:3d}%  {line}")
+            self.stream.flush()
+            self.drawn = True
+        elif (tenth := 10 * done // total) > self.last_tenth:
+            self.last_tenth = tenth
+            print(f"{10 * tenth:3d}%  {line}", file=self.stream, flush=True)
+
+    def note(self, message: str) -> None:
+        self.close()
+        print(message, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def _progress_line(progress: Progress, metrics: dict[str, float], limit: int) -> str:
+    parts = [f"step {progress.step}/{limit}", f"{progress.steps_per_s:.1f} steps/s",
+             f"ETA {_duration(progress.eta)}"]
+    name = _headline_metric(metrics)
+    if name is not None:
+        parts.append(f"{name} {metrics[name]:.4g}")
+    return "  ".join(parts)
+
+
+def _headline_metric(metrics: dict[str, float]) -> str | None:
+    train = [n for n in metrics if not n.startswith("heldout_")]
+    if "loss" in metrics:
+        return "loss"
+    return train[0] if train else next(iter(metrics), None)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+# --- train: outputs -------------------------------------------------------------------------------
+
+def write_pictures(payloads: dict[str, Payload], out: Path) -> list[Path]:
+    """One PNG per image panel (ImageGrid, PairedRows), named after the panel's key."""
+    from unsuplab.viz.images import normalise, paired_rows, tile
+    from unsuplab.viz.png import write_png
+
+    written = []
+    for key, payload in payloads.items():
+        if isinstance(payload, ImageGrid):
+            images = payload.images
+            # Grey separators on light-on-dark pictures, black ones on mid-grey filters.
+            fill = 0.5 if payload.normalisation == "unit" else 0.0
+            picture = tile(normalise(images, payload.normalisation), payload.columns, fill=fill)
+        elif isinstance(payload, PairedRows):
+            images = next(iter(payload.rows.values()))
+            picture = paired_rows(payload.rows, fill=0.5)
+        else:
+            continue
+        scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
+        written.append(write_png(out / f"{_file_stem(key)}.png", picture, scale=scale))
+    return written
+
+
+def _scale(tile_side: int, picture_side: int) -> int:
+    """Enlarge small tiles until they are legible, without making a picture huge."""
+    wanted = math.ceil(LEGIBLE_TILE / max(tile_side, 1))
+    return max(1, min(wanted, MAX_PICTURE // max(picture_side, 1)))
+
+
+def _file_stem(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-.") or "panel"
+
+
+def final_line(step: int, metrics: dict[str, float]) -> str:
+    """"final step=N name=value ...": training metrics first, then the held-out ones."""
+    names = sorted(metrics, key=lambda n: n.startswith("heldout_"))
+    pairs = [f"step={step}"] + [f"{_file_stem(n)}={metrics[n]:.5g}" for n in names]
+    return "final " + " ".join(pairs)
+
+
+def _save_traceback(out: Path, failure: RunFailed) -> str:
+    """Keep a crash's traceback in the run folder (stderr gets one line); say where it is."""
+    if not failure.detail:
+        return ""
+    path = out / "failure.txt"
+    path.write_text(f"{failure.message}\n\n{failure.detail}", encoding="utf-8")
+    return f" (traceback in {path})"
+
+
+def _report(plan: _Plan, outcome: _Outcome) -> int:
+    if outcome.written:
+        names = ", ".join(path.name for path in [plan.out / "config.json", *outcome.written])
+        print(f"wrote {plan.out}: {names}")
+    for message in outcome.errors:
+        _error(message)
+    if outcome.failure is not None:
+        _error(outcome.failure.message + _save_traceback(plan.out, outcome.failure))
+    if outcome.snapshot is not None:
+        print(final_line(outcome.snapshot.progress.step, outcome.snapshot.metrics))
+    if outcome.failure is not None or outcome.errors:
+        return EXIT_FAILED
+    return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK
