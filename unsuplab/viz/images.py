@@ -11,7 +11,7 @@ def filters_as_images(weights: np.ndarray) -> np.ndarray:
     """The lecture's filter picture: the input of norm 1 that most excites hidden unit i,
     x_j = w_ij / sqrt(sum_j w_ij^2), then each tile stretched so its largest |x_j| spans the
     grey range with zero at mid-grey."""
-    w = weights.reshape(len(weights), -1).astype(np.float64)
+    w = weights.reshape(len(weights), math.prod(weights.shape[1:])).astype(np.float64)
     x = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
     peak = np.maximum(np.abs(x).max(axis=1, keepdims=True), 1e-12)
     return (0.5 + 0.5 * x / peak).reshape(weights.shape).astype(np.float32)
@@ -19,7 +19,7 @@ def filters_as_images(weights: np.ndarray) -> np.ndarray:
 
 def symmetric(images: np.ndarray) -> np.ndarray:
     """One scale for every tile: zero at mid-grey, the largest |value| at black or white."""
-    peak = max(float(np.abs(images).max()), 1e-12)
+    peak = max(float(np.abs(images).max(initial=0.0)), 1e-12)
     return (0.5 + 0.5 * images / peak).astype(np.float32)
 
 

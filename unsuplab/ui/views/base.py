@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from unsuplab.core.payloads import Payload
+from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
 
 
 class View(QWidget):
@@ -16,14 +18,66 @@ class View(QWidget):
     `show_payload` is called on the GUI thread with the newest payload under this view's key;
     a view that wants something from the model emits `command_requested(name, kwargs)`, which the
     window forwards to the worker (the answer comes back as a `ProbeResult` event).
+    Updates reuse the widgets and plot items built once, so ten payloads a second stay cheap.
     """
 
     kind: str = ""
     command_requested = Signal(str, dict)
 
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.theme: Theme = theme_for(app_is_dark())
+        # A view paints its own background so it reads the same docked, floating or exported.
+        self.setAutoFillBackground(True)
+        self.title_label = QLabel()
+        font = QFont(self.title_label.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.title_label.setFont(font)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
+        self._muted_labels: list[QLabel] = []
+
+    def muted_label(self) -> QLabel:
+        """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""
+        label = QLabel()
+        label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._muted_labels.append(label)
+        return label
+
     def show_payload(self, payload: Payload) -> None:
         raise NotImplementedError
 
+    def apply_theme(self, dark: bool) -> None:
+        """Recolour for a dark or light window. Subclasses extend it to restyle their plots."""
+        self.theme = theme = theme_for(dark)
+        palette = QPalette(self.palette())
+        background, foreground = QColor(theme.background), QColor(theme.foreground)
+        for role, colour in (
+            (QPalette.ColorRole.Window, background),
+            (QPalette.ColorRole.Base, background),
+            (QPalette.ColorRole.AlternateBase,
+             background.lighter(115) if dark else background.darker(104)),
+            (QPalette.ColorRole.Button,
+             background.lighter(130) if dark else background.darker(106)),
+            (QPalette.ColorRole.WindowText, foreground),
+            (QPalette.ColorRole.Text, foreground),
+            (QPalette.ColorRole.ButtonText, foreground),
+            (QPalette.ColorRole.PlaceholderText, QColor(theme.muted)),
+        ):
+            palette.setColor(role, colour)
+        self.setPalette(palette)
+        # Text colours also as style sheets: an application style sheet can override palettes.
+        self.title_label.setStyleSheet(f"color: {theme.foreground};")
+        for label in self._muted_labels:
+            label.setStyleSheet(f"color: {theme.muted};")
+
+    def set_title(self, title: str) -> None:
+        if title != self.title_label.text():
+            self.title_label.setText(title)
+            self.title_label.setToolTip(title)  # the whole title when a narrow panel cuts it off
+
     def export_png(self, path: str | Path) -> None:
         """Save what the view shows now as a PNG."""
-        self.grab().save(str(path), "PNG")
+        if not self.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write a PNG to {path}")

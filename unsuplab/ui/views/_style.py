@@ -1,0 +1,95 @@
+"""The look the views share: light and dark themes, the label palette, and plot styling helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Colours of one theme; every view draws its text, axes and backgrounds from these."""
+
+    dark: bool
+    background: str  # plot and panel background
+    foreground: str  # text, axes, tick labels
+    muted: str  # captions, grid lines, hover read-outs
+    legend_background: str  # behind legend entries, so they stay readable over data
+
+
+# The window's "base" colours (unsuplab/ui/theme.py), so a panel sits in the window seamlessly.
+LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffffd8")
+DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e23d8")
+
+#: Ten colours told apart with colour-blind vision (Okabe & Ito's seven without black, then Paul
+#: Tol's grey, wine and teal), readable on both themes. Digit k is always colour k.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#999999",  # grey
+    "#AA4499",  # wine-purple
+    "#44AA99",  # teal
+)
+
+
+def theme_for(dark: bool) -> Theme:
+    return DARK if dark else LIGHT
+
+
+def app_is_dark() -> bool:
+    """Whether the running application's palette is dark, to pick a view's first theme."""
+    app = QApplication.instance()
+    return app is not None and app.palette().window().color().lightness() < 128
+
+
+def palette_colour(index: int) -> QColor:
+    return QColor(PALETTE[int(index) % len(PALETTE)])
+
+
+def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
+    """Axes, tick labels and axis titles of `plot` in the theme's foreground colour."""
+    for name in ("left", "bottom", "right", "top"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(theme.muted))
+        axis.setTextPen(pg.mkPen(theme.foreground))  # also recolours the axis title
+        # Ticks read 0.25, not 250 with "(x0.001)" tucked into the axis title.
+        axis.enableAutoSIPrefix(False)
+
+
+def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
+    legend.setBrush(pg.mkBrush(theme.legend_background))
+    legend.setPen(pg.mkPen(theme.muted))
+    legend.setLabelTextColor(theme.foreground)
+    # pyqtgraph 0.14 stores the new colour but leaves existing labels painted in the old one.
+    for _, label in legend.items:
+        label.setText(label.text)
+
+
+def smooth_when_shrunk(graphics: pg.GraphicsView, box: pg.ViewBox) -> None:
+    """Filter an image drawn smaller than its pixels (no lost separator lines), but keep enlarged
+    pixels sharp squares: switch the view's smoothing as the zoom crosses one to one."""
+
+    def update() -> None:
+        pixel_width = box.viewPixelSize()[0]  # image pixels per screen pixel
+        graphics.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, pixel_width > 1.0)
+
+    box.sigTransformChanged.connect(update)
+
+
+def grey_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
+    """A [0, 1] grey (h, w) array as a pixmap, enlarged `scale` times without blur."""
+    data = np.ascontiguousarray((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
+    h, w = data.shape
+    picture = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    if scale > 1:
+        picture = picture.scaled(w * scale, h * scale)  # default transform is nearest-neighbour
+    return QPixmap.fromImage(picture)

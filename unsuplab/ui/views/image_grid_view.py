@@ -1,0 +1,120 @@
+"""Stacks of images (filters, samples) as one tiled picture; hovering names the tile and pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from unsuplab.core.payloads import ImageGrid
+from unsuplab.ui.views._style import smooth_when_shrunk
+from unsuplab.ui.views.base import View
+from unsuplab.viz.images import grid_shape, normalise, tile
+
+PAD = 1  # pixels of separator between tiles
+# Separators must differ from a tile's background: digits lie on black, filters on mid-grey.
+SEPARATOR = {"unit": 0.4, "filter": 0.0, "symmetric": 0.0}
+
+
+class TileGeometry:
+    """Where the tiles of a grid lie in the tiled image, to map a pixel back to its tile."""
+
+    def __init__(self, count: int, height: int, width: int, columns: int | None, pad: int = PAD):
+        self.count, self.height, self.width, self.pad = count, height, width, pad
+        self.rows, self.columns = grid_shape(count, columns)
+
+    def tile_at(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(tile index, row in tile, column in tile) at image pixel (x, y); None off tiles."""
+        if x < 0 or y < 0:
+            return None
+        col, dx = divmod(int(x) - self.pad, self.width + self.pad)
+        row, dy = divmod(int(y) - self.pad, self.height + self.pad)
+        index = row * self.columns + col
+        on_tile = dx < self.width and dy < self.height  # not on a separator
+        if not on_tile or not 0 <= col < self.columns or row < 0 or index >= self.count:
+            return None
+        return index, dy, dx
+
+
+class ImageGridView(View):
+    """An `ImageGrid` as one `pg.ImageItem` (`image_item`) in an aspect-locked, y-down view box.
+
+    The payload's normalisation rule maps values to [0, 1] (filters: each tile stretched with zero
+    at mid-grey), then the tiles are laid out by `viz.images.tile` and drawn with fixed levels.
+    `hover_label` names the tile and pixel under the mouse; `caption_label` shows the caption.
+    """
+
+    kind = ImageGrid.kind
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tiles: TileGeometry | None = None
+        self._images: np.ndarray | None = None  # the raw payload values, for the hover read-out
+        self._shown_shape: tuple[int, ...] = ()
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(2, 2, 2, 2)
+        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True)
+        self.image_item = pg.ImageItem()
+        self.view_box.addItem(self.image_item)
+        smooth_when_shrunk(self.graphics, self.view_box)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        self.caption_label = self.muted_label()
+        self.caption_label.setWordWrap(True)
+        self.caption_label.hide()  # until a payload has a caption
+        # Its own line, always there, so hovering never moves the image.
+        self.hover_label = self.muted_label()
+        self.hover_label.setText(" ")
+        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
+        self.hover_label.setText("")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.caption_label)
+        layout.addWidget(self.hover_label)
+        self.apply_theme(self.theme.dark)
+
+    def show_payload(self, payload: ImageGrid) -> None:
+        self.set_title(payload.title)
+        if payload.caption != self.caption_label.text():
+            self.caption_label.setText(payload.caption)
+            self.caption_label.setVisible(bool(payload.caption))
+        images = np.asarray(payload.images)
+        n, h, w = images.shape[:3]
+        self._images = images
+        self.tiles = TileGeometry(n, h, w, payload.columns)
+        picture = tile(normalise(images, payload.normalisation), payload.columns, pad=PAD,
+                       fill=SEPARATOR.get(payload.normalisation, 0.0))
+        self.image_item.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        if picture.shape != self._shown_shape:
+            # A new layout: frame it whole, even if the user had zoomed into the old one.
+            self._shown_shape = picture.shape
+            self.view_box.autoRange(padding=0.01)
+
+    def describe(self, x: float, y: float) -> str:
+        """The hover text for image pixel (x, y): tile index and the raw value under the mouse."""
+        found = self.tiles.tile_at(x, y) if self.tiles else None
+        if found is None or self._images is None:
+            return ""
+        index, row, col = found
+        value = float(self._images[index, row, col])
+        return f"tile {index}  ·  pixel ({row}, {col}) = {value:.3g}"
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self.hover_label.setText("")
+            return
+        point = self.view_box.mapSceneToView(scene_pos)
+        self.hover_label.setText(self.describe(point.x(), point.y()))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.hover_label.setText("")
+        super().leaveEvent(event)
+
+    def apply_theme(self, dark: bool) -> None:
+        super().apply_theme(dark)
+        self.graphics.setBackground(self.theme.background)

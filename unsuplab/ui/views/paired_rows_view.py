@@ -1,0 +1,115 @@
+"""Rows of images that match column by column (input | reconstruction), labelled at left."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from unsuplab.core.payloads import PairedRows
+from unsuplab.ui.views._style import smooth_when_shrunk, style_plot
+from unsuplab.ui.views.base import View
+from unsuplab.viz.images import paired_rows
+
+PAD = 1  # pixels of separator between images
+SEPARATOR = 0.4  # grey, so images on a black background stay apart
+
+
+class PairedRowsView(View):
+    """`PairedRows` as one `pg.ImageItem` (`image_item`) of the stacked rows.
+
+    The left axis (`row_axis`) carries the row labels at the middle of each row, so they stay
+    beside their row when the user zooms; `hover_label` names the example under the mouse.
+    """
+
+    kind = PairedRows.kind
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.row_labels: list[str] = []
+        self._rows: dict[str, np.ndarray] = {}
+        self._image_size = (0, 0)
+        self._shown_shape: tuple[int, ...] = ()
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(2, 2, 2, 2)
+        self.plot: pg.PlotItem = self.graphics.addPlot()
+        self.plot.hideAxis("bottom")
+        self.plot.setAspectLocked(True)
+        self.plot.invertY(True)
+        self.plot.hideButtons()
+        self.row_axis: pg.AxisItem = self.plot.getAxis("left")
+        # No tick marks: length 0 still leaves a dot beside each label, a negative one does not.
+        self.row_axis.setStyle(tickLength=-5)
+        self.image_item = pg.ImageItem()
+        self.plot.addItem(self.image_item)
+        smooth_when_shrunk(self.graphics, self.plot.getViewBox())
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+        self.hover_label = self.muted_label()
+        self.hover_label.setText(" ")  # its line is always there, so hovering never moves the rows
+        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
+        self.hover_label.setText("")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.hover_label)
+        self.apply_theme(self.theme.dark)
+
+    def show_payload(self, payload: PairedRows) -> None:
+        self.set_title(payload.title)
+        self._rows = payload.rows
+        if not payload.rows:
+            self.image_item.clear()
+            return
+        picture = paired_rows(payload.rows, pad=PAD, fill=SEPARATOR)
+        self.image_item.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        first = next(iter(payload.rows.values()))
+        self._image_size = tuple(first.shape[1:3])
+        labels = list(payload.rows)
+        if labels != self.row_labels:
+            self.row_labels = labels
+            h = self._image_size[0]
+            centres = [PAD + k * (h + PAD) + h / 2 for k in range(len(labels))]
+            self.row_axis.setTicks([list(zip(centres, labels, strict=True)), []])
+            # The axis would grow to fit its labels only after painting them clipped once.
+            metrics = QFontMetrics(self.row_axis.style["tickFont"] or self.font())
+            self.row_axis.setWidth(max(metrics.horizontalAdvance(t) for t in labels) + 12)
+        if picture.shape != self._shown_shape:
+            self._shown_shape = picture.shape
+            self.plot.getViewBox().autoRange(padding=0.01)
+
+    def describe(self, x: float, y: float) -> str:
+        """The hover text for image pixel (x, y): which example and which row."""
+        if not self._rows or x < 0 or y < 0:
+            return ""
+        h, w = self._image_size
+        column, dx = divmod(int(x) - PAD, w + PAD)
+        row, dy = divmod(int(y) - PAD, h + PAD)
+        count = len(next(iter(self._rows.values())))
+        if dx >= w or dy >= h or not 0 <= column < count or not 0 <= row < len(self.row_labels):
+            return ""
+        value = float(self._rows[self.row_labels[row]][column, dy, dx])
+        return f"example {column}  ·  {self.row_labels[row]}  ·  pixel ({dy}, {dx}) = {value:.3g}"
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        box = self.plot.getViewBox()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            self.hover_label.setText("")
+            return
+        point = box.mapSceneToView(scene_pos)
+        self.hover_label.setText(self.describe(point.x(), point.y()))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.hover_label.setText("")
+        super().leaveEvent(event)
+
+    def apply_theme(self, dark: bool) -> None:
+        super().apply_theme(dark)
+        self.graphics.setBackground(self.theme.background)
+        style_plot(self.plot, self.theme)
+        self.row_axis.setPen(pg.mkPen(None))  # labels only, no axis line

@@ -1,0 +1,191 @@
+"""Points in a plane coloured by label; hovering shows a point's thumbnail, clicking inspects it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from unsuplab.core.payloads import Scatter
+from unsuplab.ui.views._style import PALETTE, grey_pixmap, style_legend, style_plot
+from unsuplab.ui.views.base import View
+
+POINT_SIZE = 7  # pixels
+HOVER_RADIUS = 6  # pixels from a point's centre that still count as over it
+THUMBNAIL_SCALE = 3
+LEGEND_TEXT_SIZE = "8pt"
+
+
+class ScatterView(View):
+    """A `Scatter` as one `pg.ScatterPlotItem` (`scatter`), colour k of `PALETTE` for label k.
+
+    `legend` lists the labels present. Hovering a point rings it and shows its index, label and,
+    when the payload has thumbnails, the thumbnail in the `inset` card beside the mouse.
+    Clicking a point emits `command_requested("inspect", {"index": i})`.
+    """
+
+    kind = Scatter.kind
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.points = np.zeros((0, 2))
+        self.labels = np.zeros(0, dtype=np.int64)
+        self.thumbnails: np.ndarray | None = None
+        self.hovered: int | None = None
+        self._brushes = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
+        self._legend_labels: list[int] = []
+        self._legend_samples: list[pg.ScatterPlotItem] = []
+        self._axis_labels = ("", "")
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.ci.setContentsMargins(2, 2, 2, 2)
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.scatter = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, symbol="o")
+        self.plot.addItem(self.scatter)
+        self.ring = pg.ScatterPlotItem(size=POINT_SIZE + 8, brush=None, symbol="o")
+        self.ring.setZValue(10)
+        self.plot.addItem(self.ring)
+        # The legend sits beside the plot, not over the points it would hide.
+        self.legend = pg.LegendItem(offset=None, labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-4)
+        self.graphics.addItem(self.legend, row=0, col=1)
+        # Its natural height, at the top, rather than its rows spread over the plot's height.
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+
+        # A floating card beside the mouse, like a tool tip, so it never hides the hovered point.
+        self.inset = QFrame(self.graphics)
+        self.inset.setFrameShape(QFrame.Shape.StyledPanel)
+        self.inset.setAutoFillBackground(True)
+        self.thumbnail_label = QLabel()
+        self.thumbnail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.inset_caption = QLabel()
+        self.inset_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        inset_layout = QVBoxLayout(self.inset)
+        inset_layout.setContentsMargins(4, 4, 4, 4)
+        inset_layout.setSpacing(2)
+        inset_layout.addWidget(self.thumbnail_label)
+        inset_layout.addWidget(self.inset_caption)
+        self.inset.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.graphics, 1)
+        self.apply_theme(self.theme.dark)
+
+    def show_payload(self, payload: Scatter) -> None:
+        self.set_title(payload.title)
+        if (payload.x_label, payload.y_label) != self._axis_labels:
+            self._axis_labels = (payload.x_label, payload.y_label)
+            self.plot.setLabel("bottom", payload.x_label)
+            self.plot.setLabel("left", payload.y_label)
+        self.points = np.asarray(payload.points, dtype=np.float64).reshape(-1, 2)
+        self.labels = np.asarray(payload.labels, dtype=np.int64).reshape(-1)
+        self.thumbnails = payload.thumbnails
+        self.scatter.setData(pos=self.points, brush=self._brushes[self.labels % len(PALETTE)])
+        present = np.unique(self.labels).tolist()
+        if present != self._legend_labels:
+            self._set_legend(present)
+        if self.hovered is not None and self.hovered < len(self.points):
+            self._show_hover(self.hovered)  # the point moved; keep the ring on it
+        else:
+            self._show_hover(None)
+
+    def point_at(self, scene_pos: QPointF) -> int | None:
+        """The index of the point drawn under `scene_pos` (the nearest within a few pixels)."""
+        box = self.plot.getViewBox()
+        if len(self.points) == 0 or not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        where = box.mapSceneToView(scene_pos)
+        pixel = box.viewPixelSize()  # data units per screen pixel, x and y
+        offsets = (self.points - (where.x(), where.y())) / (pixel[0] or 1.0, pixel[1] or 1.0)
+        distances = np.einsum("ij,ij->i", offsets, offsets)
+        nearest = int(np.argmin(distances))
+        return nearest if distances[nearest] <= HOVER_RADIUS ** 2 else None
+
+    def _set_legend(self, labels: list[int]) -> None:
+        self.legend.clear()
+        # Samples are plain items the legend draws its swatches from; they are never plotted.
+        self._legend_samples = [
+            pg.ScatterPlotItem(symbol="o", size=POINT_SIZE + 2, pen=None,
+                               brush=self._brushes[label % len(PALETTE)])
+            for label in labels
+        ]
+        for label, sample in zip(labels, self._legend_samples, strict=True):
+            self.legend.addItem(sample, str(label))
+        self._legend_labels = labels
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """As many legend columns as it takes for every label to fit the plot's height."""
+        if not self.legend.items:
+            return
+        label = self.legend.items[0][1]
+        row_height = label.boundingRect().height() + self.legend.layout.verticalSpacing()
+        rows = max(1, int((self.graphics.height() - 10) // max(row_height, 1.0)))
+        self.legend.setColumnCount(max(1, math.ceil(len(self.legend.items) / rows)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        index = self.point_at(scene_pos)
+        self._show_hover(index)
+        if index is not None:
+            self._place_inset(self.graphics.mapFromScene(scene_pos))
+
+    def _place_inset(self, mouse: QPoint) -> None:
+        """Below right of the mouse, flipped to the other side near the widget's edges."""
+        size, area = self.inset.sizeHint(), self.graphics.rect()
+        x = mouse.x() + 16
+        y = mouse.y() + 16
+        if x + size.width() > area.right():
+            x = mouse.x() - 16 - size.width()
+        if y + size.height() > area.bottom():
+            y = mouse.y() - 16 - size.height()
+        self.inset.move(max(x, 0), max(y, 0))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        index = self.point_at(event.scenePos())
+        if index is not None:
+            self.command_requested.emit("inspect", {"index": index})
+
+    def _show_hover(self, index: int | None) -> None:
+        previous, self.hovered = self.hovered, index
+        if index is None:
+            if previous is not None:
+                self.ring.setData(pos=np.zeros((0, 2)))
+                self.inset.hide()
+            return
+        self.ring.setData(pos=self.points[index:index + 1])
+        self.inset_caption.setText(f"#{index}  ·  label {self.labels[index]}")
+        if self.thumbnails is not None and index < len(self.thumbnails):
+            self.thumbnail_label.setPixmap(grey_pixmap(self.thumbnails[index], THUMBNAIL_SCALE))
+            self.thumbnail_label.show()
+        else:
+            self.thumbnail_label.hide()
+        self.inset.adjustSize()
+        self.inset.show()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self._show_hover(None)
+        super().leaveEvent(event)
+
+    def apply_theme(self, dark: bool) -> None:
+        super().apply_theme(dark)
+        self.graphics.setBackground(self.theme.background)
+        style_plot(self.plot, self.theme)
+        style_legend(self.legend, self.theme)
+        self.legend.setBrush(None)  # beside the plot it needs no backdrop
+        self.legend.setPen(None)
+        self.ring.setPen(pg.mkPen(self.theme.foreground, width=2))
