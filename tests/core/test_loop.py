@@ -267,6 +267,18 @@ def test_a_live_set_param_reaches_the_experiment():
     assert experiment.w.tolist() == [0.25] * 3
 
 
+def test_a_live_change_while_paused_is_shown_without_a_step():
+    experiment = Counter(FakeClock())
+    control = RunControl(paused=True)
+    events = start(experiment, control)
+    until(events, state_is("paused"))
+    shown = len(experiment.snapshot_times)
+    control.submit("set_param", name="rate", value=2.0)
+    snapshot = until(events, of_type(Snapshot))[-1]
+    assert snapshot.progress.step == 0 and experiment.steps == 0
+    assert len(experiment.snapshot_times) == shown + 1
+
+
 @pytest.mark.parametrize(("name", "value", "words"), [
     ("width", 5, "width cannot change while training"),
     ("rate", "fast", "rate"),

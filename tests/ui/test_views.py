@@ -218,6 +218,13 @@ def test_curves_draw_one_line_per_series_with_held_out_dashed_in_the_same_colour
     assert view.plot.getAxis("left").labelText == "BCE"
 
 
+def test_curves_name_their_x_axis_when_it_is_not_the_step(qtbot):
+    payload = curves()
+    payload.x_label = "component k"
+    view = shown(qtbot, payload)
+    assert view.plot.getAxis("bottom").labelText == "component k"
+
+
 def test_curves_log_y_follows_the_payload_then_the_checkbox(qtbot):
     view = shown(qtbot, curves(log_y=True))
     assert view.log_y_box.isChecked() and view.plot.getAxis("left").logMode

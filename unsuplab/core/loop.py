@@ -295,10 +295,12 @@ def run(
             yield StateChanged(new_state, message)
 
     def serve_commands() -> Iterator[Event]:
+        nonlocal dirty
         for command in control.take_commands():
             try:
                 if command.name == "set_param":
                     experiment.set_live(command.kwargs["name"], command.kwargs["value"])
+                    dirty = True  # a paused run shows the change at once (PCA's k, say)
                     yield Notice(f"{command.kwargs['name']} = {command.kwargs['value']}")
                 elif command.name == "save":
                     from unsuplab.core.checkpoint import save_run

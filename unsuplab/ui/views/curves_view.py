@@ -1,4 +1,4 @@
-"""Scalar series against training step: each loss solid, its held-out twin dashed in its colour."""
+"""Scalar series against training step (or another x axis): each loss solid, its held-out twin dashed."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ class CurvesView(View):
         self.log_y_box.toggled.connect(self._on_log_toggled)
         self.plot_widget = pg.PlotWidget(axisItems={"left": ValueAxis("left")})
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
-        self.plot.setLabel("bottom", "step")
+        self._x_label = "step"
+        self.plot.setLabel("bottom", self._x_label)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         # Long histories: draw only what is on screen, thinned to the pixel columns.
         self.plot.setClipToView(True)
@@ -103,6 +104,9 @@ class CurvesView(View):
 
     def show_payload(self, payload: Curves) -> None:
         self.set_title(payload.title)
+        if payload.x_label != self._x_label:
+            self._x_label = payload.x_label
+            self.plot.setLabel("bottom", payload.x_label)
         if payload.y_label != self._y_label:
             self._y_label = payload.y_label
             self.plot.setLabel("left", payload.y_label)
