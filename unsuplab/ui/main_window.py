@@ -1,0 +1,435 @@
+"""The main window: lesson browser, live views, config form, run controls, status bar and log."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unsuplab.core.config import ConfigError
+from unsuplab.core.experiment import Experiment
+from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
+from unsuplab.core.registry import lesson as lesson_class
+from unsuplab.models.devices import device_label, resolve_device
+from unsuplab.ui import menus, theme
+from unsuplab.ui.config_form import ConfigForm
+from unsuplab.ui.errors import ErrorBanner
+from unsuplab.ui.file_commands import FileCommands
+from unsuplab.ui.icons import app_icon
+from unsuplab.ui.lesson_browser import LessonBrowser
+from unsuplab.ui.log_panel import LogPanel
+from unsuplab.ui.run_controls import RunControls
+from unsuplab.ui.status import RunStatus
+from unsuplab.ui.view_area import ViewArea
+from unsuplab.ui.worker import RunWorker
+
+DEFAULT_LESSON = "autoencoder"
+DEFAULT_SIZE = (1500, 950)
+#: How long closing the window waits for a training thread to end.
+CLOSE_TIMEOUT_MS = 2000
+
+
+class MainWindow(FileCommands, QMainWindow):
+    """The lab. Public methods are what the menus, the shortcuts, `take_shot` and the tests call.
+
+    `settings` remembers the theme (None: nothing is remembered). `autosave` is a run file that
+    receives the run's last state whenever it is stopped, reset or the window closes, so a run is
+    never lost (None: no autosave).
+    """
+
+    def __init__(
+        self,
+        *,
+        lesson: str | None = None,
+        dark: bool | None = None,
+        settings: QSettings | None = None,
+        autosave: Path | None = None,
+    ):
+        super().__init__()
+        self.settings = settings
+        self.autosave = autosave
+        self.worker: RunWorker | None = None
+        self.run_state = "ready"
+        self.last_snapshot: Snapshot | None = None
+        self.rendered_step = -1  # step of the newest snapshot drawn in the views
+        self.lesson_name: str | None = None
+        self._workers: set[RunWorker] = set()  # the current and retired ones still running
+        self._stopped_run_file: Path | None = None
+
+        self.setWindowIcon(app_icon())
+        self.resize(*DEFAULT_SIZE)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+
+        # Centre: the error banner above the views.
+        self.banner = ErrorBanner()
+        self.views = ViewArea()
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.setSpacing(4)
+        column.addWidget(self.banner)
+        column.addWidget(self.views, 1)
+        self.setCentralWidget(centre)
+
+        # Left: lessons; right: settings; bottom: log.
+        self.browser = LessonBrowser()
+        self.lesson_dock = self._dock("Lessons", "lessonDock", self.browser,
+                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.form = ConfigForm()
+        self.settings_dock = self._dock("Settings", "settingsDock", self._settings_panel(),
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.log = LogPanel()
+        self.log_dock = self._dock("Log", "logDock", self.log,
+                                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock.hide()  # the banner and status bar carry what matters; the log is on demand
+        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 320],
+                         Qt.Orientation.Horizontal)
+
+        self.controls = RunControls(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
+        self.addAction(self.controls.toggle)
+        self.status = RunStatus(self.statusBar())
+        self.status.set_device(device_label(resolve_device("auto")))
+        self.actions_ = menus.build(self)
+
+        self._connect()
+        if dark is None:
+            stored = settings.value("theme", "dark") if settings is not None else "dark"
+            dark = stored != "light"
+        self.set_theme(dark, remember=False)
+        names = self.browser.lesson_names
+        if lesson is not None and lesson not in names:
+            raise KeyError(f"no lesson named {lesson!r}; known: {', '.join(names)}")
+        self.select_lesson(lesson or (DEFAULT_LESSON if DEFAULT_LESSON in names else names[0]))
+
+    # -- construction ----------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _settings_panel(self) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.form)
+        self.defaults_button = QPushButton("Defaults")
+        self.defaults_button.setToolTip("Put every setting back to the lesson's default")
+        self.load_config_button = QPushButton("Load…")
+        self.load_config_button.setToolTip("Load settings from a JSON file")
+        self.save_config_button = QPushButton("Save…")
+        self.save_config_button.setToolTip("Save these settings as a JSON file")
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(10, 4, 10, 8)
+        for button in (self.defaults_button, self.load_config_button, self.save_config_button):
+            buttons.addWidget(button)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        return panel
+
+    def _connect(self) -> None:
+        self.browser.lesson_selected.connect(self._on_lesson_selected)
+        self.form.edited.connect(self._on_form_edited)
+        self.form.live_changed.connect(self._on_live_changed)
+        self.views.command_requested.connect(self.send_command)
+        self.banner.show_log_requested.connect(self.log_dock.show)
+        c = self.controls
+        c.train.triggered.connect(self.train)
+        c.pause.triggered.connect(self.pause)
+        c.step.triggered.connect(self.step_once)
+        c.stop.triggered.connect(self.stop)
+        c.reset.triggered.connect(self.reset)
+        c.toggle.triggered.connect(self.toggle_run)
+        c.delay_changed.connect(self._on_delay_changed)
+        c.step_limit_changed.connect(self._on_step_limit_changed)
+        c.device.currentIndexChanged.connect(self._on_device_changed)
+        self.defaults_button.clicked.connect(self.restore_defaults)
+        self.load_config_button.clicked.connect(lambda: self.load_config())
+        self.save_config_button.clicked.connect(lambda: self.save_config())
+
+    # -- lessons ---------------------------------------------------------------------------------
+    def select_lesson(self, name: str) -> None:
+        """Show lesson `name`: its notes, its settings (defaults) and no run."""
+        if name == self.lesson_name and self.browser.current_lesson() == name:
+            return
+        self.browser.select(name)
+
+    def _on_lesson_selected(self, name: str) -> None:
+        if name == self.lesson_name:
+            return
+        self._discard_run()
+        cls = lesson_class(name)
+        self.lesson_name = name
+        self.form.set_config_type(cls.Config, cls.title)
+        self.setWindowTitle(f"unsuplab — {cls.title}")
+        self.settings_dock.setWindowTitle(f"Settings — {cls.title}")
+        self._set_state("ready")
+        self.log.add(f"Lesson: {cls.title}")
+
+    @property
+    def lesson(self) -> type[Experiment]:
+        return lesson_class(self.lesson_name)
+
+    # -- running ---------------------------------------------------------------------------------
+    def train(self) -> None:
+        """Start a run with the form's settings, or resume the paused one."""
+        if self.worker is None:
+            if self._start_run(paused=False):
+                self.log.add("Training started")
+            return
+        if self.run_state == "failed":
+            self.banner.hide()  # the user has read it and goes on from the restored weights
+        self.worker.control.resume()
+
+    def pause(self) -> None:
+        if self.worker is not None:
+            self.worker.control.pause()
+
+    def toggle_run(self) -> None:
+        """Space: pause a running run, otherwise train."""
+        if self.worker is not None and self.run_state in ("running", "building") \
+                and not self.worker.control.paused:
+            self.pause()
+        else:
+            self.train()
+
+    def step_once(self) -> None:
+        """Train exactly one step (building the run first if there is none), then pause."""
+        if self.worker is None and not self._start_run(paused=True):
+            return
+        self.worker.control.step(1)
+
+    def stop(self) -> None:
+        """End the run; the views keep its last snapshot and the form becomes editable."""
+        if self.worker is None:
+            return
+        self._autosave(self.worker)
+        self.worker.stop()
+
+    def reset(self) -> None:
+        """Discard the run and clear the views; the next Train builds from the form's settings."""
+        self._discard_run()
+        self.views.clear()
+        self.status.clear_progress()
+        self.banner.hide()
+        self._set_state("ready", "Reset: change any setting, then Train")
+        self.log.add("Reset")
+
+    def send_command(self, name: str, kwargs: dict[str, Any] | None = None) -> None:
+        """Forward a view's request (a probe) to the worker, which answers between two steps."""
+        if self.worker is None:
+            self.statusBar().showMessage("Train first: there is no model to ask yet", 4000)
+            return
+        self.worker.submit(name, **(kwargs or {}))
+
+    def _start_run(self, *, paused: bool, restore: Restore | None = None) -> bool:
+        error = self.form.check()
+        if error is not None:
+            self._refuse(error)
+            return False
+        config = self.form.config()
+        try:
+            device = resolve_device(self.controls.device.currentData())
+            experiment = self.lesson(config)
+        except (ValueError, ConfigError) as exc:
+            self.show_error(str(exc))
+            return False
+        self.views.clear()
+        self.banner.hide()
+        self.last_snapshot = None
+        self.rendered_step = -1
+        self._stopped_run_file = None
+        worker = RunWorker(experiment, device=device, seed=self.controls.seed.value(),
+                           restore=restore, paused=paused, step_limit=self.controls.limit,
+                           delay=self.controls.delay, parent=self)
+        worker.snapshot.connect(functools.partial(self._on_snapshot, worker))
+        worker.event.connect(functools.partial(self._on_event, worker))
+        worker.finished.connect(functools.partial(self._on_worker_finished, worker))
+        self.worker = worker
+        self._workers.add(worker)
+        self.form.set_run_active(True)
+        self.status.set_device(device_label(device))
+        self.status.clear_progress()
+        worker.start()
+        self._update_controls()
+        return True
+
+    def _refuse(self, error: ConfigError) -> None:
+        message = f"Cannot train: {error}"
+        self.statusBar().showMessage(message, 6000)
+        self.log.add(message, "warning")
+
+    def _discard_run(self) -> None:
+        """Stop the current run (autosaving it) without waiting; its thread ends on its own."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            self._autosave(worker)
+            worker.stop()
+        self.form.set_run_active(False)
+        self._update_controls()
+
+    def _autosave(self, worker: RunWorker) -> None:
+        if self.autosave is None or self.last_snapshot is None or self.last_snapshot.progress.step == 0:
+            return
+        self.autosave.parent.mkdir(parents=True, exist_ok=True)
+        # Queued before the stop: the loop serves commands before it checks for a stop.
+        worker.submit("save", path=str(self.autosave))
+        self._stopped_run_file = self.autosave
+
+    # -- events from the worker (GUI thread) -----------------------------------------------------
+    def _on_snapshot(self, worker: RunWorker, snapshot: Snapshot) -> None:
+        if worker is not self.worker:
+            return  # a discarded run's last words
+        self.last_snapshot = snapshot
+        failed = self.views.show_payloads(snapshot.payloads)
+        for key in failed:
+            self.log.add(f"The panel {key!r} could not show the snapshot", "error")
+        self.status.show_progress(snapshot.progress)
+        if snapshot.progress.step_limit is None and self.controls.limit is not None:
+            # The loop drops the limit when training goes on past it; the spin box follows.
+            blocked = self.controls.step_limit.blockSignals(True)
+            self.controls.step_limit.setValue(0)
+            self.controls.step_limit.blockSignals(blocked)
+        self.rendered_step = snapshot.progress.step
+
+    def _on_event(self, worker: RunWorker, event: object) -> None:
+        current = worker is self.worker
+        if isinstance(event, StateChanged):
+            message = event.message
+            if not message.lower().startswith(event.state):
+                message = event.state.capitalize() + (f": {message}" if message else "")
+            self.log.add(message)
+            if current:
+                self._set_state(event.state, event.message)
+        elif isinstance(event, Notice):
+            self.log.add(event.message, "error" if event.error else "info")
+            self.statusBar().showMessage(event.message, 8000)
+        elif isinstance(event, RunFailed):
+            if current:
+                self.show_error(event.message, event.detail)  # logs it too
+                self._set_state("failed", event.message)
+            else:
+                self.log.add(event.message, "error", event.detail)
+        elif isinstance(event, ProbeResult) and current:
+            self.views.show_payloads(event.payloads)
+
+    def _on_worker_finished(self, worker: RunWorker) -> None:
+        self._workers.discard(worker)
+        if worker is self.worker:
+            self.worker = None
+            self.form.set_run_active(False)
+            if self.run_state not in ("failed",):
+                self._set_state("stopped")
+        worker.deleteLater()
+        self._update_controls()
+
+    # -- controls --------------------------------------------------------------------------------
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.run_state = state
+        self.status.set_state(state, message)
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        has_run = self.worker is not None
+        state = self.run_state
+        if has_run and self.worker.control.paused and state in ("running", "building"):
+            state = "paused"  # a Pause pressed a moment ago; the loop's event is on its way
+        self.controls.update_state(state=state, has_run=has_run, config_ok=self.form.error is None)
+        for widget in (self.defaults_button, self.load_config_button):
+            widget.setEnabled(not has_run)
+        for name in ("save_run", "export_metrics"):
+            self.actions_[name].setEnabled(has_run or (name == "save_run"
+                                                       and self._stopped_run_file is not None))
+
+    def _on_form_edited(self) -> None:
+        error = self.form.error
+        if error is not None:
+            self.statusBar().showMessage(f"{error}", 8000)
+        self._update_controls()
+
+    def _on_live_changed(self, name: str, value: Any) -> None:
+        if self.worker is not None:
+            self.worker.submit("set_param", name=name, value=value)
+
+    def _on_delay_changed(self, delay: float) -> None:
+        if self.worker is not None:
+            self.worker.control.set_delay(delay)
+
+    def _on_device_changed(self) -> None:
+        if self.worker is None:
+            self.status.set_device(device_label(resolve_device(self.controls.device.currentData())))
+
+    def _on_step_limit_changed(self, limit: int | None) -> None:
+        if self.worker is not None:
+            self.worker.control.set_step_limit(limit)
+
+    # -- look ------------------------------------------------------------------------------------
+    def set_theme(self, dark: bool, *, remember: bool = True) -> None:
+        """Switch between the dark and the light theme; `remember` stores the choice."""
+        app = QApplication.instance()
+        if app is not None:
+            theme.apply_theme(app, dark)
+        self.dark = dark
+        sheet = theme.style_sheet(dark)
+        # Each panel of the shell gets the sheet; the views keep their own palettes (see theme).
+        for widget in (self.controls, self.lesson_dock, self.settings_dock, self.log_dock,
+                       self.statusBar(), self.banner, self.views.placeholder):
+            widget.setStyleSheet(sheet)
+        self.views.apply_theme(dark)
+        self.status.apply_theme(dark)
+        menus.sync_theme(self, dark)
+        if remember and self.settings is not None:
+            self.settings.setValue("theme", "dark" if dark else "light")
+
+    def show_error(self, message: str, detail: str = "") -> None:
+        """A non-blocking error: the banner above the views, the status bar and the log."""
+        self.banner.show_error(message, detail)
+        self.statusBar().showMessage(message, 10000)
+        self.log.add(message, "error", detail)
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # -- closing ---------------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:
+        """Stop every run of this window and wait for their threads; True when all ended."""
+        if self.worker is not None:
+            self._autosave(self.worker)
+        self.worker = None
+        workers = list(self._workers)
+        for worker in workers:
+            worker.stop()
+        ended = all([worker.stop_and_wait(timeout_ms) for worker in workers])
+        self._workers = {w for w in workers if w.is_running()}
+        for worker in self._workers:
+            # Still inside a step it cannot leave (a download, say): let it outlive the window
+            # rather than be destroyed with it while its thread runs. The worker module keeps it.
+            worker.setParent(None)
+        return ended
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,101 @@
+"""The window's menus (File, View, Help) and the shortcuts that are not run controls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+from unsuplab.ui.help import ABOUT, shortcuts_dialog
+
+if TYPE_CHECKING:
+    from unsuplab.ui.main_window import MainWindow
+
+
+def _action(window: MainWindow, text: str, slot, shortcut: str | QKeySequence | None = None,
+            tip: str = "") -> QAction:
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    if tip:
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
+        action.setStatusTip(tip)
+    action.triggered.connect(lambda *_: slot())
+    return action
+
+
+def build(window: MainWindow) -> dict[str, QAction]:
+    """Create the menu bar; returns the actions by name (the window enables some of them)."""
+    bar = window.menuBar()
+    actions: dict[str, QAction] = {}
+
+    file = bar.addMenu("&File")
+    actions["open_run"] = _action(window, "&Open run…", window.open_run, QKeySequence.StandardKey.Open,
+                                  "Open a saved run and continue it")
+    actions["open_last"] = _action(window, "Open &last run", window.open_last_run,
+                                   tip="Open the run saved automatically when it was last stopped")
+    actions["save_run"] = _action(window, "&Save run…", window.save_run, QKeySequence.StandardKey.Save,
+                                  "Save the run: weights, settings, step and history")
+    actions["load_config"] = _action(window, "&Load settings…", window.load_config,
+                                     tip="Load the lesson's settings from a JSON file")
+    actions["save_config"] = _action(window, "Save settings…", window.save_config,
+                                     tip="Save the lesson's settings as JSON")
+    actions["export_view"] = _action(window, "&Export view as PNG…", window.export_view, "Ctrl+E",
+                                     "Save one panel as a PNG image")
+    actions["export_metrics"] = _action(window, "Export &metrics CSV…", window.export_metrics,
+                                        tip="Write every recorded metric, one row per step")
+    actions["screenshot"] = _action(window, "Save window &screenshot…", window.save_screenshot,
+                                    tip="Save the whole window as a PNG image")
+    actions["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit unsuplab")
+    for name in ("open_run", "open_last", "save_run", None, "load_config", "save_config", None, "export_view",
+                 "export_metrics", "screenshot", None, "quit"):
+        if name is None:
+            file.addSeparator()
+        else:
+            file.addAction(actions[name])
+
+    run = bar.addMenu("&Run")
+    c = window.controls
+    for action in (c.train, c.pause, c.step, c.stop, c.reset):
+        run.addAction(action)
+
+    view = bar.addMenu("&View")
+    themes = QActionGroup(window)
+    actions["dark"] = _action(window, "&Dark theme", lambda: window.set_theme(True))
+    actions["light"] = _action(window, "&Light theme", lambda: window.set_theme(False))
+    for name in ("dark", "light"):
+        actions[name].setCheckable(True)
+        themes.addAction(actions[name])
+        view.addAction(actions[name])
+    view.addSeparator()
+    for dock, key in ((window.lesson_dock, None), (window.settings_dock, None),
+                      (window.log_dock, "Ctrl+L")):
+        toggle = dock.toggleViewAction()
+        if key:
+            toggle.setShortcut(QKeySequence(key))
+        view.addAction(toggle)
+    view.addSeparator()
+    actions["full_screen"] = _action(window, "&Full screen", window.toggle_full_screen, "F11",
+                                     "Fill the screen (for a classroom projector)")
+    view.addAction(actions["full_screen"])
+
+    help_menu = bar.addMenu("&Help")
+    actions["shortcuts"] = _action(window, "&Keyboard shortcuts", lambda: shortcuts_dialog(window).show(),
+                                   "F1")
+    actions["about"] = _action(window, "&About unsuplab",
+                               lambda: QMessageBox.about(window, "About unsuplab", ABOUT))
+    help_menu.addAction(actions["shortcuts"])
+    help_menu.addAction(actions["about"])
+
+    # Menu shortcuts must work with the menu bar hidden (full screen) too.
+    for action in actions.values():
+        window.addAction(action)
+    return actions
+
+
+def sync_theme(window: MainWindow, dark: bool) -> None:
+    actions = getattr(window, "actions_", None)
+    if actions:
+        actions["dark" if dark else "light"].setChecked(True)

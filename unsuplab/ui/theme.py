@@ -1,0 +1,87 @@
+"""Dark and light themes: the Fusion style, a QPalette, a small style sheet and the colours views use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from string import Template
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from unsuplab.paths import resources_dir
+
+
+@dataclass(frozen=True)
+class Colours:
+    """The handful of colours the shell draws with, besides the palette."""
+
+    window: str
+    panel: str
+    base: str
+    text: str
+    muted: str
+    border: str
+    accent: str
+    error: str
+    error_bg: str
+    ok: str
+    warn: str
+
+
+DARK = Colours(window="#24272d", panel="#2c3038", base="#1b1e23", text="#e4e7ec",
+               muted="#9aa3b0", border="#3a3f49", accent="#4c9dff", error="#ff6b6b",
+               error_bg="#4a2428", ok="#4cc38a", warn="#f0b04c")
+LIGHT = Colours(window="#eef0f3", panel="#f7f8fa", base="#ffffff", text="#1d2129",
+                muted="#5d6673", border="#c9ced6", accent="#1f6fd1", error="#c62828",
+                error_bg="#fde3e3", ok="#17864f", warn="#b26a00")
+
+#: Colour of each run state in the status bar.
+STATE_COLOURS = {"building": "accent", "running": "ok", "paused": "warn", "finished": "accent",
+                 "failed": "error", "stopped": "muted", "ready": "muted"}
+
+
+def colours(dark: bool) -> Colours:
+    return DARK if dark else LIGHT
+
+
+def state_colour(state: str, dark: bool) -> str:
+    return getattr(colours(dark), STATE_COLOURS.get(state, "muted"))
+
+
+def palette(dark: bool) -> QPalette:
+    """A Fusion palette built from the theme colours."""
+    c = colours(dark)
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    for r, value in (
+        (role.Window, c.window), (role.WindowText, c.text), (role.Base, c.base),
+        (role.AlternateBase, c.panel), (role.ToolTipBase, c.panel), (role.ToolTipText, c.text),
+        (role.PlaceholderText, c.muted), (role.Text, c.text), (role.Button, c.panel),
+        (role.ButtonText, c.text), (role.BrightText, c.error), (role.Highlight, c.accent),
+        (role.HighlightedText, "#ffffff"), (role.Link, c.accent), (role.Mid, c.border),
+        (role.Dark, c.border if dark else "#a0a6b0"), (role.Light, c.panel if dark else "#ffffff"),
+        (role.Midlight, c.border), (role.Shadow, "#000000" if dark else "#8a9099"),
+    ):
+        p.setColor(r, QColor(value))
+    # Disabled editors (settings fixed during a run) must read as such at a glance.
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(group.Disabled, r, QColor("#676f7b" if dark else "#9aa0a8"))
+    p.setColor(group.Disabled, role.Base, QColor(c.window))
+    p.setColor(group.Disabled, role.Button, QColor(c.window))
+    return p
+
+
+def style_sheet(dark: bool) -> str:
+    """The shared style sheet with this theme's colours filled in."""
+    text = (resources_dir() / "themes" / "base.qss").read_text(encoding="utf-8")
+    return Template(text).safe_substitute(vars(colours(dark)))
+
+
+def apply_theme(app: QApplication, dark: bool) -> None:
+    """Switch the whole application between the dark and the light theme (style and palette).
+
+    The style sheet is not set on the application: a style sheet above the views would stop
+    their own palettes from reaching their labels. The window styles its own panels instead.
+    """
+    app.setStyle("Fusion")
+    app.setPalette(palette(dark))

@@ -1,0 +1,181 @@
+"""The centre of the window: the live views, laid out from a snapshot's payload keys."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from unsuplab.core.payloads import Payload
+from unsuplab.ui.views import View, make_view
+
+#: Kinds that read as a strip across the full width (rows of examples, tables) ...
+_STRIP_KINDS = ("paired_rows", "table")
+#: ... and curves, which go together in one column beside the large image panels.
+_CURVE_KIND = "curves"
+
+PLACEHOLDER = ("<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
+               "<p>The panels appear with the first snapshot of the run:<br>"
+               "filters, reconstructions and the learning curves.</p>")
+
+
+class _MissingView(View):
+    """Stands in for a payload kind no view knows yet, so one odd panel cannot break the window."""
+
+    def __init__(self, kind: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.kind = kind
+        self.label = QLabel()
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.label, 1)
+
+    def show_payload(self, payload: Payload) -> None:
+        self.set_title(getattr(payload, "title", ""))
+        self.label.setText(f"No view shows payloads of kind {payload.kind!r} yet.")
+
+
+class ViewArea(QStackedWidget):
+    """A placeholder until the first snapshot, then one view per payload key in a tidy layout.
+
+    One large panel (an image grid, a scatter) takes the left with the curve panels stacked beside
+    it; several large panels share a row at full width with the curves side by side beneath
+    them. Strips (paired rows, tables) run across the bottom. Every view's
+    `command_requested` is re-emitted as `command_requested(name, kwargs)`.
+    """
+
+    command_requested = Signal(str, dict)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.views: dict[str, View] = {}
+        self.titles: dict[str, str] = {}
+        self._dark = True
+        self.placeholder = QLabel(PLACEHOLDER)
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.addWidget(self.placeholder)
+        self._page: QWidget | None = None
+
+    # -- content ---------------------------------------------------------------------------------
+    def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
+        """Show every payload in the view with its key; returns keys whose view failed."""
+        new = [key for key in payloads if key not in self.views]
+        for key in new:
+            self.views[key] = self._make(payloads[key])
+        if new:
+            self._relayout()
+        failed = []
+        for key, payload in payloads.items():
+            self.titles[key] = getattr(payload, "title", key)
+            if key in new:
+                continue  # make_view already showed it
+            try:
+                self.views[key].show_payload(payload)
+            except Exception:  # noqa: BLE001 - one broken panel must not stop the others
+                failed.append(key)
+        return failed
+
+    def _make(self, payload: Payload) -> View:
+        try:
+            view = make_view(payload)
+        except KeyError:
+            view = _MissingView(payload.kind)
+            view.show_payload(payload)
+        view.apply_theme(self._dark)
+        view.command_requested.connect(self.command_requested)
+        return view
+
+    def clear(self) -> None:
+        """Remove every view and show the placeholder again."""
+        self.setCurrentWidget(self.placeholder)
+        if self._page is not None:
+            self.removeWidget(self._page)
+            self._page.deleteLater()
+            self._page = None
+        for view in self.views.values():
+            view.deleteLater()
+        self.views.clear()
+        self.titles.clear()
+
+    def apply_theme(self, dark: bool) -> None:
+        self._dark = dark
+        for view in self.views.values():
+            view.apply_theme(dark)
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _relayout(self) -> None:
+        large, curves, strips = [], [], []
+        for view in self.views.values():
+            if view.kind == _CURVE_KIND:
+                curves.append(view)
+            elif view.kind in _STRIP_KINDS:
+                strips.append(view)
+            else:
+                large.append(view)
+
+        page = QSplitter(Qt.Orientation.Vertical)
+        page.setChildrenCollapsible(False)
+        if len(large) == 1 and curves:
+            # One main picture: it takes the left, the curves stack in a column beside it.
+            top = _splitter(Qt.Orientation.Horizontal, [large[0], _splitter(
+                Qt.Orientation.Vertical, curves)])
+            top.setStretchFactor(0, 3)
+            top.setStretchFactor(1, 2)
+            top.setSizes([600, 400])
+            page.addWidget(top)
+        else:
+            # Several pictures share a row (or a grid) at full width; the curves sit beneath
+            # them side by side, so no picture is squeezed into a narrow column.
+            if large:
+                page.addWidget(_grid(large))
+            if curves:
+                page.addWidget(_splitter(Qt.Orientation.Horizontal, curves))
+        if strips:
+            page.addWidget(_splitter(Qt.Orientation.Horizontal, strips))
+        # Pictures get the most height, then curves, then the strips of examples.
+        weights = ([5] if large else []) + ([3] if curves and len(large) != 1 else []) \
+            + ([2] if strips else [])
+        for index, weight in enumerate(weights):
+            page.setStretchFactor(index, weight)
+        page.setSizes([100 * w for w in weights])
+
+        old = self._page
+        self._page = page
+        self.addWidget(page)
+        self.setCurrentWidget(page)
+        if old is not None:
+            # The views now live in the new page; only the old empty splitters go.
+            self.removeWidget(old)
+            old.deleteLater()
+
+
+def _splitter(orientation: Qt.Orientation, widgets: list[QWidget]) -> QSplitter:
+    splitter = QSplitter(orientation)
+    splitter.setChildrenCollapsible(False)
+    for widget in widgets:
+        splitter.addWidget(widget)
+    return splitter
+
+
+def _grid(views: list[View]) -> QWidget:
+    host = QWidget()
+    grid = QGridLayout(host)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setSpacing(4)
+    # A row for up to three pictures, then a near-square grid.
+    columns = len(views) if len(views) <= 3 else max(1, math.ceil(math.sqrt(len(views))))
+    for i, view in enumerate(views):
+        grid.addWidget(view, i // columns, i % columns)
+    return host

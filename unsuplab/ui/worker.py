@@ -1,0 +1,151 @@
+"""RunWorker: drives the core run loop generator on a QThread and hands its events to the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal
+
+from unsuplab.core.experiment import Experiment
+from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
+
+# Workers whose thread may still run. Holding them here means Python never garbage-collects a
+# QThread that is still running (Qt aborts the process with "QThread: Destroyed while thread is
+# still running"); a worker leaves the set once its thread has finished.
+_LIVE: set[RunWorker] = set()
+
+class _LoopThread(QThread):
+    """The thread itself: iterates the generator and emits each event; never touches a widget."""
+
+    event_ready = Signal(object)
+    snapshot_ready = Signal()
+
+    def __init__(self, events: Callable[[], Iterator[Event]], parent: QObject | None = None):
+        super().__init__(parent)
+        self._events = events
+        self._lock = threading.Lock()
+        self._pending: Snapshot | None = None
+
+    def run(self) -> None:  # noqa: D401 - Qt override, runs on the worker thread
+        try:
+            for event in self._events():
+                if isinstance(event, Snapshot):
+                    self._offer(event)
+                else:
+                    self.event_ready.emit(event)
+        except BaseException as exc:  # noqa: BLE001 - the loop reports its own errors; this is a bug
+            self.event_ready.emit(RunFailed(f"The run loop crashed: {exc}", traceback.format_exc()))
+
+    def _offer(self, snapshot: Snapshot) -> None:
+        # Coalescing: keep only the newest undelivered snapshot. Signal only when the slot was
+        # empty, so a GUI that falls behind finds one fresh snapshot instead of a queue of stale ones.
+        with self._lock:
+            was_empty = self._pending is None
+            self._pending = snapshot
+        if was_empty:
+            self.snapshot_ready.emit()
+
+    def take_snapshot(self) -> Snapshot | None:
+        with self._lock:
+            snapshot, self._pending = self._pending, None
+        return snapshot
+
+
+class RunWorker(QObject):
+    """One run of one experiment on its own thread.
+
+    Once started the worker owns the experiment: only its thread calls the model. The GUI steers it
+    through `control` (a thread-safe `RunControl`) and listens to `snapshot` (newest only),
+    `event` (StateChanged, ProbeResult, Notice, RunFailed, in order) and `finished`. All three
+    are emitted on the GUI thread.
+    """
+
+    snapshot = Signal(object)
+    event = Signal(object)
+    finished = Signal()
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        device: str = "cpu",
+        seed: int = 0,
+        restore: Restore | None = None,
+        paused: bool = False,
+        step_limit: int | None = None,
+        delay: float = 0.0,
+        snapshot_interval: float = 0.1,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.experiment = experiment
+        self.device = device
+        self.control = RunControl(paused=paused, step_limit=step_limit)
+        self.control.set_delay(delay)
+
+        def events() -> Iterator[Event]:
+            return run(experiment, self.control, device=device, seed=seed, restore=restore,
+                       snapshot_interval=snapshot_interval)
+
+        self._thread = _LoopThread(events, self)
+        queued = Qt.ConnectionType.QueuedConnection
+        self._thread.event_ready.connect(self._forward_event, queued)
+        self._thread.snapshot_ready.connect(self._forward_snapshot, queued)
+        self._thread.finished.connect(self._on_finished, queued)
+
+    @property
+    def loop_thread(self) -> QThread:
+        """The thread the loop runs on (QObject.thread() stays the GUI thread this object lives in)."""
+        return self._thread
+
+    def start(self) -> None:
+        _LIVE.add(self)
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def submit(self, command: str, **kwargs: Any) -> None:
+        """Queue a command for the loop (a probe, "set_param", "save", "export_metrics")."""
+        self.control.submit(command, **kwargs)
+
+    def stop(self) -> None:
+        """Ask the loop to end; it finishes the current step and returns promptly."""
+        self.control.stop()
+
+    def wait(self, timeout_ms: int = 2000) -> bool:
+        """Block until the thread has ended; False when it is still running after the timeout."""
+        return self._thread.wait(timeout_ms)
+
+    def stop_and_wait(self, timeout_ms: int = 2000) -> bool:
+        self.stop()
+        ended = self.wait(timeout_ms)
+        if ended:
+            _LIVE.discard(self)
+        return ended
+
+    # -- GUI-thread side -----------------------------------------------------------------------
+    def _forward_snapshot(self) -> None:
+        snapshot = self._thread.take_snapshot()
+        if snapshot is not None:
+            self.snapshot.emit(snapshot)
+
+    def _forward_event(self, event: object) -> None:
+        self.event.emit(event)
+
+    def _on_finished(self) -> None:
+        # A snapshot offered just before the loop ended may still sit in the slot.
+        self._forward_snapshot()
+        _LIVE.discard(self)
+        self.finished.emit()
+
+
+def wait_for_all(timeout_ms: int = 2000) -> bool:
+    """Stop every worker still alive and wait for them (used when the application quits)."""
+    workers = list(_LIVE)
+    for worker in workers:
+        worker.stop()
+    return all(worker.wait(timeout_ms) for worker in workers)
