@@ -38,3 +38,13 @@ def test_paired_rows_keep_the_rows_in_order():
     out = paired_rows(rows, pad=1, fill=0.5)
     assert out.shape == (2 * 3 + 1, 3 * 3 + 1)
     assert (out[1:3, 1:3] == 0.0).all() and (out[4:6, 1:3] == 1.0).all()
+
+
+def test_grids_avoid_empty_tiles_when_a_near_square_shape_exists():
+    from unsuplab.viz.images import grid_shape
+
+    assert grid_shape(32) == (4, 8)
+    assert grid_shape(196) == (14, 14)
+    assert grid_shape(100) == (10, 10)
+    assert grid_shape(7) == (3, 3)  # a prime: the square grid with a partial row
+    assert grid_shape(10, columns=10) == (1, 10)

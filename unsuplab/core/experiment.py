@@ -24,6 +24,10 @@ class Experiment:
     Config: ClassVar[type]
     #: Curve panels: panel title -> metric names drawn in it (train metrics and held-out ones).
     curves: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: Interactive tools the window offers beside the views, each backed by a probe:
+    #: "draw" (a drawing pad; probe "reconstruct" with image=(h, w) array in [0, 1]),
+    #: "tsne" (a t-SNE button on the latent map; probe "tsne").
+    tools: ClassVar[tuple[str, ...]] = ()
     #: Names of the metrics whose non-finite value means the run has diverged.
     guarded_metrics: ClassVar[tuple[str, ...]] = ("loss",)
 

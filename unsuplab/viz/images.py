@@ -35,9 +35,12 @@ def normalise(images: np.ndarray, rule: str) -> np.ndarray:
 
 
 def grid_shape(count: int, columns: int | None = None) -> tuple[int, int]:
-    """(rows, columns) for `count` tiles: as square as possible unless `columns` is given."""
-    cols = columns or max(1, math.ceil(math.sqrt(count)))
-    return max(1, math.ceil(count / cols)), cols
+    """(rows, columns) for `count` tiles: the given columns, else a near-square grid with no
+    empty tiles when one exists (32 -> 4 x 8), else the square one with a partial last row."""
+    if not columns:
+        side = max(1, math.ceil(math.sqrt(count)))
+        columns = next((c for c in range(side, 2 * side + 1) if count % c == 0), side)
+    return max(1, math.ceil(count / columns)), columns
 
 
 def tile(images: np.ndarray, columns: int | None = None, pad: int = 1, fill: float = 0.0) -> np.ndarray:
