@@ -76,11 +76,23 @@ def _downloaded(name: str) -> ImageDataset:
     return fetch_idx_dataset(name)
 
 
+def _patches(size: int, whitening: str) -> ImageDataset:
+    from unsuplab.data.patches import load_patches
+
+    return load_patches(size, whitening)
+
+
+#: Natural-image patches (unsuplab.data.patches): name -> (patch size, whitening).
+_PATCHES = {"patches-8": (8, "none"), "patches-12": (12, "none"), "patches-16": (16, "none"),
+            "patches-8-zca": (8, "zca"), "patches-12-zca": (12, "zca"), "patches-8-1f": (8, "1/f"),
+            "patches-12-1f": (12, "1/f")}
+
 _LOADERS = {
     "mnist-sample": _mnist_sample,
     "digits": _digits,
     "mnist": functools.partial(_downloaded, "mnist"),
     "fashion-mnist": functools.partial(_downloaded, "fashion-mnist"),
+    **{name: functools.partial(_patches, *spec) for name, spec in _PATCHES.items()},
 }
 
 #: Names a lesson's `dataset` field may take.
@@ -88,7 +100,7 @@ DATASETS = tuple(_LOADERS)
 
 #: Image size of each data set, known without loading it (for checking configs).
 IMAGE_SHAPES = {"mnist-sample": (28, 28), "digits": (8, 8), "mnist": (28, 28),
-                "fashion-mnist": (28, 28)}
+                "fashion-mnist": (28, 28), **{name: (size, size) for name, (size, _) in _PATCHES.items()}}
 
 
 @functools.lru_cache(maxsize=4)
