@@ -73,7 +73,8 @@ def test_stop_ends_the_run_and_keeps_the_views(window, qtbot):
     window.stop()
     wait_for_state(qtbot, window, "stopped")
     qtbot.waitUntil(lambda: window.worker is None, timeout=3000)
-    assert ended
+    # The thread's finished signal reaches this slot queued, possibly just after the window's.
+    qtbot.waitUntil(lambda: bool(ended), timeout=3000)
     assert "filters" in window.views.views  # the last snapshot stays on screen
     assert window.form.editors["code_size"].isEnabled()
     assert window.controls.train.isEnabled() and not window.controls.stop.isEnabled()
@@ -200,8 +201,11 @@ def test_an_exception_mid_run_keeps_the_window_usable_and_the_run_saveable(windo
 def test_views_can_ask_the_model_and_get_an_answer(window, qtbot):
     window.step_once()
     wait_for_step(qtbot, window, 1)
+    answers = []
+    window.pad.show_result = answers.append  # the answer to a drawing goes to the drawing pad
     window.send_command("reconstruct", {"image": np.zeros((28, 28), np.float32)})
-    qtbot.waitUntil(lambda: "drawing" in window.views.views, timeout=5000)
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers[0].rows["input"].shape == (1, 28, 28) and not answers[0].rows["input"].any()
 
 
 def test_exports(window, qtbot, tmp_path):

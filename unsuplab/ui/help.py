@@ -16,6 +16,7 @@ SHORTCUTS = (
     ("Ctrl+S", "Save run…"),
     ("Ctrl+O", "Open run…"),
     ("Ctrl+E", "Export a view as PNG…"),
+    ("Ctrl+D", "Show / hide the drawing pad"),
     ("Ctrl+L", "Show / hide the log"),
     ("F11", "Full screen"),
     ("Ctrl+Q", "Quit"),

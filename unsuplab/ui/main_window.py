@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
+from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.models.devices import device_label, resolve_device
 from unsuplab.ui import menus, theme
 from unsuplab.ui.config_form import ConfigForm
+from unsuplab.ui.drawing_pad import DrawingPad
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
 from unsuplab.ui.icons import app_icon
@@ -33,6 +35,7 @@ from unsuplab.ui.lesson_browser import LessonBrowser
 from unsuplab.ui.log_panel import LogPanel
 from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
+from unsuplab.ui.tsne_tool import TsneTool
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.worker import RunWorker
 
@@ -67,6 +70,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.rendered_step = -1  # step of the newest snapshot drawn in the views
         self.lesson_name: str | None = None
         self._workers: set[RunWorker] = set()  # the current and retired ones still running
+        self._docks_sized = False
         self._stopped_run_file: Path | None = None
 
         self.setWindowIcon(app_icon())
@@ -96,7 +100,14 @@ class MainWindow(FileCommands, QMainWindow):
         self.log_dock = self._dock("Log", "logDock", self.log,
                                    Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock.hide()  # the banner and status bar carry what matters; the log is on demand
-        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 320],
+        # The drawing pad sits under the settings, for lessons whose tools include "draw".
+        self.pad = DrawingPad()
+        self.pad_dock = self._dock("Draw a digit", "drawDock", self.pad,
+                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
+        self.tsne = TsneTool(self.views)
+        # Wide enough for the pad's canvas and, beside a scroll bar, the widest settings form.
+        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340],
                          Qt.Orientation.Horizontal)
 
         self.controls = RunControls(self)
@@ -155,6 +166,8 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.edited.connect(self._on_form_edited)
         self.form.live_changed.connect(self._on_live_changed)
         self.views.command_requested.connect(self.send_command)
+        self.pad.command_requested.connect(self.send_command)
+        self.tsne.command_requested.connect(self._on_tsne_requested)
         self.banner.show_log_requested.connect(self.log_dock.show)
         c = self.controls
         c.train.triggered.connect(self.train)
@@ -186,12 +199,30 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.set_config_type(cls.Config, cls.title)
         self.setWindowTitle(f"unsuplab — {cls.title}")
         self.settings_dock.setWindowTitle(f"Settings — {cls.title}")
+        self._set_tools(cls)
         self._set_state("ready")
         self.log.add(f"Lesson: {cls.title}")
 
     @property
     def lesson(self) -> type[Experiment]:
         return lesson_class(self.lesson_name)
+
+    def _set_tools(self, cls: type[Experiment]) -> None:
+        """Offer the lesson's interactive tools: the drawing pad and the t-SNE button."""
+        draw = "draw" in cls.tools
+        self.pad_dock.setVisible(draw)
+        self.pad_dock.toggleViewAction().setEnabled(draw)
+        self.pad.reset()
+        # "Add noise" applies the lesson's own corruption, so a denoiser shows what it learned.
+        defaults = cls.Config()
+        kind = getattr(defaults, "corruption", None)
+        level = getattr(defaults, "corruption_level", None)
+        if isinstance(kind, str) and isinstance(level, float) and level > 0:
+            self.pad.set_noise_style(kind, level)
+        else:
+            self.pad.set_noise_style("masking", 0.25)
+        self.tsne.set_enabled("tsne" in cls.tools)
+        self.tsne.set_model_available(False)
 
     # -- running ---------------------------------------------------------------------------------
     def train(self) -> None:
@@ -259,6 +290,7 @@ class MainWindow(FileCommands, QMainWindow):
             return False
         self.views.clear()
         self.banner.hide()
+        self._forget_model()
         self.last_snapshot = None
         self.rendered_step = -1
         self._stopped_run_file = None
@@ -288,8 +320,14 @@ class MainWindow(FileCommands, QMainWindow):
         if worker is not None:
             self._autosave(worker)
             worker.stop()
+        self._forget_model()
         self.form.set_run_active(False)
         self._update_controls()
+
+    def _forget_model(self) -> None:
+        """The tools have no model to ask until the next run shows its first snapshot."""
+        self.pad.reset()
+        self.tsne.set_model_available(False)
 
     def _autosave(self, worker: RunWorker) -> None:
         if self.autosave is None or self.last_snapshot is None or self.last_snapshot.progress.step == 0:
@@ -308,6 +346,7 @@ class MainWindow(FileCommands, QMainWindow):
         for key in failed:
             self.log.add(f"The panel {key!r} could not show the snapshot", "error")
         self.status.show_progress(snapshot.progress)
+        self._offer_tools(snapshot)
         if snapshot.progress.step_limit is None and self.controls.limit is not None:
             # The loop drops the limit when training goes on past it; the spin box follows.
             blocked = self.controls.step_limit.blockSignals(True)
@@ -327,6 +366,8 @@ class MainWindow(FileCommands, QMainWindow):
         elif isinstance(event, Notice):
             self.log.add(event.message, "error" if event.error else "info")
             self.statusBar().showMessage(event.message, 8000)
+            if event.error and current:
+                self._on_command_failed(event.message)
         elif isinstance(event, RunFailed):
             if current:
                 self.show_error(event.message, event.detail)  # logs it too
@@ -334,12 +375,50 @@ class MainWindow(FileCommands, QMainWindow):
             else:
                 self.log.add(event.message, "error", event.detail)
         elif isinstance(event, ProbeResult) and current:
-            self.views.show_payloads(event.payloads)
+            self._show_probe_result(event)
+
+    def _show_probe_result(self, result: ProbeResult) -> None:
+        """Each answer goes where its question came from: the pad, the t-SNE panel, the views."""
+        payloads = dict(result.payloads)
+        drawing = payloads.pop("drawing", None)
+        if isinstance(drawing, PairedRows):
+            self.pad.show_result(drawing)
+        tsne = payloads.pop("latent_tsne", None)
+        if isinstance(tsne, Scatter):
+            self.tsne.show_result(tsne, self.rendered_step)
+            self.statusBar().showMessage("t-SNE done: it is the panel beside the latent map", 4000)
+        for key in self.views.show_probe_payloads(payloads):
+            self.log.add(f"The panel {key!r} could not show the answer", "error")
+
+    def _offer_tools(self, snapshot: Snapshot) -> None:
+        """A snapshot means a model to ask; its reconstructions say the pad's image shape."""
+        self.tsne.set_model_available(True)
+        reconstructions = snapshot.payloads.get("reconstructions")
+        if isinstance(reconstructions, PairedRows) and reconstructions.rows:
+            first = next(iter(reconstructions.rows.values()))
+            self.pad.set_image_shape(tuple(first.shape[1:3]))
+
+    def _on_command_failed(self, message: str) -> None:
+        """Release the tool waiting for an answer that will not come."""
+        # The loop words a failed command "<name> failed: <why>".
+        name, found, _ = message.partition(" failed: ")
+        if not found:
+            return
+        if name == "tsne":
+            self.tsne.failed()
+        elif name == "reconstruct":
+            self.pad.request_failed()
+
+    def _on_tsne_requested(self, name: str, kwargs: dict[str, Any]) -> None:
+        self.statusBar().showMessage("Computing a t-SNE of the held-out codes; training waits "
+                                     "until it is done", 8000)
+        self.send_command(name, kwargs)
 
     def _on_worker_finished(self, worker: RunWorker) -> None:
         self._workers.discard(worker)
         if worker is self.worker:
             self.worker = None
+            self._forget_model()
             self.form.set_run_active(False)
             if self.run_state not in ("failed",):
                 self._set_state("stopped")
@@ -396,7 +475,7 @@ class MainWindow(FileCommands, QMainWindow):
         sheet = theme.style_sheet(dark)
         # Each panel of the shell gets the sheet; the views keep their own palettes (see theme).
         for widget in (self.controls, self.lesson_dock, self.settings_dock, self.log_dock,
-                       self.statusBar(), self.banner, self.views.placeholder):
+                       self.pad_dock, self.statusBar(), self.banner, self.views.placeholder):
             widget.setStyleSheet(sheet)
         self.views.apply_theme(dark)
         self.status.apply_theme(dark)
@@ -412,6 +491,14 @@ class MainWindow(FileCommands, QMainWindow):
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._docks_sized:
+            # Once laid out: the pad at its natural height, the settings (they scroll) the rest.
+            self._docks_sized = True
+            self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()],
+                             Qt.Orientation.Vertical)
 
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:

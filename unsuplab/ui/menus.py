@@ -71,7 +71,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         view.addAction(actions[name])
     view.addSeparator()
     for dock, key in ((window.lesson_dock, None), (window.settings_dock, None),
-                      (window.log_dock, "Ctrl+L")):
+                      (window.pad_dock, "Ctrl+D"), (window.log_dock, "Ctrl+L")):
         toggle = dock.toggleViewAction()
         if key:
             toggle.setShortcut(QKeySequence(key))

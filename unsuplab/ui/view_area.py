@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -14,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unsuplab.core.payloads import Payload
+from unsuplab.core.payloads import PairedRows, Payload
 from unsuplab.ui.views import View, make_view
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
@@ -51,10 +53,12 @@ class ViewArea(QStackedWidget):
     One large panel (an image grid, a scatter) takes the left with the curve panels stacked beside
     it; several large panels share a row at full width with the curves side by side beneath
     them. Strips (paired rows, tables) run across the bottom. Every view's
-    `command_requested` is re-emitted as `command_requested(name, kwargs)`.
+    `command_requested` is re-emitted as `command_requested(name, kwargs)`; `view_added(key,
+    view)` announces each new panel (so a tool can add its button to it).
     """
 
     command_requested = Signal(str, dict)
+    view_added = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -67,13 +71,14 @@ class ViewArea(QStackedWidget):
         self.placeholder.setWordWrap(True)
         self.addWidget(self.placeholder)
         self._page: QWidget | None = None
+        self._inspecting: str | None = None  # key of the view whose point was clicked last
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
         """Show every payload in the view with its key; returns keys whose view failed."""
         new = [key for key in payloads if key not in self.views]
         for key in new:
-            self.views[key] = self._make(payloads[key])
+            self.views[key] = self._make(key, payloads[key])
         if new:
             self._relayout()
         failed = []
@@ -85,17 +90,36 @@ class ViewArea(QStackedWidget):
                 self.views[key].show_payload(payload)
             except Exception:  # noqa: BLE001 - one broken panel must not stop the others
                 failed.append(key)
+        for key in new:
+            self.view_added.emit(key, self.views[key])
         return failed
 
-    def _make(self, payload: Payload) -> View:
+    def show_probe_payloads(self, payloads: dict[str, Payload]) -> list[str]:
+        """Show a probe's answer: the clicked point ("inspected") beside the panel it was clicked
+        in, anything else as panels of their own. Returns keys whose view failed."""
+        rest = dict(payloads)
+        inspected = rest.pop("inspected", None)
+        source = self.views.get(self._inspecting) if self._inspecting else None
+        if isinstance(inspected, PairedRows) and hasattr(source, "show_inspected"):
+            source.show_inspected(inspected)
+        elif inspected is not None:
+            rest["inspected"] = inspected  # no panel to pin it to: a strip of its own
+        return self.show_payloads(rest) if rest else []
+
+    def _make(self, key: str, payload: Payload) -> View:
         try:
             view = make_view(payload)
         except KeyError:
             view = _MissingView(payload.kind)
             view.show_payload(payload)
         view.apply_theme(self._dark)
-        view.command_requested.connect(self.command_requested)
+        view.command_requested.connect(functools.partial(self._on_view_command, key))
         return view
+
+    def _on_view_command(self, key: str, name: str, kwargs: dict[str, Any]) -> None:
+        if name == "inspect":
+            self._inspecting = key
+        self.command_requested.emit(name, kwargs)
 
     def clear(self) -> None:
         """Remove every view and show the placeholder again."""
@@ -108,6 +132,7 @@ class ViewArea(QStackedWidget):
             view.deleteLater()
         self.views.clear()
         self.titles.clear()
+        self._inspecting = None
 
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark

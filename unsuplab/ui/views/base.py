@@ -66,6 +66,10 @@ class View(QWidget):
             (QPalette.ColorRole.PlaceholderText, QColor(theme.muted)),
         ):
             palette.setColor(role, colour)
+        # A disabled control (a tool button while its tool works) must read as such.
+        for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText,
+                     QPalette.ColorRole.Text):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(theme.muted))
         self.setPalette(palette)
         # Text colours also as style sheets: an application style sheet can override palettes.
         self.title_label.setStyleSheet(f"color: {theme.foreground};")

@@ -7,16 +7,28 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from unsuplab.core.payloads import Scatter
+from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.ui.views._style import PALETTE, grey_pixmap, style_legend, style_plot
 from unsuplab.ui.views.base import View
+from unsuplab.ui.views.image_strip import ImageStrip
 
 POINT_SIZE = 7  # pixels
 HOVER_RADIUS = 6  # pixels from a point's centre that still count as over it
 THUMBNAIL_SCALE = 3
 LEGEND_TEXT_SIZE = "8pt"
+INSPECT_PX = 84  # on-screen side of the clicked point's images (28 pixels, three times)
 
 
 class ScatterView(View):
@@ -24,7 +36,9 @@ class ScatterView(View):
 
     `legend` lists the labels present. Hovering a point rings it and shows its index, label and,
     when the payload has thumbnails, the thumbnail in the `inset` card beside the mouse.
-    Clicking a point emits `command_requested("inspect", {"index": i})`.
+    Clicking a point emits `command_requested("inspect", {"index": i})` and marks it (`marker`);
+    the answer goes to `show_inspected`, which shows it in the `inspect_card` beside the plot.
+    Tools (the window's t-SNE button) sit in the title row: `add_header_button`, `set_busy`.
     """
 
     kind = Scatter.kind
@@ -35,6 +49,7 @@ class ScatterView(View):
         self.labels = np.zeros(0, dtype=np.int64)
         self.thumbnails: np.ndarray | None = None
         self.hovered: int | None = None
+        self.selected: int | None = None  # the point clicked last
         self._brushes = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
         self._legend_labels: list[int] = []
         self._legend_samples: list[pg.ScatterPlotItem] = []
@@ -49,6 +64,9 @@ class ScatterView(View):
         self.ring = pg.ScatterPlotItem(size=POINT_SIZE + 8, brush=None, symbol="o")
         self.ring.setZValue(10)
         self.plot.addItem(self.ring)
+        self.marker = pg.ScatterPlotItem(size=POINT_SIZE + 10, brush=None, symbol="s")
+        self.marker.setZValue(11)
+        self.plot.addItem(self.marker)
         # The legend sits beside the plot, not over the points it would hide.
         self.legend = pg.LegendItem(offset=None, labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-4)
         self.graphics.addItem(self.legend, row=0, col=1)
@@ -73,12 +91,61 @@ class ScatterView(View):
         inset_layout.addWidget(self.inset_caption)
         self.inset.hide()
 
+        # The title row also holds tools; a row beneath it says when one is busy (a t-SNE being
+        # computed), so the title keeps its width.
+        self.header = QHBoxLayout()
+        self.header.setSpacing(6)
+        self.header.addWidget(self.title_label, 1)
+        self.busy_label = self.muted_label()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: the worker reports no progress
+        self.busy_bar.setFixedSize(60, 10)
+        self.busy_bar.setTextVisible(False)
+        busy_row = QHBoxLayout()
+        busy_row.setSpacing(6)
+        busy_row.addWidget(self.busy_bar)
+        busy_row.addWidget(self.busy_label, 1)
+        self.set_busy(None)
+
+        self.inspect_card = self._make_inspect_card()
+        body = QHBoxLayout()
+        body.setSpacing(4)
+        body.addWidget(self.graphics, 1)
+        body.addWidget(self.inspect_card)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.graphics, 1)
+        layout.addLayout(self.header)
+        layout.addLayout(busy_row)
+        layout.addLayout(body, 1)
         self.apply_theme(self.theme.dark)
+
+    def _make_inspect_card(self) -> QWidget:
+        card = QWidget()
+        self.inspect_caption = self.muted_label()
+        self.inspect_caption.setWordWrap(True)
+        self.inspect_caption.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                           QSizePolicy.Policy.Preferred)
+        self.inspect_strip = ImageStrip(vertical=True, max_px=INSPECT_PX, min_px=40)
+        close = QToolButton()
+        close.setText("×")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide the clicked point")
+        close.clicked.connect(self.hide_inspected)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(QLabel("Clicked"), 1)
+        top.addWidget(close)
+        column = QVBoxLayout(card)
+        column.setContentsMargins(4, 0, 0, 0)
+        column.setSpacing(4)
+        column.addLayout(top)
+        column.addWidget(self.inspect_caption)
+        column.addWidget(self.inspect_strip)
+        column.addStretch(1)
+        card.setFixedWidth(INSPECT_PX + 24)
+        card.hide()
+        return card
 
     def show_payload(self, payload: Scatter) -> None:
         self.set_title(payload.title)
@@ -97,6 +164,39 @@ class ScatterView(View):
             self._show_hover(self.hovered)  # the point moved; keep the ring on it
         else:
             self._show_hover(None)
+        self._place_marker()
+
+    # -- tools and the clicked point -------------------------------------------------------------
+    def add_header_button(self, text: str, tooltip: str) -> QPushButton:
+        """A button in the title row, for a tool that works on these points."""
+        button = QPushButton(text)
+        button.setToolTip(tooltip)
+        self.header.insertWidget(self.header.count(), button)
+        return button
+
+    def set_busy(self, text: str | None) -> None:
+        """Show `text` with a running bar in the title row while a tool works; None hides it."""
+        self.busy_label.setText(text or "")
+        self.busy_label.setVisible(bool(text))
+        self.busy_bar.setVisible(bool(text))
+
+    def show_inspected(self, payload: PairedRows) -> None:
+        """The clicked point's answer: its image and reconstruction, stacked beside the plot."""
+        self.inspect_caption.setText(payload.title)
+        self.inspect_strip.set_images([(label, images[0]) for label, images in payload.rows.items()
+                                       if len(images)])
+        self.inspect_card.show()
+
+    def hide_inspected(self) -> None:
+        self.inspect_card.hide()
+        self.selected = None
+        self._place_marker()
+
+    def _place_marker(self) -> None:
+        if self.selected is not None and self.selected < len(self.points):
+            self.marker.setData(pos=self.points[self.selected:self.selected + 1])
+        else:
+            self.marker.setData(pos=np.zeros((0, 2)))
 
     def point_at(self, scene_pos: QPointF) -> int | None:
         """The index of the point drawn under `scene_pos` (the nearest within a few pixels)."""
@@ -158,6 +258,8 @@ class ScatterView(View):
             return
         index = self.point_at(event.scenePos())
         if index is not None:
+            self.selected = index
+            self._place_marker()
             self.command_requested.emit("inspect", {"index": index})
 
     def _show_hover(self, index: int | None) -> None:
@@ -189,3 +291,4 @@ class ScatterView(View):
         self.legend.setBrush(None)  # beside the plot it needs no backdrop
         self.legend.setPen(None)
         self.ring.setPen(pg.mkPen(self.theme.foreground, width=2))
+        self.marker.setPen(pg.mkPen(self.theme.foreground, width=2))
