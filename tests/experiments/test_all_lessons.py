@@ -59,10 +59,16 @@ def test_snapshot_has_filters_and_reconstructions(cls):
     panels = experiment.snapshot()
     filters, rows = panels["filters"], panels["reconstructions"]
     assert isinstance(filters, ImageGrid) and filters.normalisation == "filter"
-    assert filters.images.shape == (experiment.config.code_size, 28, 28)
+    # One 28x28 tile per code unit, unless the lesson shows other first-layer filters (3x3
+    # kernels, the first of a 1000-unit layer) and declares their shape from its config.
+    expected_filters = getattr(experiment, "filter_panel_shape", None)
+    assert filters.images.shape == (expected_filters or (experiment.config.code_size, 28, 28))
     assert np.std(filters.images) > 0
     assert isinstance(rows, PairedRows)
-    assert list(rows.rows) == ["input", "reconstruction"]
+    # A lesson that shows more than input and reconstruction (a denoiser: the clean digit too)
+    # declares its rows; every lesson must show exactly the rows it declares, in that order.
+    expected_rows = getattr(cls, "reconstruction_row_labels", ("input", "reconstruction"))
+    assert list(rows.rows) == list(expected_rows) and "reconstruction" in expected_rows
     shapes = {images.shape for images in rows.rows.values()}
     assert shapes == {(10, 28, 28)}
     assert all(images.min() >= 0 and images.max() <= 1 for images in rows.rows.values())

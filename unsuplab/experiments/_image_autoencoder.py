@@ -61,6 +61,15 @@ def check_code_width(config: Any) -> None:
                           "undercomplete autoencoder needs a smaller code")
 
 
+def parse_widths(name: str, text: str) -> tuple[int, ...]:
+    """Layer widths written as "1000,500,250"; a ConfigError naming field `name` otherwise."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isascii() and part.isdigit() and int(part) > 0 for part in parts):
+        raise ConfigError(name, f"{text!r} is not a list of positive whole numbers separated by "
+                          "commas, like 1000,500,250")
+    return tuple(int(part) for part in parts)
+
+
 def weight_decay_term(model: nn.Module, strength: float) -> torch.Tensor:
     """(λ/2)·Σ W² over the model's weight matrices and kernels (biases are not decayed)."""
     return 0.5 * strength * sum(p.pow(2).sum() for n, p in model.named_parameters()
@@ -75,6 +84,11 @@ class ImageAutoencoderLesson(Experiment):
 
     activation = "relu"
     guarded_metrics = ("loss",)
+    tools = ("draw", "tsne")
+    #: Keep the latent map's codes from the last evaluation (about once a second) instead of
+    #: encoding them at every snapshot: for a deep or convolutional encoder 500 codes cost more
+    #: than a training step.
+    codes_from_evaluation = False
 
     # -- the part a lesson writes ---------------------------------------------------------------
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -118,10 +132,14 @@ class ImageAutoencoderLesson(Experiment):
         cfg = self.config
         return load_files(cfg.data_file) if cfg.data_file else load_dataset(cfg.dataset)
 
-    def train_step(self) -> dict[str, torch.Tensor]:
+    def minibatch(self) -> torch.Tensor:
+        """A random minibatch of training images (flattened), drawn on the device."""
         idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
                             generator=self.generator)
-        x = self.train_x[idx]
+        return self.train_x[idx]
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        x = self.minibatch()
         x_hat, h = self.model(self.corrupt(x, self.generator))
         terms = self.loss(x, x_hat, h)
         self.optimizer.zero_grad(set_to_none=True)
@@ -132,6 +150,8 @@ class ImageAutoencoderLesson(Experiment):
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         x_hat, h = self.model(self.test_input)
+        if self.codes_from_evaluation:
+            self._evaluated_codes = h[self.latent_index].flatten(1)
         terms = self.loss(self.test_x, x_hat, h)
         return {f"heldout_{name}": float(value) for name, value in terms.items()}
 
@@ -156,6 +176,9 @@ class ImageAutoencoderLesson(Experiment):
         return rows
 
     def held_out_codes(self) -> torch.Tensor:
+        cached = getattr(self, "_evaluated_codes", None)
+        if cached is not None:
+            return cached
         return self.model.encode(self.test_input[self.latent_index]).flatten(1)
 
     def latent_map(self) -> Scatter:
@@ -182,6 +205,7 @@ class ImageAutoencoderLesson(Experiment):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        self._evaluated_codes = None  # codes of the weights just replaced
 
     # -- probes: answers to the views ------------------------------------------------------------
     @torch.no_grad()
@@ -209,9 +233,13 @@ class ImageAutoencoderLesson(Experiment):
 
     def _tsne_map(self) -> Scatter:
         from sklearn.manifold import TSNE
+        from threadpoolctl import threadpool_limits
 
         codes = self.held_out_codes().cpu().numpy()
-        points = TSNE(n_components=2, init="pca", perplexity=30, random_state=0).fit_transform(codes)
+        # One OpenMP thread: beside torch's threads on a busy laptop, more make t-SNE crawl.
+        with threadpool_limits(1):
+            points = TSNE(n_components=2, init="pca", perplexity=30,
+                          random_state=0).fit_transform(codes)
         return Scatter(f"t-SNE of {len(codes)} held-out codes", points.astype(np.float32),
                        self.test_labels[self.latent_index], self.thumbnails, "t-SNE 1", "t-SNE 2")
 
