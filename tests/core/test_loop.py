@@ -267,6 +267,22 @@ def test_a_live_set_param_reaches_the_experiment():
     assert experiment.w.tolist() == [0.25] * 3
 
 
+def test_a_metric_reported_by_some_steps_is_averaged_over_those_steps_only():
+    class Staged(Counter):
+        def train_step(self) -> dict[str, float]:
+            losses = super().train_step()
+            return {**losses, "stage_two": 4.0} if self.steps > 2 else losses
+
+    experiment = Staged(FakeClock())
+    control = RunControl(paused=True)
+    events = start(experiment, control)
+    until(events, state_is("paused"))
+    control.step(4)
+    snapshot = until(events, lambda e: isinstance(e, Snapshot) and e.progress.step == 4)[-1]
+    assert snapshot.metrics["stage_two"] == 4.0  # steps 3 and 4, not divided by all four steps
+    assert snapshot.metrics["loss"] == pytest.approx((1 + 1 / 2 + 1 / 3 + 1 / 4) / 4)
+
+
 def test_a_live_change_while_paused_is_shown_without_a_step():
     experiment = Counter(FakeClock())
     control = RunControl(paused=True)

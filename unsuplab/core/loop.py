@@ -251,8 +251,8 @@ def run(
     step = restore.step if restore else 0
     first_step = step
     speed = _Speedometer(clock)
-    sums: dict[str, Any] = {}
-    count = 0
+    sums: dict[str, Any] = {}  # metric -> running total since the last snapshot, on the device
+    counts: dict[str, int] = {}  # metric -> steps that reported it (a stage may add or drop one)
     good_step, good_state = step, experiment.state_dict()
     last_good_time = last_eval = last_snapshot = clock()
     evaluated_step = -1  # the step of the newest held-out evaluation
@@ -263,11 +263,11 @@ def run(
                         speed.rate * experiment.samples_per_step, control.step_limit)
 
     def take_snapshot(evaluate: bool) -> Snapshot | RunFailed:
-        nonlocal sums, count, good_step, good_state, last_good_time, last_eval, last_snapshot
+        nonlocal sums, counts, good_step, good_state, last_good_time, last_eval, last_snapshot
         nonlocal evaluated_step
         now = clock()
-        metrics = {name: float(total) / count for name, total in sums.items()} if count else {}
-        sums, count = {}, 0
+        metrics = {name: float(total) / counts[name] for name, total in sums.items()}
+        sums, counts = {}, {}
         bad = [n for n in experiment.guarded_metrics if n in metrics and not math.isfinite(metrics[n])]
         if bad:
             experiment.load_state_dict(good_state)
@@ -364,10 +364,10 @@ def run(
             yield from enter("failed")
             continue
         step += 1
-        count += 1
         dirty = True
         for name, value in losses.items():
             sums[name] = sums[name] + value if name in sums else value
+            counts[name] = counts.get(name, 0) + 1
         speed.update(step)
         if control.delay:
             control.wait(control.delay)
