@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
@@ -16,6 +17,9 @@ from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, 
 # QThread that is still running (Qt aborts the process with "QThread: Destroyed while thread is
 # still running"); a worker leaves the set once its thread has finished.
 _LIVE: set[RunWorker] = set()
+
+#: The share of wall time the views may spend drawing snapshots while a run trains.
+RENDER_SHARE = 0.15
 
 class _LoopThread(QThread):
     """The thread itself: iterates the generator and emits each event; never touches a widget."""
@@ -40,13 +44,13 @@ class _LoopThread(QThread):
             self.event_ready.emit(RunFailed(f"The run loop crashed: {exc}", traceback.format_exc()))
 
     def _offer(self, snapshot: Snapshot) -> None:
-        # Coalescing: keep only the newest undelivered snapshot. Signal only when the slot was
-        # empty, so a GUI that falls behind finds one fresh snapshot instead of a queue of stale ones.
+        # Coalescing: keep only the newest undelivered snapshot, so a GUI that falls behind finds
+        # one fresh snapshot instead of a queue of stale ones. Every offer signals (cheap, ~10 a
+        # second): the GUI's pacing decides whether to draw now, and a paused run's newest
+        # snapshot must not wait behind an older one's pacing timer.
         with self._lock:
-            was_empty = self._pending is None
             self._pending = snapshot
-        if was_empty:
-            self.snapshot_ready.emit()
+        self.snapshot_ready.emit()
 
     def take_snapshot(self) -> Snapshot | None:
         with self._lock:
@@ -94,6 +98,14 @@ class RunWorker(QObject):
         queued = Qt.ConnectionType.QueuedConnection
         self._thread.event_ready.connect(self._forward_event, queued)
         self._thread.snapshot_ready.connect(self._forward_snapshot, queued)
+        # Render pacing: drawing a snapshot costs GUI time that, on a 2-core laptop, training
+        # loses. Deliver at most one snapshot per RENDER_SHARE⁻¹ × (its drawing time), so the
+        # views take a bounded share of the machine however heavy the panels are.
+        self._render_cost = 0.0
+        self._last_delivery = -1.0
+        self._pace_timer = QTimer(self)
+        self._pace_timer.setSingleShot(True)
+        self._pace_timer.timeout.connect(self._forward_snapshot)
         self._thread.finished.connect(self._on_finished, queued)
 
     @property
@@ -128,17 +140,30 @@ class RunWorker(QObject):
         return ended
 
     # -- GUI-thread side -----------------------------------------------------------------------
-    def _forward_snapshot(self) -> None:
+    def _forward_snapshot(self, force: bool = False) -> None:
+        wait = self._last_delivery + max(self._render_cost / RENDER_SHARE, 0.25) - time.perf_counter()
+        # Paced only while training runs: a paused run's snapshot (a single step, a live change)
+        # is the one the user is waiting to see.
+        if wait > 0 and not force and not self.control.paused:
+            if not self._pace_timer.isActive():
+                self._pace_timer.start(max(1, int(wait * 1000)))
+            return  # the newest snapshot waits in the slot; later ones replace it
         snapshot = self._thread.take_snapshot()
-        if snapshot is not None:
-            self.snapshot.emit(snapshot)
+        if snapshot is None:
+            return
+        start = time.perf_counter()
+        self.snapshot.emit(snapshot)  # the views draw it now, on this (the GUI) thread
+        self._last_delivery = time.perf_counter()
+        cost = self._last_delivery - start
+        self._render_cost = cost if self._render_cost == 0 else 0.7 * self._render_cost + 0.3 * cost
 
     def _forward_event(self, event: object) -> None:
         self.event.emit(event)
 
     def _on_finished(self) -> None:
         # A snapshot offered just before the loop ended may still sit in the slot.
-        self._forward_snapshot()
+        self._pace_timer.stop()
+        self._forward_snapshot(force=True)
         _LIVE.discard(self)
         self.finished.emit()
 

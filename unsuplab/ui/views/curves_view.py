@@ -136,6 +136,10 @@ class CurvesView(View):
         pen = pg.mkPen(colour, width=1,
                        style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         item = pg.PlotDataItem(pen=pen, name=readable_name(name), antialias=True)
+        # A long run's history has thousands of points per series; drawing about one per pixel
+        # (min/max per column, so spikes stay visible) keeps a repaint cheap for the trainer.
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
         self.plot.addItem(item)
         self.items[name] = item
         return item
