@@ -148,9 +148,7 @@ class DenoisingAutoencoder(ImageAutoencoderLesson):
         self.test_input = self.test_inputs[self.featured]
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
-                            generator=self.generator)
-        x = self.train_x[idx]
+        x = self.minibatch()
         per_network = [self.loss(x, *net(corrupt(x, self.config.corruption, level, self.generator)),
                                  net)
                        for net, level in zip(self.networks, self.levels, strict=True)]

@@ -10,13 +10,11 @@ from torch import nn
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}
 
 
-class DenseAutoencoder(nn.Module):
-    """One hidden code layer; the encoder's rows w_i are the filters the lessons show."""
+class _FlatAutoencoder(nn.Module):
+    """An `encoder` and a `decoder` on flattened images, the first encoder layer a Linear."""
 
-    def __init__(self, inputs: int, code: int, activation: str = "relu"):
-        super().__init__()
-        self.encoder = nn.Sequential(nn.Linear(inputs, code), ACTIVATIONS[activation]())
-        self.decoder = nn.Sequential(nn.Linear(code, inputs), nn.Sigmoid())
+    encoder: nn.Sequential
+    decoder: nn.Sequential
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x.flatten(1))
@@ -25,6 +23,15 @@ class DenseAutoencoder(nn.Module):
         """(reconstruction, code) for a batch of flattened or image-shaped inputs."""
         h = self.encode(x)
         return self.decoder(h), h
+
+
+class DenseAutoencoder(_FlatAutoencoder):
+    """One hidden code layer; the encoder's rows w_i are the filters the lessons show."""
+
+    def __init__(self, inputs: int, code: int, activation: str = "relu"):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(inputs, code), ACTIVATIONS[activation]())
+        self.decoder = nn.Sequential(nn.Linear(code, inputs), nn.Sigmoid())
 
     @property
     def filters(self) -> torch.Tensor:
@@ -102,7 +109,7 @@ def _dense_stack(sizes: list[int], hidden: type[nn.Module], last: nn.Module) -> 
     return nn.Sequential(*layers)
 
 
-class DeepAutoencoder(nn.Module):
+class DeepAutoencoder(_FlatAutoencoder):
     """Hinton & Salakhutdinov's deep autoencoder, e.g. 784-1000-500-250-30 and back.
 
     Logistic hidden layers (the paper's; `activation="relu"` swaps them), a linear code layer,
@@ -116,14 +123,6 @@ class DeepAutoencoder(nn.Module):
         unit = ACTIVATIONS[activation]
         self.encoder = _dense_stack(sizes, unit, nn.Identity())
         self.decoder = _dense_stack(sizes[::-1], unit, nn.Sigmoid())
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x.flatten(1))
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(reconstruction, code) for a batch of flattened or image-shaped inputs."""
-        h = self.encode(x)
-        return self.decoder(h), h
 
     @property
     def filters(self) -> torch.Tensor:
