@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 
 import torch
@@ -68,22 +70,47 @@ def gui(samples: int, device: str, batch: int) -> tuple[float, float, float]:
                               {"batch_size": str(batch)})
 
 
+def measure_in_subprocess(way: str, args: argparse.Namespace) -> list[float]:
+    """Run one way in a fresh interpreter. Each needs its own: once a thread has run parallel torch
+    work, its idle OpenMP helpers spin on this 2-core CPU and slow a training thread started later
+    (measured here: a worker thread trains at 0.6 of the main thread's speed after the main thread
+    has trained, at 1.0 when it has not). The window never trains on its own thread, so its worker
+    runs at full speed; measuring it after the bare loop in one process would hide that."""
+    command = [sys.executable, __file__, "--way", way, "--samples", str(args.samples),
+               "--batch", str(args.batch), "--device", args.device]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [float(v) for v in output.strip().splitlines()[-1].split()]
+
+
+def run_one_way(args: argparse.Namespace) -> None:
+    device = resolve_device(args.device)
+    if args.way == "bare":
+        bare(args.samples // 10, device, args.batch)  # warm-up: allocator, kernels, data load
+        print(bare(args.samples, device, args.batch))
+    elif args.way == "core":
+        print(core(args.samples, device, args.batch))
+    else:
+        print(*gui(args.samples, device, args.batch))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--way", choices=("bare", "core", "gui"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    device = resolve_device(args.device)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    print(f"device: {device_label(device)}; autoencoder 784-32-784, batch {args.batch}, "
-          f"{args.samples:,} samples per way")
-    bare(args.samples // 10, device, args.batch)  # warm-up: allocator, kernels, data load
-    bare_rate = bare(args.samples, device, args.batch)
+    if args.way:
+        run_one_way(args)
+        return
+    print(f"device: {device_label(resolve_device(args.device))}; autoencoder 784-32-784, "
+          f"batch {args.batch}, {args.samples:,} samples per way, each way in its own process")
+    (bare_rate,) = measure_in_subprocess("bare", args)
     print(f"bare PyTorch loop : {bare_rate:12,.0f} samples/s")
-    core_rate = core(args.samples, device, args.batch)
+    (core_rate,) = measure_in_subprocess("core", args)
     print(f"core run loop     : {core_rate:12,.0f} samples/s  ({core_rate / bare_rate:.3f} of bare)")
-    gui_rate, stall_ms, first_s = gui(args.samples, device, args.batch)
+    gui_rate, stall_ms, first_s = measure_in_subprocess("gui", args)
     print(f"window + worker   : {gui_rate:12,.0f} samples/s  ({gui_rate / bare_rate:.3f} of bare)")
     print(f"worst GUI event-loop stall while training: {stall_ms:.1f} ms (timer every 10 ms)")
     print(f"first snapshot on screen after Train: {first_s:.3f} s")
