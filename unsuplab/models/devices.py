@@ -32,3 +32,14 @@ def device_label(device: str) -> str:
     if device == "mps":
         return "Apple MPS"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def warm_up_in_background() -> None:
+    """Import what torch loads on its first optimiser (torch._dynamo, about a second) on a
+    background thread, so the first Train shows pictures at once instead of after that import.
+    Only imports: no tensor work, which would leave spinning OpenMP helpers on this thread."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=("torch._dynamo",),
+                     name="unsuplab-warm-up", daemon=True).start()

@@ -24,7 +24,7 @@ from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
 from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.core.registry import lesson as lesson_class
-from unsuplab.models.devices import device_label, resolve_device
+from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
 from unsuplab.ui import menus, theme
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.drawing_pad import DrawingPad
@@ -62,6 +62,7 @@ class MainWindow(FileCommands, QMainWindow):
         autosave: Path | None = None,
     ):
         super().__init__()
+        warm_up_in_background()
         self.settings = settings
         self.autosave = autosave
         self.worker: RunWorker | None = None
