@@ -85,3 +85,38 @@ class View(QWidget):
         """Save what the view shows now as a PNG."""
         if not self.grab().save(str(path), "PNG"):
             raise OSError(f"could not write a PNG to {path}")
+
+
+class PixelHoverView(View):
+    """A view of pixels with a line under the picture that says what lies under the mouse.
+
+    Subclasses call `init_hover(scene)` once their picture exists, and define `hover_box`
+    (the view box the mouse position maps into) and `describe(x, y)` (the text for a pixel).
+    """
+
+    def init_hover(self, scene) -> None:
+        # Its own line, always there (a blank text keeps its height), so hovering never moves
+        # the picture.
+        self.hover_label = self.muted_label()
+        self.hover_label.setText(" ")
+        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
+        self.hover_label.setText("")
+        scene.sigMouseMoved.connect(self._on_mouse_moved)
+
+    def hover_box(self):
+        raise NotImplementedError
+
+    def describe(self, x: float, y: float) -> str:
+        raise NotImplementedError
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        box = self.hover_box()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            self.hover_label.setText("")
+            return
+        point = box.mapSceneToView(scene_pos)
+        self.hover_label.setText(self.describe(point.x(), point.y()))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.hover_label.setText("")
+        super().leaveEvent(event)

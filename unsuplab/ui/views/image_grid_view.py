@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import ImageGrid
 from unsuplab.ui.views._style import smooth_when_shrunk
-from unsuplab.ui.views.base import View
+from unsuplab.ui.views.base import PixelHoverView
 from unsuplab.viz.images import grid_shape, normalise, tile
 
 PAD = 1  # pixels of separator between tiles
@@ -37,7 +36,7 @@ class TileGeometry:
         return index, dy, dx
 
 
-class ImageGridView(View):
+class ImageGridView(PixelHoverView):
     """An `ImageGrid` as one `pg.ImageItem` (`image_item`) in an aspect-locked, y-down view box.
 
     The payload's normalisation rule maps values to [0, 1] (filters: each tile stretched with zero
@@ -59,16 +58,11 @@ class ImageGridView(View):
         self.image_item = pg.ImageItem()
         self.view_box.addItem(self.image_item)
         smooth_when_shrunk(self.graphics, self.view_box)
-        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.caption_label = self.muted_label()
         self.caption_label.setWordWrap(True)
         self.caption_label.hide()  # until a payload has a caption
-        # Its own line, always there, so hovering never moves the image.
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
+        self.init_hover(self.graphics.scene())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
@@ -104,16 +98,8 @@ class ImageGridView(View):
         value = float(self._images[index, row, col])
         return f"tile {index}  ·  pixel ({row}, {col}) = {value:.3g}"
 
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        if not self.view_box.sceneBoundingRect().contains(scene_pos):
-            self.hover_label.setText("")
-            return
-        point = self.view_box.mapSceneToView(scene_pos)
-        self.hover_label.setText(self.describe(point.x(), point.y()))
-
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)
+    def hover_box(self) -> pg.ViewBox:
+        return self.view_box
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import PairedRows
 from unsuplab.ui.views._style import smooth_when_shrunk, style_plot
-from unsuplab.ui.views.base import View
+from unsuplab.ui.views.base import PixelHoverView
 from unsuplab.viz.images import paired_rows
 
 PAD = 1  # pixels of separator between images
 SEPARATOR = 0.4  # grey, so images on a black background stay apart
 
 
-class PairedRowsView(View):
+class PairedRowsView(PixelHoverView):
     """`PairedRows` as one `pg.ImageItem` (`image_item`) of the stacked rows.
 
     The left axis (`row_axis`) carries the row labels at the middle of each row, so they stay
@@ -46,12 +45,8 @@ class PairedRowsView(View):
         self.image_item = pg.ImageItem()
         self.plot.addItem(self.image_item)
         smooth_when_shrunk(self.graphics, self.plot.getViewBox())
-        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")  # its line is always there, so hovering never moves the rows
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
+        self.init_hover(self.graphics.scene())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
@@ -96,17 +91,8 @@ class PairedRowsView(View):
         value = float(self._rows[self.row_labels[row]][column, dy, dx])
         return f"example {column}  ·  {self.row_labels[row]}  ·  pixel ({dy}, {dx}) = {value:.3g}"
 
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        box = self.plot.getViewBox()
-        if not box.sceneBoundingRect().contains(scene_pos):
-            self.hover_label.setText("")
-            return
-        point = box.mapSceneToView(scene_pos)
-        self.hover_label.setText(self.describe(point.x(), point.y()))
-
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)
+    def hover_box(self) -> pg.ViewBox:
+        return self.plot.getViewBox()
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
