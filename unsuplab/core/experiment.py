@@ -28,8 +28,19 @@ class Experiment:
     #: "draw" (a drawing pad; probe "reconstruct" with image=(h, w) array in [0, 1]),
     #: "tsne" (a t-SNE button on the latent map; probe "tsne").
     tools: ClassVar[tuple[str, ...]] = ()
+    #: Buttons the window offers while a model exists: probe command -> (label, tooltip).
+    #: An action may change the model (one discriminator step, say): the window shows a fresh
+    #: snapshot after it.
+    actions: ClassVar[dict[str, tuple[str, str]]] = {}
     #: Names of the metrics whose non-finite value means the run has diverged.
     guarded_metrics: ClassVar[tuple[str, ...]] = ("loss",)
+    #: The held-out figure that says the lesson learns, and which way is better ("down" for a
+    #: loss, "up" for an accuracy or a return). The generic tests train `quick_steps` steps with
+    #: `quick_settings` and expect a 10 % move the right way.
+    progress_metric: ClassVar[tuple[str, str]] = ("heldout_loss", "down")
+    #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
+    quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
+    quick_steps: ClassVar[int] = 60
 
     def __init__(self, config: Any | None = None):
         config = self.Config() if config is None else config

@@ -312,6 +312,8 @@ def run(
                     yield Notice(f"Wrote the metric history to {command.kwargs['path']}")
                 else:
                     yield ProbeResult(command.name, experiment.probe(command.name, **command.kwargs))
+                    # An action changes the model: a paused run shows the result at once.
+                    dirty = dirty or command.name in experiment.actions
             except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
                 yield Notice(f"{command.name} failed: {exc}", error=True)
 

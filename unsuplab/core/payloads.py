@@ -37,6 +37,8 @@ class ImageGrid:
     normalisation: Normalisation = "unit"
     columns: int | None = None  # None: as square as possible
     caption: str = ""
+    #: When set, clicking tile i sends this probe with `index=i` (pick a query, an endpoint).
+    click_command: str | None = None
 
 
 @dataclass
@@ -59,6 +61,9 @@ class Scatter:
     thumbnails: np.ndarray | None = None  # (n, h, w) in [0, 1]
     x_label: str = ""
     y_label: str = ""
+    #: When set, clicking or dragging on empty plane sends this probe with `x=`, `y=` in data
+    #: coordinates (decode the latent point under the mouse, say).
+    plane_command: str | None = None
 
 
 @dataclass
@@ -71,4 +76,84 @@ class Table:
     rows: list[list[object]] = field(default_factory=list)
 
 
-Payload = Curves | ImageGrid | PairedRows | Scatter | Table
+@dataclass
+class Bars:
+    """One bar per category, for one or more named series side by side (Q-value per action,
+    uses per code, predicted rating per movie)."""
+
+    kind: ClassVar[str] = "bars"
+    title: str
+    categories: list[str]
+    values: dict[str, np.ndarray]  # series name -> (len(categories),)
+    highlight: int | None = None  # index of the category drawn emphasised (the chosen action)
+    y_label: str = ""
+    y_range: tuple[float, float] | None = None  # None: fit the values
+    #: When set, clicking bar i sends this probe with `index=i` (toggle a movie as liked, say).
+    click_command: str | None = None
+
+
+@dataclass
+class Histogram:
+    """Distributions of values as histograms on shared bins, with optional vertical markers
+    (a threshold, a mean)."""
+
+    kind: ClassVar[str] = "histogram"
+    title: str
+    edges: np.ndarray  # (bins + 1,) increasing
+    counts: dict[str, np.ndarray]  # series name -> (bins,) counts or densities
+    x_label: str = ""
+    y_label: str = "count"
+    markers: dict[str, float] = field(default_factory=dict)  # label -> x
+    log_y: bool = False
+
+
+@dataclass
+class Matrix:
+    """A small matrix drawn as coloured cells with their numbers (a confusion matrix, say)."""
+
+    kind: ClassVar[str] = "matrix"
+    title: str
+    values: np.ndarray  # (rows, columns)
+    row_labels: list[str]
+    column_labels: list[str]
+    row_title: str = ""  # e.g. "true digit"
+    column_title: str = ""  # e.g. "predicted digit"
+    number_format: str = "{:.0f}"
+
+
+@dataclass
+class Field:
+    """Points in a plane over a heat field, with optional arrows on some points: a 2-D GAN's
+    real and generated samples over the discriminator's D(x), with the generator's gradients."""
+
+    kind: ClassVar[str] = "field"
+    title: str
+    heat: np.ndarray  # (ny, nx) values on a regular lattice; row 0 is the lowest y
+    extent: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max of the lattice
+    points: dict[str, np.ndarray]  # series name -> (n, 2)
+    arrows: tuple[np.ndarray, np.ndarray] | None = None  # (origins (n, 2), vectors (n, 2))
+    heat_label: str = ""
+    heat_range: tuple[float, float] = (0.0, 1.0)
+    #: When set, the view offers "draw points": a stroke of mouse drags sends this probe with
+    #: `points=` a list of (x, y) in data coordinates.
+    draw_command: str | None = None
+
+
+@dataclass
+class Frame:
+    """One colour picture (a game screen), shown enlarged with crisp pixels; optionally playable:
+    while "play" is on, the view sends `play_command` with `action=` every `tick_ms`, the action
+    being the one bound to the held key (`key_actions`: key name -> action index, e.g. "Left")
+    or `idle_action` when no bound key is held."""
+
+    kind: ClassVar[str] = "frame"
+    title: str
+    image: np.ndarray  # (h, w, 3) in [0, 1]
+    caption: str = ""
+    play_command: str | None = None
+    key_actions: dict[str, int] = field(default_factory=dict)
+    idle_action: int = 0
+    tick_ms: int = 120
+
+
+Payload = Curves | ImageGrid | PairedRows | Scatter | Table | Bars | Histogram | Matrix | Field | Frame

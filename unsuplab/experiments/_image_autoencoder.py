@@ -175,6 +175,17 @@ class ImageAutoencoderLesson(Experiment):
         rows["reconstruction"] = x_hat.cpu().numpy().reshape(shape)
         return rows
 
+    # -- what other lessons use (semi-supervised learning, anomalies, retrieval) ----------------
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes (n, d) of flattened images x (n, pixels) on the lesson's device."""
+        return self.model.encode(x).flatten(1)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Reconstructions (n, pixels) in [0, 1] of flattened images x (n, pixels)."""
+        return self.model(x)[0].flatten(1)
+
     def held_out_codes(self) -> torch.Tensor:
         cached = getattr(self, "_evaluated_codes", None)
         if cached is not None:
