@@ -8,12 +8,19 @@ can say when each target was first reached. Where the official MNIST test set li
 10,000 digits. Prints a table; never fails on time or on a missed target.
 
     python benchmarks/quality.py [--budget 70] [--device cpu] [--eval-every 2] [--threads N]
+
+The other lesson families have their own suites, each a `quality_<suite>.py` beside this file:
+
+    python benchmarks/quality.py SUITE [its options]     # SUITE: vae, gan, rbm, sparse-coding,
+                                                         # applications (see --help of each)
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -296,8 +303,30 @@ def print_table(rows: list[list[str]]) -> None:
     print(line)
 
 
+def suites() -> dict[str, Path]:
+    """Suite name -> its script: quality_sparse_coding.py is the suite "sparse-coding"."""
+    here = Path(__file__).resolve().parent
+    return {p.stem.removeprefix("quality_").replace("_", "-"): p
+            for p in sorted(here.glob("quality_*.py"))}
+
+
+def run_suite(path: Path, argv: list[str]) -> None:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))  # a suite may import a sibling (the digit classifier)
+    spec.loader.exec_module(module)
+    module.main(argv)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    available = suites()
+    if len(sys.argv) > 1 and sys.argv[1] in available:
+        run_suite(available[sys.argv[1]], sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=f"other suites: {', '.join(available) or 'none'} (python benchmarks/quality.py "
+        "SUITE --help)")
     parser.add_argument("--budget", type=float, default=70.0,
                         help="training seconds per model (measuring excluded)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
