@@ -342,6 +342,10 @@ def test_a_nan_loss_fails_the_run_and_rolls_back_to_the_last_good_state():
     assert experiment.w.tolist() == [0.5 * good] * 3
     assert next(events) == StateChanged("failed")
     assert all(np.isfinite(list(s.metrics.values())).all() for s in snapshots(seen))
+    # The step count and the curves go back with the weights; the paused run shows them.
+    shown = until(events, of_type(Snapshot))[-1]
+    assert shown.progress.step == good
+    assert shown.payloads["curves:Loss"].series["loss"][0].max() <= good
 
 
 def test_a_nan_found_by_the_snapshot_at_the_step_limit_fails_rather_than_finishes():

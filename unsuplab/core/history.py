@@ -31,6 +31,13 @@ class MetricHistory:
                 self._steps[name] = steps[:-1:2] + [steps[-1]]
                 self._values[name] = values[:-1:2] + [values[-1]]
 
+    def truncate(self, last_step: int) -> None:
+        """Forget every point recorded after `last_step` (the run went back to that step)."""
+        for name, steps in self._steps.items():
+            keep = sum(1 for s in steps if s <= last_step)
+            del steps[keep:]
+            del self._values[name][keep:]
+
     @property
     def names(self) -> list[str]:
         return list(self._steps)

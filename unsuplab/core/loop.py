@@ -270,9 +270,11 @@ def run(
         sums, counts = {}, {}
         bad = [n for n in experiment.guarded_metrics if n in metrics and not math.isfinite(metrics[n])]
         if bad:
-            experiment.load_state_dict(good_state)
+            failed_step = step
+            roll_back()
             return RunFailed(
-                f"The {bad[0]} became {metrics[bad[0]]} near step {step}: training diverged. "
+                f"The {bad[0]} became {metrics[bad[0]]} near step {failed_step}: training "
+                "diverged. "
                 f"The weights from step {good_step} were restored; lower the learning rate "
                 "and resume, or reset.",
                 restored_step=good_step,
@@ -287,6 +289,14 @@ def run(
         payloads.update(experiment.snapshot())
         last_snapshot = clock()
         return Snapshot(progress(), payloads, history.latest())
+
+    def roll_back() -> None:
+        """Back to the last good weights: the step count and the curves go back with them."""
+        nonlocal step, dirty
+        experiment.load_state_dict(good_state)
+        step = good_step
+        history.truncate(good_step)
+        dirty = True  # the paused run then shows the restored weights
 
     def enter(new_state: str, message: str = "") -> Iterator[Event]:
         nonlocal state
@@ -359,8 +369,9 @@ def run(
         try:
             losses = experiment.train_step()
         except Exception as exc:  # noqa: BLE001 - reported as an event, the thread lives on
-            experiment.load_state_dict(good_state)
-            yield RunFailed(f"{experiment.title} failed at step {step + 1}: {exc}",
+            failed_step = step + 1
+            roll_back()
+            yield RunFailed(f"{experiment.title} failed at step {failed_step}: {exc}",
                             traceback.format_exc(), good_step)
             control.pause()
             yield from enter("failed")
@@ -374,8 +385,8 @@ def run(
         if control.delay:
             control.wait(control.delay)
         if control.delay >= snapshot_interval or clock() - last_snapshot >= snapshot_interval:
-            result = take_snapshot(evaluate=False)
             dirty = False
+            result = take_snapshot(evaluate=False)
             yield result
             if isinstance(result, RunFailed):
                 control.pause()
