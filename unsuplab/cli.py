@@ -230,6 +230,7 @@ class _Plan:
     config: Any
     device: str
     restore: Restore | None
+    resume_path: str | None
     start: int
     limit: int
     out: Path
@@ -254,7 +255,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     _check_data_file(config)
     device = _device(args.device)
     start = restore.step if restore else 0
-    return _Plan(cls, config, device, restore, start, start + args.steps,
+    return _Plan(cls, config, device, restore, args.resume, start, start + args.steps,
                  _out_dir(args.out, cls.name))
 
 
@@ -545,6 +546,12 @@ def _report(plan: _Plan, outcome: _Outcome) -> int:
         print(f"wrote {plan.out}: {names}")
     for message in outcome.errors:
         _error(message)
+    if outcome.failure is not None and outcome.snapshot is None and plan.restore is not None:
+        # The checkpoint's weights do not fit the model these settings build: a bad request.
+        why = " ".join(outcome.failure.message.split())
+        _error(f"--resume {plan.resume_path}: the saved weights do not fit these settings "
+               f"({why if len(why) <= 300 else why[:300] + '…'})")
+        return EXIT_USAGE
     if outcome.failure is not None:
         _error(outcome.failure.message + _save_traceback(plan.out, outcome.failure))
     if outcome.snapshot is not None:
