@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 import unsuplab
 from unsuplab.core.checkpoint import CheckpointError, load_run
 from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
@@ -29,7 +31,7 @@ from unsuplab.core.loop import (
     StateChanged,
     run,
 )
-from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
+from unsuplab.core.payloads import Field, Frame, ImageGrid, Matrix, PairedRows, Payload
 from unsuplab.core.registry import lesson, lessons
 
 EXIT_OK = 0
@@ -493,7 +495,9 @@ def _duration(seconds: float | None) -> str:
 # --- train: outputs -------------------------------------------------------------------------------
 
 def write_pictures(payloads: dict[str, Payload], out: Path) -> list[Path]:
-    """One PNG per image panel (ImageGrid, PairedRows), named after the panel's key."""
+    """One PNG per picture panel, named after the panel's key: image grids and paired rows as
+    tiles, a frame in colour, a matrix's or a field's values in grey (dark: low, light: high;
+    a field with its lowest y at the bottom). Charts and points are left to `shot`."""
     from unsuplab.viz.images import normalise, paired_rows, tile
     from unsuplab.viz.png import write_png
 
@@ -504,14 +508,40 @@ def write_pictures(payloads: dict[str, Payload], out: Path) -> list[Path]:
             # Grey separators on light-on-dark pictures, black ones on mid-grey filters.
             fill = 0.5 if payload.normalisation == "unit" else 0.0
             picture = tile(normalise(images, payload.normalisation), payload.columns, fill=fill)
+            scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
         elif isinstance(payload, PairedRows):
             images = next(iter(payload.rows.values()))
             picture = paired_rows(payload.rows, fill=0.5)
+            scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
+        elif isinstance(payload, Frame):
+            picture = np.asarray(payload.image, dtype=np.float64)[:, :, :3]
+            scale = _enlargement(max(picture.shape[:2]))
+        elif isinstance(payload, Matrix | Field):
+            picture = _grey_values(payload)
+            scale = _enlargement(max(picture.shape))
         else:
             continue
-        scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
         written.append(write_png(out / f"{_file_stem(key)}.png", picture, scale=scale))
     return written
+
+
+def _enlargement(side: int) -> int:
+    """A whole factor that makes a small picture (a game screen, a matrix) about
+    4 x LEGIBLE_TILE pixels on its longer side, in crisp squares; large ones stay as they are."""
+    return max(1, min(4 * LEGIBLE_TILE, MAX_PICTURE) // max(side, 1))
+
+
+def _grey_values(payload: Matrix | Field) -> np.ndarray:
+    """A matrix's cells (0 to its largest value) or a field's heat (its heat_range) in [0, 1]."""
+    if isinstance(payload, Field):
+        low, high = payload.heat_range
+        values = np.asarray(payload.heat, dtype=np.float64)[::-1]  # row 0 is the lowest y
+    else:
+        values = np.asarray(payload.values, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        low = min(float(finite.min()), 0.0) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 1.0
+    return np.clip((np.nan_to_num(values, nan=low) - low) / max(high - low, 1e-12), 0.0, 1.0)
 
 
 def _scale(tile_side: int, picture_side: int) -> int:

@@ -7,7 +7,18 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter
 
-from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Scatter, Table
+from unsuplab.core.payloads import (
+    Bars,
+    Curves,
+    Field,
+    Frame,
+    Histogram,
+    ImageGrid,
+    Matrix,
+    PairedRows,
+    Scatter,
+    Table,
+)
 from unsuplab.ui.views import (
     VIEW_TYPES,
     ScatterView,
@@ -52,9 +63,42 @@ def table() -> Table:
                  [["loss", 0.0912345, 3000], ["mean activation", 0.25, 3000]])
 
 
+def bars(highlight: int | None = 1) -> Bars:
+    return Bars("Q-values", ["noop", "left", "right", "fire"],
+                {"Q": np.array([0.4, 1.2, 0.8, -0.3])}, highlight=highlight, y_label="Q(s, a)")
+
+
+def histogram() -> Histogram:
+    edges = np.linspace(0.0, 0.2, 21)
+    return Histogram("Reconstruction error", edges,
+                     {"normal": RNG.integers(0, 100, 20), "anomalies": RNG.integers(0, 10, 20)},
+                     x_label="error", markers={"threshold": 0.09})
+
+
+def matrix() -> Matrix:
+    values = np.diag(np.full(10, 900.0)) + RNG.integers(0, 30, (10, 10)) * (1 - np.eye(10))
+    labels = [str(d) for d in range(10)]
+    return Matrix("Cluster vs digit", values, labels, labels, "true digit", "predicted digit")
+
+
+def field() -> Field:
+    heat = np.linspace(0.0, 1.0, 40 * 30).reshape(30, 40)
+    real, fake = RNG.normal(size=(50, 2)), RNG.normal(size=(50, 2))
+    return Field("D(x)", heat, (-3.0, 3.0, -2.0, 2.0), {"real": real, "generated": fake},
+                 arrows=(fake[:10], -fake[:10]), heat_label="D(x)")
+
+
+def frame() -> Frame:
+    image = np.zeros((10, 10, 3))
+    image[9, 4] = (0.9, 0.8, 0.2)
+    image[2, 3] = (0.9, 0.3, 0.2)
+    return Frame("Breakout", image, caption="return 3")
+
+
 PAYLOADS = {
     "curves": curves, "image_grid": filters, "paired_rows": pairs, "scatter": scatter,
-    "table": table,
+    "table": table, "bars": bars, "histogram": histogram, "matrix": matrix, "field": field,
+    "frame": frame,
 }
 
 
@@ -81,7 +125,8 @@ def grab_array(widget) -> np.ndarray:
 # -- the registry -------------------------------------------------------------------------------
 def test_every_payload_kind_has_a_view():
     assert set(VIEW_TYPES) == {Curves.kind, ImageGrid.kind, PairedRows.kind, Scatter.kind,
-                               Table.kind}
+                               Table.kind, Bars.kind, Histogram.kind, Matrix.kind, Field.kind,
+                               Frame.kind}
     for kind, view_type in VIEW_TYPES.items():
         assert view_type.kind == kind
 
@@ -373,7 +418,8 @@ def test_themes_recolour_the_whole_panel(qtbot, kind):
     assert view.title_label.palette().windowText().color().name() == LIGHT.foreground
 
 
-@pytest.mark.parametrize("kind", ["curves", "scatter", "paired_rows"])
+@pytest.mark.parametrize("kind", ["curves", "scatter", "paired_rows", "bars", "histogram",
+                                  "matrix", "field"])
 def test_plot_axes_follow_the_theme(qtbot, kind):
     view = shown(qtbot, PAYLOADS[kind](), dark=True)
     plot = view.plot

@@ -31,6 +31,7 @@ from unsuplab.ui.drawing_pad import DrawingPad
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
 from unsuplab.ui.icons import app_icon
+from unsuplab.ui.lesson_actions import LessonActions
 from unsuplab.ui.lesson_browser import LessonBrowser
 from unsuplab.ui.log_panel import LogPanel
 from unsuplab.ui.run_controls import RunControls
@@ -150,6 +151,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.load_config_button.setToolTip("Load settings from a JSON file")
         self.save_config_button = QPushButton("Save…")
         self.save_config_button.setToolTip("Save these settings as a JSON file")
+        self.lesson_actions = LessonActions()
         buttons = QHBoxLayout()
         buttons.setContentsMargins(10, 4, 10, 8)
         for button in (self.defaults_button, self.load_config_button, self.save_config_button):
@@ -159,6 +161,10 @@ class MainWindow(FileCommands, QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(scroll, 1)
+        actions_row = QHBoxLayout()
+        actions_row.setContentsMargins(10, 4, 10, 0)
+        actions_row.addWidget(self.lesson_actions)
+        layout.addLayout(actions_row)
         layout.addLayout(buttons)
         return panel
 
@@ -169,6 +175,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.views.command_requested.connect(self.send_command)
         self.pad.command_requested.connect(self.send_command)
         self.tsne.command_requested.connect(self._on_tsne_requested)
+        self.lesson_actions.command_requested.connect(self.send_command)
         self.banner.show_log_requested.connect(self.log_dock.show)
         c = self.controls
         c.train.triggered.connect(self.train)
@@ -209,7 +216,9 @@ class MainWindow(FileCommands, QMainWindow):
         return lesson_class(self.lesson_name)
 
     def _set_tools(self, cls: type[Experiment]) -> None:
-        """Offer the lesson's interactive tools: the drawing pad and the t-SNE button."""
+        """Offer the lesson's interactive tools: the drawing pad, the t-SNE button, its actions."""
+        self.lesson_actions.set_actions(dict(cls.actions))
+        self.lesson_actions.set_model_available(False)
         draw = "draw" in cls.tools
         self.pad_dock.setVisible(draw)
         self.pad_dock.toggleViewAction().setEnabled(draw)
@@ -329,6 +338,7 @@ class MainWindow(FileCommands, QMainWindow):
         """The tools have no model to ask until the next run shows its first snapshot."""
         self.pad.reset()
         self.tsne.set_model_available(False)
+        self.lesson_actions.set_model_available(False)
 
     def _autosave(self, worker: RunWorker) -> None:
         if self.autosave is None or self.last_snapshot is None or self.last_snapshot.progress.step == 0:
@@ -380,6 +390,7 @@ class MainWindow(FileCommands, QMainWindow):
 
     def _show_probe_result(self, result: ProbeResult) -> None:
         """Each answer goes where its question came from: the pad, the t-SNE panel, the views."""
+        self.lesson_actions.answered(result.command)
         payloads = dict(result.payloads)
         drawing = payloads.pop("drawing", None)
         if isinstance(drawing, PairedRows):
@@ -394,6 +405,7 @@ class MainWindow(FileCommands, QMainWindow):
     def _offer_tools(self, snapshot: Snapshot) -> None:
         """A snapshot means a model to ask; its reconstructions say the pad's image shape."""
         self.tsne.set_model_available(True)
+        self.lesson_actions.set_model_available(True)
         reconstructions = snapshot.payloads.get("reconstructions")
         if isinstance(reconstructions, PairedRows) and reconstructions.rows:
             first = next(iter(reconstructions.rows.values()))
@@ -409,6 +421,8 @@ class MainWindow(FileCommands, QMainWindow):
             self.tsne.failed()
         elif name == "reconstruct":
             self.pad.request_failed()
+        elif name in self.lesson_actions.buttons:
+            self.lesson_actions.answered(name)
 
     def _on_tsne_requested(self, name: str, kwargs: dict[str, Any]) -> None:
         self.statusBar().showMessage("Computing a t-SNE of the held-out codes; training waits "

@@ -21,8 +21,12 @@ from unsuplab.ui.views import View, make_view
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
 _STRIP_KINDS = ("paired_rows", "table")
-#: ... and curves, which go together in one column beside the large image panels.
-_CURVE_KIND = "curves"
+#: ... and small charts (curves, bars, histograms, matrices), which go together in one column
+#: beside a large picture, or in a row beneath several. Everything else (image grids, scatters,
+#: heat fields, game frames) is a large picture.
+_CHART_KINDS = ("curves", "bars", "histogram", "matrix")
+#: Beneath several pictures, more charts than this wrap onto a second row rather than get narrow.
+MAX_CHARTS_IN_A_ROW = 4
 
 PLACEHOLDER = ("<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
                "<p>The panels appear with the first snapshot of the run:<br>"
@@ -50,9 +54,12 @@ class _MissingView(View):
 class ViewArea(QStackedWidget):
     """A placeholder until the first snapshot, then one view per payload key in a tidy layout.
 
-    One large panel (an image grid, a scatter) takes the left with the curve panels stacked beside
-    it; several large panels share a row at full width with the curves side by side beneath
-    them. Strips (paired rows, tables) run across the bottom. Every view's
+    One large panel (an image grid, a scatter, a field, a frame) takes the left with the charts
+    (curves, bars, histograms, matrices) stacked beside it; several large panels share a row at
+    full width with the charts side by side beneath them. Strips (paired rows, tables) run across
+    the bottom, followed by the panels that first came as a probe's answer (a decoded point, the
+    neighbours of a query): they join the bottom row, so answering leaves the lesson's own panels
+    where they are, and the same key answered again reuses its panel. Every view's
     `command_requested` is re-emitted as `command_requested(name, kwargs)`; `view_added(key,
     view)` announces each new panel (so a tool can add its button to it).
     """
@@ -72,6 +79,7 @@ class ViewArea(QStackedWidget):
         self.addWidget(self.placeholder)
         self._page: QWidget | None = None
         self._inspecting: str | None = None  # key of the view whose point was clicked last
+        self._answer_keys: set[str] = set()  # panels that first came as a probe's answer
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
@@ -104,6 +112,7 @@ class ViewArea(QStackedWidget):
             source.show_inspected(inspected)
         elif inspected is not None:
             rest["inspected"] = inspected  # no panel to pin it to: a strip of its own
+        self._answer_keys.update(key for key in rest if key not in self.views)
         return self.show_payloads(rest) if rest else []
 
     def _make(self, key: str, payload: Payload) -> View:
@@ -133,6 +142,7 @@ class ViewArea(QStackedWidget):
         self.views.clear()
         self.titles.clear()
         self._inspecting = None
+        self._answer_keys.clear()
 
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
@@ -141,14 +151,17 @@ class ViewArea(QStackedWidget):
 
     # -- layout ----------------------------------------------------------------------------------
     def _relayout(self) -> None:
-        large, curves, strips = [], [], []
-        for view in self.views.values():
-            if view.kind == _CURVE_KIND:
+        large, curves, strips, answers = [], [], [], []
+        for key, view in self.views.items():
+            if key in self._answer_keys:
+                answers.append(view)
+            elif view.kind in _CHART_KINDS:
                 curves.append(view)
             elif view.kind in _STRIP_KINDS:
                 strips.append(view)
             else:
                 large.append(view)
+        strips += answers
 
         page = QSplitter(Qt.Orientation.Vertical)
         page.setChildrenCollapsible(False)
@@ -166,11 +179,13 @@ class ViewArea(QStackedWidget):
             if large:
                 page.addWidget(_grid(large))
             if curves:
-                page.addWidget(_splitter(Qt.Orientation.Horizontal, curves))
+                page.addWidget(_rows_of(curves))
         if strips:
             page.addWidget(_splitter(Qt.Orientation.Horizontal, strips))
-        # Pictures get the most height, then curves, then the strips of examples.
-        weights = ([5] if large else []) + ([3] if curves and len(large) != 1 else []) \
+        # Pictures get the most height, then the charts (more when they take two rows), then the
+        # strips of examples.
+        chart_rows = math.ceil(len(curves) / MAX_CHARTS_IN_A_ROW)
+        weights = ([5] if large else []) + ([3 * chart_rows] if curves and len(large) != 1 else []) \
             + ([2] if strips else [])
         for index, weight in enumerate(weights):
             page.setStretchFactor(index, weight)
@@ -192,6 +207,16 @@ def _splitter(orientation: Qt.Orientation, widgets: list[QWidget]) -> QSplitter:
     for widget in widgets:
         splitter.addWidget(widget)
     return splitter
+
+
+def _rows_of(views: list[View]) -> QSplitter:
+    """Charts side by side, in as few rows of at most MAX_CHARTS_IN_A_ROW as it takes, the rows
+    evenly filled (six charts: two rows of three), each row and chart resizable."""
+    rows = math.ceil(len(views) / MAX_CHARTS_IN_A_ROW)
+    per_row = math.ceil(len(views) / rows)
+    return _splitter(Qt.Orientation.Vertical, [
+        _splitter(Qt.Orientation.Horizontal, views[start:start + per_row])
+        for start in range(0, len(views), per_row)])
 
 
 def _grid(views: list[View]) -> QWidget:

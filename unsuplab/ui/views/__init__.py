@@ -9,15 +9,21 @@ import pyqtgraph as pg
 pg.setConfigOptions(imageAxisOrder="row-major")
 
 from unsuplab.core.payloads import Payload  # noqa: E402
+from unsuplab.ui.views.bars_view import BarsView  # noqa: E402
 from unsuplab.ui.views.base import View  # noqa: E402
 from unsuplab.ui.views.curves_view import CurvesView  # noqa: E402
+from unsuplab.ui.views.field_view import FieldView  # noqa: E402
+from unsuplab.ui.views.frame_view import FrameView  # noqa: E402
+from unsuplab.ui.views.histogram_view import HistogramView  # noqa: E402
 from unsuplab.ui.views.image_grid_view import ImageGridView  # noqa: E402
+from unsuplab.ui.views.matrix_view import MatrixView  # noqa: E402
 from unsuplab.ui.views.paired_rows_view import PairedRowsView  # noqa: E402
 from unsuplab.ui.views.scatter_view import ScatterView  # noqa: E402
 from unsuplab.ui.views.table_view import TableView  # noqa: E402
 
 VIEW_TYPES: dict[str, type[View]] = {
-    view.kind: view for view in (CurvesView, ImageGridView, PairedRowsView, ScatterView, TableView)
+    view.kind: view for view in (CurvesView, ImageGridView, PairedRowsView, ScatterView, TableView,
+                                 BarsView, HistogramView, MatrixView, FieldView, FrameView)
 }
 
 
@@ -33,5 +39,6 @@ def make_view(payload: Payload) -> View:
     return view
 
 
-__all__ = ["VIEW_TYPES", "View", "make_view", "CurvesView", "ImageGridView", "PairedRowsView",
-           "ScatterView", "TableView"]
+__all__ = ["VIEW_TYPES", "View", "make_view", "BarsView", "CurvesView", "FieldView", "FrameView",
+           "HistogramView", "ImageGridView", "MatrixView", "PairedRowsView", "ScatterView",
+           "TableView"]

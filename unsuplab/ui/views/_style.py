@@ -19,11 +19,13 @@ class Theme:
     foreground: str  # text, axes, tick labels
     muted: str  # captions, grid lines, hover read-outs
     legend_background: str  # behind legend entries, so they stay readable over data
+    accent: str  # what is emphasised: the chosen action, the requested point
+    neutral: str  # plain bars and fills that should not compete with the accent
 
 
 # The window's "base" colours (unsuplab/ui/theme.py), so a panel sits in the window seamlessly.
-LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffffd8")
-DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e23d8")
+LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffffd8", "#1f6fd1", "#a9b1bd")
+DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e23d8", "#4c9dff", "#5c6573")
 
 #: Ten colours told apart with colour-blind vision (Okabe & Ito's seven without black, then Paul
 #: Tol's grey, wine and teal), readable on both themes. Digit k is always colour k.
@@ -55,6 +57,19 @@ def palette_colour(index: int) -> QColor:
     return QColor(PALETTE[int(index) % len(PALETTE)])
 
 
+def translucent(colour: str | QColor, alpha: int) -> QColor:
+    """`colour` with opacity `alpha` (0..255): fills that let what lies beneath show through."""
+    result = QColor(colour)
+    result.setAlpha(alpha)
+    return result
+
+
+def readable_text_colour(rgb: np.ndarray) -> np.ndarray:
+    """Black or white for text over each (…, 3) uint8 colour, by its relative luminance."""
+    luminance = np.asarray(rgb, dtype=np.float64) @ np.array([0.2126, 0.7152, 0.0722]) / 255.0
+    return np.where(luminance[..., None] > 0.5, 0, 255).astype(np.uint8) * np.ones(3, np.uint8)
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
     """Axes, tick labels and axis titles of `plot` in the theme's foreground colour."""
     for name in ("left", "bottom", "right", "top"):
@@ -63,6 +78,12 @@ def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
         axis.setTextPen(pg.mkPen(theme.foreground))  # also recolours the axis title
         # Ticks read 0.25, not 250 with "(x0.001)" tucked into the axis title.
         axis.enableAutoSIPrefix(False)
+        # pyqtgraph 0.14 still computes a prefix scale while disabling it when the axis has a
+        # label, and applies that scale to the ticks: put it back to one.
+        if axis.autoSIPrefixScale != 1.0:
+            axis.autoSIPrefixScale, axis.labelUnitPrefix = 1.0, ""
+            axis.picture = None
+            axis.update()
 
 
 def style_legend(legend: pg.LegendItem, theme: Theme) -> None:

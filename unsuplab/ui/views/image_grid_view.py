@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import ImageGrid
@@ -42,6 +43,7 @@ class ImageGridView(PixelHoverView):
     The payload's normalisation rule maps values to [0, 1] (filters: each tile stretched with zero
     at mid-grey), then the tiles are laid out by `viz.images.tile` and drawn with fixed levels.
     `hover_label` names the tile and pixel under the mouse; `caption_label` shows the caption.
+    With a `click_command`, clicking tile i emits `command_requested(click_command, {"index": i})`.
     """
 
     kind = ImageGrid.kind
@@ -51,6 +53,7 @@ class ImageGridView(PixelHoverView):
         self.tiles: TileGeometry | None = None
         self._images: np.ndarray | None = None  # the raw payload values, for the hover read-out
         self._shown_shape: tuple[int, ...] = ()
+        self.click_command: str | None = None
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
@@ -63,6 +66,7 @@ class ImageGridView(PixelHoverView):
         self.caption_label.setWordWrap(True)
         self.caption_label.hide()  # until a payload has a caption
         self.init_hover(self.graphics.scene())
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
@@ -84,6 +88,7 @@ class ImageGridView(PixelHoverView):
         picture = tile(normalise(images, payload.normalisation), payload.columns, pad=PAD,
                        fill=SEPARATOR.get(payload.normalisation, 0.0))
         self.image_item.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        self._set_click_command(payload.click_command)
         if picture.shape != self._shown_shape:
             # A new layout: frame it whole, even if the user had zoomed into the old one.
             self._shown_shape = picture.shape
@@ -96,7 +101,31 @@ class ImageGridView(PixelHoverView):
             return ""
         index, row, col = found
         value = float(self._images[index, row, col])
-        return f"tile {index}  ·  pixel ({row}, {col}) = {value:.3g}"
+        hint = "  ·  click to choose it" if self.click_command else ""
+        return f"tile {index}  ·  pixel ({row}, {col}) = {value:.3g}{hint}"
+
+    def _set_click_command(self, command: str | None) -> None:
+        if command == self.click_command:
+            return
+        self.click_command = command
+        viewport = self.graphics.viewport()
+        if command is None:
+            viewport.unsetCursor()
+            self.graphics.setToolTip("")
+        else:
+            viewport.setCursor(Qt.CursorShape.PointingHandCursor)
+            self.graphics.setToolTip(f"Click a tile to ask the model about it ({command})")
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self.click_command is None \
+                or self.tiles is None:
+            return
+        if not self.view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = self.view_box.mapSceneToView(event.scenePos())
+        found = self.tiles.tile_at(point.x(), point.y())
+        if found is not None:
+            self.command_requested.emit(self.click_command, {"index": found[0]})
 
     def hover_box(self) -> pg.ViewBox:
         return self.view_box

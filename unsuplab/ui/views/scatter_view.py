@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.payloads import PairedRows, Scatter
+from unsuplab.ui.views._interaction import DragViewBox, RequestThrottle
 from unsuplab.ui.views._style import PALETTE, grey_pixmap, style_legend, style_plot
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.image_strip import ImageStrip
@@ -29,6 +30,9 @@ HOVER_RADIUS = 6  # pixels from a point's centre that still count as over it
 THUMBNAIL_SCALE = 3
 LEGEND_TEXT_SIZE = "8pt"
 INSPECT_PX = 84  # on-screen side of the clicked point's images (28 pixels, three times)
+#: While the mouse drags over the plane, at most one request per this many milliseconds (about
+#: 15 a second): the model answers each between two training steps.
+PLANE_INTERVAL_MS = 66
 
 
 class ScatterView(View):
@@ -39,6 +43,9 @@ class ScatterView(View):
     Clicking a point emits `command_requested("inspect", {"index": i})` and marks it (`marker`);
     the answer goes to `show_inspected`, which shows it in the `inspect_card` beside the plot.
     Tools (the window's t-SNE button) sit in the title row: `add_header_button`, `set_busy`.
+    With a `plane_command`, a click or a left drag on the plane away from the points emits
+    `command_requested(plane_command, {"x": x, "y": y})` (throttled while dragging, the last
+    position always sent) and marks the requested point with a cross-hair (`crosshair`).
     """
 
     kind = Scatter.kind
@@ -54,10 +61,13 @@ class ScatterView(View):
         self._legend_labels: list[int] = []
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._axis_labels = ("", "")
+        self.plane_command: str | None = None
+        self.plane_throttle = RequestThrottle(self._send_plane_point, PLANE_INTERVAL_MS, self)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
-        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
+        self.view_box = DragViewBox()
+        self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, viewBox=self.view_box)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.scatter = pg.ScatterPlotItem(size=POINT_SIZE, pen=None, symbol="o")
         self.plot.addItem(self.scatter)
@@ -67,6 +77,10 @@ class ScatterView(View):
         self.marker = pg.ScatterPlotItem(size=POINT_SIZE + 10, brush=None, symbol="s")
         self.marker.setZValue(11)
         self.plot.addItem(self.marker)
+        self.crosshair = pg.ScatterPlotItem(size=22, brush=None, symbol="+")
+        self.crosshair.setZValue(12)
+        # A requested point far out must not make the plot re-fit its range around it.
+        self.plot.addItem(self.crosshair, ignoreBounds=True)
         # The legend sits beside the plot, not over the points it would hide.
         self.legend = pg.LegendItem(offset=None, labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-4)
         self.graphics.addItem(self.legend, row=0, col=1)
@@ -156,6 +170,7 @@ class ScatterView(View):
         self.points = np.asarray(payload.points, dtype=np.float64).reshape(-1, 2)
         self.labels = np.asarray(payload.labels, dtype=np.int64).reshape(-1)
         self.thumbnails = payload.thumbnails
+        self._set_plane_command(payload.plane_command)
         self.scatter.setData(pos=self.points, brush=self._brushes[self.labels % len(PALETTE)])
         present = np.unique(self.labels).tolist()
         if present != self._legend_labels:
@@ -261,6 +276,41 @@ class ScatterView(View):
             self.selected = index
             self._place_marker()
             self.command_requested.emit("inspect", {"index": index})
+        elif self.plane_command is not None \
+                and self.view_box.sceneBoundingRect().contains(event.scenePos()):
+            self._request_plane_point(event.scenePos())
+            self.plane_throttle.flush()
+
+    # -- asking about a point of the plane -------------------------------------------------------
+    def _set_plane_command(self, command: str | None) -> None:
+        if command == self.plane_command:
+            return
+        self.plane_command = command
+        self.view_box.drag_handler = self._on_plane_drag if command is not None else None
+        self.graphics.setToolTip("" if command is None else
+                                 "Click or drag on the empty plane to ask the model about that "
+                                 f"point ({command}); click a point to inspect it")
+        if command is None:
+            self.crosshair.setData(pos=np.zeros((0, 2)))
+
+    def _on_plane_drag(self, event) -> bool:
+        # A drag that starts on a point is not a plane request: the box pans as usual.
+        if event.isStart() and self.point_at(event.buttonDownScenePos()) is not None:
+            return False
+        self._request_plane_point(event.scenePos())
+        if event.isFinish():
+            self.plane_throttle.flush()
+        return True
+
+    def _request_plane_point(self, scene_pos: QPointF) -> None:
+        point = self.view_box.mapSceneToView(scene_pos)
+        x, y = float(point.x()), float(point.y())
+        self.crosshair.setData(pos=np.array([[x, y]]))
+        self.plane_throttle.offer((x, y))
+
+    def _send_plane_point(self, xy: tuple[float, float]) -> None:
+        if self.plane_command is not None:
+            self.command_requested.emit(self.plane_command, {"x": xy[0], "y": xy[1]})
 
     def _show_hover(self, index: int | None) -> None:
         previous, self.hovered = self.hovered, index
@@ -292,3 +342,4 @@ class ScatterView(View):
         self.legend.setPen(None)
         self.ring.setPen(pg.mkPen(self.theme.foreground, width=2))
         self.marker.setPen(pg.mkPen(self.theme.foreground, width=2))
+        self.crosshair.setPen(pg.mkPen(self.theme.accent, width=2))
