@@ -1,0 +1,159 @@
+"""The digit GAN follows the course's algorithm: its losses are the slide's, each button moves
+one player only, the history strip keeps its saved steps, and a discriminator that wins
+completely stops the run with a message."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.loop import RunControl, RunFailed, run
+from unsuplab.experiments.gan import Config, Gan
+from unsuplab.models.gan import discriminator_loss, frechet_distance, generator_loss
+
+SMALL = Config(batch_size=16, hidden="32,64", noise_size=8)
+
+
+def built(**changes) -> Gan:
+    experiment = Gan(dataclasses.replace(SMALL, **changes))
+    experiment.build("cpu", 0)
+    return experiment
+
+
+def parameters(module: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in module.parameters()]).clone()
+
+
+def test_losses_are_the_slides_formulas():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    d_real, d_fake = torch.sigmoid(real), torch.sigmoid(fake)
+    expected_d = -torch.log(d_real).mean() - torch.log(1 - d_fake).mean()
+    torch.testing.assert_close(discriminator_loss(real, fake), expected_d)
+    torch.testing.assert_close(generator_loss(fake, "minimax"), torch.log(1 - d_fake).mean())
+    torch.testing.assert_close(generator_loss(fake, "non-saturating"), -torch.log(d_fake).mean())
+    with pytest.raises(ValueError, match="minimax"):
+        generator_loss(fake, "wasserstein")
+
+
+def test_frechet_distance_matches_the_closed_form():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(4000, 3, generator=gen)
+    assert float(frechet_distance(a, a)) == pytest.approx(0, abs=1e-6)
+    shifted = a + torch.tensor([1.0, 2.0, 0.0])
+    assert float(frechet_distance(a, shifted)) == pytest.approx(5.0, rel=1e-6)
+    # N(0, I) against N(0, 4 I) in 3-D: tr(I + 4I − 2·2I) = 3.
+    assert float(frechet_distance(a, 2 * torch.randn(4000, 3, generator=gen))) == pytest.approx(3, rel=0.1)
+
+
+def test_d_and_g_buttons_move_one_player_each():
+    experiment = built()
+    g0, d0 = parameters(experiment.trainer.generator), parameters(experiment.trainer.discriminator)
+    assert experiment.probe("train_d") == {}
+    g1, d1 = parameters(experiment.trainer.generator), parameters(experiment.trainer.discriminator)
+    assert torch.equal(g0, g1) and not torch.equal(d0, d1)
+    experiment.probe("train_g")
+    assert not torch.equal(parameters(experiment.trainer.generator), g1)
+    assert torch.equal(parameters(experiment.trainer.discriminator), d1)
+    assert set(Gan.actions) == {"train_d", "train_g"}
+
+
+def test_discriminator_steps_alone_teach_d_to_reject_the_fakes():
+    experiment = built()
+    before = experiment.evaluate()["heldout_d_fake"]
+    for _ in range(20):
+        experiment.probe("train_d")
+    assert experiment.evaluate()["heldout_d_fake"] < 0.5 * before
+
+
+def test_k_discriminator_steps_per_generator_step_and_live_change():
+    experiment = built(d_steps=3)
+    experiment.train_step()
+    steps = [s["step"] for s in experiment.trainer.d_optimizer.state.values()]
+    assert float(steps[0]) == 3
+    experiment.set_live("d_steps", 1)
+    experiment.train_step()
+    assert float(next(iter(experiment.trainer.d_optimizer.state.values()))["step"]) == 4
+    assert float(next(iter(experiment.trainer.g_optimizer.state.values()))["step"]) == 2
+
+
+def test_history_strip_keeps_samples_at_the_saved_steps_and_reloads():
+    experiment = built(saved_steps="2,4")
+    for _ in range(5):
+        experiment.train_step()
+    rows = experiment.snapshot()["history"].rows
+    assert list(rows) == ["step 2", "step 4", "now (step 5)"]
+    assert all(images.shape == (10, 28, 28) for images in rows.values())
+    assert not np.array_equal(rows["step 2"], rows["step 4"])  # G moved between them
+    fresh = built(saved_steps="2,4")
+    fresh.load_state_dict(experiment.state_dict())
+    assert list(fresh.snapshot()["history"].rows) == list(rows)
+
+
+def test_doubling_schedule_saves_at_100_times_powers_of_two():
+    experiment = built(saved_steps="doubling")
+    assert [s for s in range(1, 2000) if experiment.is_saved_step(s)] == [100, 200, 400, 800, 1600]
+
+
+def test_sample_grid_shows_64_images_in_unit_range():
+    samples = built().snapshot()["samples"]
+    assert samples.images.shape == (64, 28, 28) and samples.columns == 8
+    assert samples.images.min() >= 0 and samples.images.max() <= 1
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"saved_steps": "1000,x"}, "saved_steps"),
+    ({"hidden": "0"}, "hidden"),
+    ({"architecture": "dcgan", "dataset": "digits"}, "architecture"),
+])
+def test_bad_settings_are_refused_by_name(changes, field):
+    with pytest.raises(ConfigError, match=field):
+        with_overrides(Config(), changes)
+
+
+def test_dcgan_makes_28x28_images():
+    experiment = built(architecture="dcgan")
+    losses = experiment.train_step()
+    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(losses)
+    images = experiment.snapshot()["samples"].images
+    assert images.shape == (64, 28, 28) and images.min() >= 0 and images.max() <= 1
+
+
+def _make_d_win(experiment: Gan) -> None:
+    with torch.no_grad():
+        experiment.trainer.discriminator.net[-1].bias.fill_(-30.0)  # D(x) ≈ e⁻³⁰ for every x
+
+
+def test_a_discriminator_that_wins_completely_stops_training_with_a_message():
+    experiment = built(generator_loss="minimax")
+    _make_d_win(experiment)
+    experiment.evaluate()
+    experiment.steps += 250  # ... and D still rejects everything 250 steps later
+    experiment.evaluate()
+    with pytest.raises(RuntimeError, match="discriminator won completely"):
+        experiment.train_step()
+    # A reload (the run loop restores the last good weights) clears the verdict.
+    experiment.load_state_dict(experiment.state_dict())
+    experiment.train_step()
+
+
+def test_the_run_loop_reports_the_win_and_restores_good_weights():
+    experiment = Gan(dataclasses.replace(SMALL, generator_loss="minimax"))
+    control = RunControl()
+    events = run(experiment, control, good_state_interval=1e9, eval_interval=0.0)
+    next(events), next(events)  # building, the first snapshot
+    good = parameters(experiment.trainer.discriminator)
+    _make_d_win(experiment)
+    failure = None
+    for event in events:
+        if isinstance(event, RunFailed):
+            failure = event
+            break
+        experiment.steps += 50  # each evaluation sees D still winning, 50 steps later
+    control.stop()
+    assert failure is not None and "won completely" in failure.message
+    assert failure.restored_step == 0
+    assert torch.equal(parameters(experiment.trainer.discriminator), good)
