@@ -1,0 +1,56 @@
+"""The deep belief net goes through its stages and compares pretrained and random classifiers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+
+from unsuplab.experiments.dbn import Config, DeepBeliefNetwork
+
+
+def built(**changes) -> DeepBeliefNetwork:
+    config = Config(layer_sizes="32,16", pretrain_steps=20, batch_size=50, labels=50,
+                    classifier_steps=10)
+    experiment = DeepBeliefNetwork(dataclasses.replace(config, **changes))
+    experiment.build("cpu", 0)
+    return experiment
+
+
+def test_stages_stack_layers_then_train_both_classifiers():
+    experiment = built()
+    assert experiment.model.depth == 1
+    for _ in range(20):
+        experiment.train_step()
+    assert experiment.enter_stage().layer == 1 and experiment.model.depth == 2
+    for _ in range(20):
+        experiment.train_step()
+    stage = experiment.enter_stage()
+    assert stage.layer is None and stage.name == "classifiers"
+    # The pretrained classifier starts from the stack; the other does not.
+    first = experiment.classifiers["pretrained"][0].weight
+    torch.testing.assert_close(first, experiment.model.layers[0].weight.T)
+    assert not torch.equal(experiment.classifiers["random"][0].weight, first)
+    losses = experiment.train_step()
+    assert {"xent_pretrained", "xent_random"} == set(losses)
+    metrics = experiment.evaluate()
+    assert 0 <= metrics["heldout_accuracy_pretrained"] <= 1
+    assert 0 <= metrics["heldout_accuracy_random"] <= 1
+    table = experiment.snapshot()["stages"]
+    assert [row[2] for row in table.rows] == ["frozen", "frozen", "▶ training"]
+
+
+def test_the_labelled_few_are_balanced_and_fixed():
+    a, b = built(), built()
+    _, labels = a.labelled
+    assert len(labels) == 50 and set(np.bincount(labels.numpy())) == {5}
+    torch.testing.assert_close(a.labelled[0], b.labelled[0])
+
+
+def test_dreams_come_down_to_pixels():
+    experiment = built()
+    for _ in range(25):
+        experiment.train_step()
+    dreams = experiment.snapshot()["dreams"].images
+    assert dreams.shape == (36, 28, 28) and dreams.min() >= 0 and dreams.max() <= 1
