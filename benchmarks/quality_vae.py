@@ -1,0 +1,154 @@
+"""How well the `vae` lesson models binarised MNIST: held-out negative ELBO and an importance-weighted
+negative log-likelihood, in nats per image, for latent sizes 2, 10 and 20.
+
+Each model is the lesson's own (784-512-d-512-784, Adam 1e-3, batch 128) trained through its public
+experiment class for a budget of seconds on `--data` (the bundled mnist-sample by default: 4,500
+training digits). Binarisation is the lesson's "dynamic" protocol: every training minibatch draws
+x_j ~ Bernoulli(grey_j) afresh; the 500 held-out digits, and the official 10,000 test digits when
+../shared/data/mnist/t10k-images-idx3-ubyte.gz is present (read in place, for evaluation only), are
+binarised once with a fixed seed. The figures are per image, summed over the 784 pixels:
+
+    −ELBO = −Σ_j log p(x_j | z) + KL(q(z|x) ‖ N(0, I)),   averaged over --elbo-samples draws of z
+    NLL_K = −log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x),    K = --iw-samples (Burda et al. 2016)
+
+NLL_K ≤ −ELBO and is the figure comparable to the anchor: about 86.8 nats for a VAE with 50 latent
+units trained on all 60,000 digits for ~3,300 epochs (Burda, Grosse & Salakhutdinov 2016, table 1,
+"VAE, 1 stochastic layer", k = 1 training, NLL estimated with k = 5000). A model trained for a
+minute on 4,500 digits will not reach it; the table says how far it is. Never fails.
+
+    python benchmarks/quality.py vae [--budget 50] [--latents 2 10 20] [--iw-samples 1000]
+    python benchmarks/quality_vae.py [--budget 50] [--data mnist-sample] [--threads 1] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unsuplab.core.config import with_overrides
+from unsuplab.core.registry import lesson
+from unsuplab.data.readers import read_idx
+from unsuplab.experiments.vae import BINARISE_SEED
+from unsuplab.models.devices import device_label, resolve_device
+from unsuplab.models.vae import bernoulli_nll, gaussian_kl, importance_weighted_nll, reparameterise
+
+REPO = Path(__file__).resolve().parents[1]
+OFFICIAL_TEST = REPO.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
+ANCHOR = 86.76  # nats, Burda et al. 2016, VAE with one stochastic layer of 50 units
+CHUNK = 1000
+
+
+def load_official_test() -> torch.Tensor | None:
+    """The official 10,000 MNIST test digits, binarised once with the lesson's fixed seed."""
+    if not OFFICIAL_TEST.exists():
+        return None
+    grey = read_idx(OFFICIAL_TEST).reshape(-1, 784).astype(np.float32) / 255.0
+    rng = np.random.default_rng(BINARISE_SEED)
+    return torch.as_tensor((rng.random(grey.shape, dtype=np.float32) < grey).astype(np.float32))
+
+
+@torch.no_grad()
+def negative_elbo(model, x: torch.Tensor, draws: int, generator: torch.Generator) -> float:
+    """−ELBO per image in nats, averaged over images and `draws` samples z ~ q(z|x)."""
+    total = 0.0
+    for start in range(0, len(x), CHUNK):
+        part = x[start:start + CHUNK]
+        mean, log_variance = model.posterior(part)
+        for _ in range(draws):
+            eps = torch.randn(mean.shape, generator=generator, device=mean.device)
+            z = reparameterise(mean, log_variance, eps)
+            total += float((bernoulli_nll(model.decode_logits(z), part)
+                            + gaussian_kl(mean, log_variance)).sum())
+    return total / (len(x) * draws)
+
+
+def train(latent: int, data: str, budget: float, device: str, seed: int):
+    """The vae lesson with latent size `latent`, trained for `budget` seconds; (lesson, steps, s)."""
+    cls = lesson("vae")
+    experiment = cls(with_overrides(cls.Config(), {"code_size": latent, "dataset": data,
+                                                   "binarise": "dynamic"}))
+    experiment.build(device, seed)
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < budget:
+        for _ in range(50):  # check the clock every 50 steps; one sync per check on a GPU
+            experiment.train_step()
+        steps += 50
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+    return experiment, steps, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=50.0, help="training seconds per latent size")
+    parser.add_argument("--latents", type=int, nargs="+", default=[2, 10, 20])
+    parser.add_argument("--data", default="mnist-sample", help="the lesson's dataset setting "
+                        "(mnist-sample, or mnist if downloaded)")
+    parser.add_argument("--elbo-samples", type=int, default=10, help="draws of z per image for −ELBO")
+    parser.add_argument("--iw-samples", type=int, default=1000, help="K of the importance-weighted NLL")
+    parser.add_argument("--iw-images", type=int, default=500,
+                        help="official test digits given the NLL_K estimate (its cost is K × images)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    started = time.perf_counter()
+    official = load_official_test()
+    print(f"device: {device_label(device)}; {os.cpu_count()} cores; load average "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    found = f"{len(official):,} digits from {OFFICIAL_TEST}" if official is not None else "absent"
+    print(f"official test: {found}")
+
+    rows = []
+    for latent in args.latents:
+        experiment, steps, seconds = train(latent, args.data, args.budget, device, args.seed)
+        generator = torch.Generator(device=experiment.device).manual_seed(args.seed)
+        model = experiment.model
+        train_size = len(experiment.train_x)
+        epochs = steps * experiment.config.batch_size / train_size
+        where = [("held-out", experiment.test_x)]
+        if official is not None:
+            where.append(("official 10k", official.to(experiment.device)))
+        for name, x in where:
+            figure = f"d={latent}: −ELBO, {name} ({len(x):,})"
+            value = negative_elbo(model, x, args.elbo_samples, generator)
+            rows.append([figure, f"{value:.1f}", f"{ANCHOR} (NLL, d=50)", _reached(value),
+                         f"{train_size:,}", f"{epochs:.0f} / {steps:,}", f"{seconds:.0f}"])
+        x, name = where[-1][1][:args.iw_images], where[-1][0]
+        value = float(importance_weighted_nll(model, x, args.iw_samples, generator).mean())
+        rows.append([f"d={latent}: NLL_K K={args.iw_samples}, {name} (first {len(x):,})",
+                     f"{value:.1f}", f"{ANCHOR}", _reached(value), f"{train_size:,}",
+                     f"{epochs:.0f} / {steps:,}", f"{seconds:.0f}"])
+    print_table(rows)
+    print("nats per image, summed over 784 pixels; −ELBO ≥ NLL_K ≥ −log p(x). Anchor: Burda et al. "
+          "2016, 60,000 training digits, 3,280 epochs.")
+    print(f"total wall time {time.perf_counter() - started:.0f} s")
+
+
+def _reached(value: float) -> str:
+    return "yes" if value <= ANCHOR else f"no (+{value - ANCHOR:.1f})"
+
+
+def print_table(rows: list[list[str]]) -> None:
+    header = ["figure", "ours (nats)", "anchor / target", "reached?", "train digits",
+              "epochs / steps", "seconds"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print(line)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""Variational autoencoder (Kingma & Welling 2014): an autoencoder whose code is a distribution.
+
+    μ, log σ²  = encoder(x)                       q(z|x) = N(μ, σ²), a cloud, not a point
+    z          = μ + σ ⊙ ε,   ε ~ N(0, I)          the reparameterisation trick
+    x̂          = sigmoid(decoder(z))              p(x_j = 1 | z), a Bernoulli per pixel
+    reconstruction = −Σ_j [x_j log x̂_j + (1 − x_j) log(1 − x̂_j)]
+    KL         = ½ Σ_k (μ_k² + σ_k² − log σ_k² − 1)      KL(q(z|x) ‖ N(0, I))
+    L          = reconstruction + β · KL          β = 1: L = −ELBO ≥ −log p(x), in nats per image
+
+The KL term packs every digit's cloud into the standard normal, so any z drawn from N(0, I)
+decodes to a digit: the model generates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from unsuplab.core.config import param
+from unsuplab.core.payloads import ImageGrid, Payload, Scatter
+from unsuplab.core.registry import register
+from unsuplab.data import ImageDataset
+from unsuplab.experiments._image_autoencoder import (
+    ImageAutoencoderLesson,
+    batch_size_field,
+    check_code_width,
+    data_file_field,
+    dataset_field,
+    learning_rate_field,
+    parse_widths,
+)
+from unsuplab.models.state import cpu_copy
+from unsuplab.models.vae import GaussianVAE, bernoulli_nll, gaussian_kl, reparameterise
+
+BINARISE_SEED = 1234  # the same fixed binarisation and held-out ε for every run and seed
+MANIFOLD_SIDE = 15  # decodings per side of the manifold lattice
+PRIOR_SAMPLES = 64
+PICK_COLUMNS = 10  # the digit picker: 3 rows of 10 held-out digits, 0 to 9 in each row
+PICK_ROWS = 3
+INTERPOLATION_STEPS = 10
+FILTER_TILES = 100  # first-layer filters shown (of 512)
+
+
+def binarise_field() -> Any:
+    return param("dynamic", "How grey pixels become the 0/1 values the Bernoulli decoder models. "
+                 "dynamic: each minibatch draws x_j ~ Bernoulli(grey_j) afresh, held-out digits "
+                 "once with a fixed seed (Burda et al.'s protocol); fixed: every image drawn once "
+                 "with a fixed seed; threshold: x_j = [grey_j > ½]; none: grey targets (the loss "
+                 "is then not a likelihood in nats).", choices=("dynamic", "fixed", "threshold", "none"))
+
+
+def binarised(data: ImageDataset, mode: str) -> ImageDataset:
+    """The data set with pixels made 0/1 as `mode` says (see `binarise_field`)."""
+    if mode == "none":
+        return data
+    rng = np.random.default_rng(BINARISE_SEED)
+
+    def make_binary(images: np.ndarray) -> np.ndarray:
+        if mode == "threshold":
+            return (images > 0.5).astype(np.float32)
+        return (rng.random(images.shape, dtype=np.float32) < images).astype(np.float32)
+
+    # dynamic: training digits stay grey and are drawn anew in every minibatch.
+    train = data.train_images if mode == "dynamic" else make_binary(data.train_images)
+    return dataclasses.replace(data, train_images=train, test_images=make_binary(data.test_images))
+
+
+@dataclass
+class Config:
+    dataset: str = dataset_field()
+    data_file: str = data_file_field()
+    binarise: str = binarise_field()
+    hidden: str = param("512", "Widths of the relu layers between the pixels and (μ, log σ²), "
+                        "mirrored in the decoder: 512 gives 784-512-z-512-784.")
+    code_size: int = param(2, "Latent size d of z = μ + σ ⊙ ε. 2 draws the latent plane as it is "
+                           "and decodes a lattice of it; wider codes reconstruct better and are "
+                           "projected on their two principal axes.", low=1, high=512)
+    beta: float = param(1.0, "β in L = reconstruction + β·KL. 1 is the true ELBO; β > 1 "
+                        "(β-VAE) presses the codes harder into N(0, I), β < 1 favours sharp "
+                        "reconstructions. Can change while training.", low=0.0, high=100.0,
+                        live=True)
+    learning_rate: float = learning_rate_field()
+    batch_size: int = batch_size_field(128)
+
+    def check(self) -> None:
+        parse_widths("hidden", self.hidden)
+        check_code_width(self)
+
+
+@register
+class VariationalAutoencoder(ImageAutoencoderLesson):
+    name = "vae"
+    title = "Variational autoencoder"
+    group = "Generative"
+    summary = "Encode each digit as a Gaussian cloud, decode any point of N(0, I) into a digit."
+    Config = Config
+    curves = {
+        "Negative ELBO (nats per image)": ("negative_elbo", "heldout_negative_elbo"),
+        "Reconstruction −log p(x|z) (nats per image)": ("reconstruction", "heldout_reconstruction"),
+        "KL(q(z|x) ‖ N(0, I)) (nats per image)": ("kl", "heldout_kl"),
+    }
+    quick_settings = {"batch_size": 64, "hidden": "128"}
+    quick_steps = 60
+    codes_from_evaluation = True
+
+    @property
+    def filter_panel_shape(self) -> tuple[int, int, int]:
+        return (min(FILTER_TILES, parse_widths("hidden", self.config.hidden)[0]), *self.image_shape)
+
+    # -- the model and its loss, as on the slide ------------------------------------------------
+    def make_model(self, pixels: int) -> nn.Module:
+        cfg = self.config
+        return GaussianVAE(pixels, parse_widths("hidden", cfg.hidden), cfg.code_size)
+
+    def load_data(self) -> ImageDataset:
+        return binarised(super().load_data(), self.config.binarise)
+
+    def elbo_terms(self, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The loss L = reconstruction + β·KL and its terms, averaged over the batch."""
+        mean, log_variance = self.model.posterior(x)
+        z = reparameterise(mean, log_variance, eps)
+        reconstruction = bernoulli_nll(self.model.decode_logits(z), x).mean()
+        kl = gaussian_kl(mean, log_variance).mean()
+        return {
+            "loss": reconstruction + self.config.beta * kl,
+            "negative_elbo": reconstruction + kl,
+            "reconstruction": reconstruction,
+            "kl": kl,
+        }
+
+    def minibatch(self) -> torch.Tensor:
+        x = super().minibatch()
+        if self.config.binarise == "dynamic":
+            x = torch.bernoulli(x, generator=self.generator)
+        return x
+
+    def noise(self, count: int, generator: torch.Generator) -> torch.Tensor:
+        """ε ~ N(0, I), `count` rows of the latent size, on the device."""
+        return torch.randn((count, self.config.code_size), generator=generator, device=self.device)
+
+    # -- training and evaluation ----------------------------------------------------------------
+    def build(self, device: str, seed: int) -> None:
+        super().build(device, seed)
+        # One ε per held-out digit, fixed, so the held-out ELBO moves only when the model does.
+        self.heldout_noise = self.noise(len(self.test_x), torch.Generator(self.device).manual_seed(
+            BINARISE_SEED))
+        # The prior samples panel decodes the same z's all run long (kept in the state).
+        self.prior_noise = self.noise(PRIOR_SAMPLES, torch.Generator(self.device).manual_seed(seed))
+        self.pick_index = _spread_over_labels(self.test_labels, PICK_COLUMNS * PICK_ROWS)
+        self.picks = self.default_picks()
+        self._plane: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        x = self.minibatch()
+        terms = self.elbo_terms(x, self.noise(len(x), self.generator))
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        self.optimizer.step()
+        return {name: value.detach() for name, value in terms.items()}
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        terms = self.elbo_terms(self.test_x, self.heldout_noise)
+        self._evaluated_codes = self.model.encode(self.test_x[self.latent_index])
+        return {f"heldout_{name}": float(value) for name, value in terms.items()}
+
+    # -- what other lessons use: encode / reconstruct (base), decode, sample --------------------
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder means x̂ (n, pixels) in [0, 1] of latent points z (n, d) on the device."""
+        return self.model.decode(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n images (n, pixels) decoded from z ~ N(0, I): the model as a generator."""
+        return self.model.decode(self.noise(n, generator or self.generator))
+
+    # -- panels ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def snapshot(self) -> dict[str, Payload]:
+        panels = super().snapshot()
+        latent = panels.pop("latent")
+        filters = panels.pop("filters")
+        shape = (-1, *self.image_shape)
+        return {
+            "latent": latent,
+            "manifold": self.manifold_panel(),
+            "samples": ImageGrid("Samples: decodings of z ~ N(0, I)",
+                                 self.decode(self.prior_noise).cpu().numpy().reshape(shape), "unit",
+                                 caption="The same 64 draws of z all run long: watch noise become "
+                                 "digits."),
+            **panels,
+            "interpolation": self.interpolation_panel(),
+            "pick": ImageGrid("Held-out digits: click two to interpolate between their codes",
+                              self.test_x[self.pick_index].cpu().numpy().reshape(shape), "unit",
+                              columns=PICK_COLUMNS, click_command="pick"),
+            "filters": filters,
+        }
+
+    def filter_images(self) -> np.ndarray:
+        return super().filter_images()[:FILTER_TILES]
+
+    def latent_plane(self, codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(origin, two axes (2, d)) of the plane the latent map draws: z itself for d = 2, else
+        the μ's mean and their two principal directions."""
+        if codes.shape[1] == 2:
+            return torch.zeros(2, device=codes.device), torch.eye(2, device=codes.device)
+        origin = codes.mean(dim=0)
+        _, _, v = torch.linalg.svd(codes - origin, full_matrices=False)
+        if v.shape[0] < 2:  # a 1-D code: the plane's second axis decodes nothing new
+            v = torch.cat([v, torch.zeros_like(v)])
+        return origin, v[:2]
+
+    def latent_map(self) -> Scatter:
+        codes = self.held_out_codes()
+        origin, axes = self._plane = self.latent_plane(codes)
+        points = (codes - origin) @ axes.T
+        if codes.shape[1] == 2:
+            title, names = "μ of held-out digits: click anywhere to decode that z", ("z₁", "z₂")
+        else:
+            title = (f"μ of held-out digits ({codes.shape[1]}-D), on their two principal axes: "
+                     "click to decode")
+            names = ("PC 1", "PC 2")
+        return Scatter(title, points.cpu().numpy(), self.test_labels[self.latent_index],
+                       self.thumbnails, *names, plane_command="decode")
+
+    def plane_point(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Latent points z = origin + a·axis₁ + b·axis₂ for coordinates on the latent map."""
+        if self._plane is None:
+            self.latent_map()
+        origin, axes = self._plane
+        return origin + a[:, None] * axes[0] + b[:, None] * axes[1]
+
+    def manifold_panel(self) -> ImageGrid:
+        """Decodings over a lattice equally spaced in probability: z = Φ⁻¹(u), u in (0.05, 0.95)."""
+        u = torch.linspace(0.05, 0.95, MANIFOLD_SIDE, device=self.device)
+        lattice = torch.distributions.Normal(0.0, 1.0).icdf(u)
+        spread = torch.ones(2, device=self.device)
+        if self.config.code_size != 2:
+            # Along the principal axes, the lattice spans the μ cloud: scale by its spread there.
+            codes = self.held_out_codes()
+            origin, axes = self._plane
+            spread = ((codes - origin) @ axes.T).std(dim=0)
+        # Top row = largest z₂, so the grid sits on the latent map the way the plane is drawn.
+        b, a = torch.meshgrid(lattice.flip(0) * spread[1], lattice * spread[0], indexing="ij")
+        images = self.decode(self.plane_point(a.flatten(), b.flatten()))
+        return ImageGrid(f"Decoded manifold: {MANIFOLD_SIDE}×{MANIFOLD_SIDE} points z = Φ⁻¹(u)",
+                         images.cpu().numpy().reshape(-1, *self.image_shape), "unit",
+                         columns=MANIFOLD_SIDE,
+                         caption="u on an even grid in (0.05, 0.95): each step holds the same "
+                         "prior probability. Left to right z₁ grows, bottom to top z₂ "
+                         + ("grows." if self.config.code_size == 2 else
+                            "(the two principal axes of the μ's, scaled by their spread)."))
+
+    def interpolation_panel(self) -> ImageGrid:
+        """Decodings of z = (1 − t)·μ_a + t·μ_b for t from 0 to 1 between the two picked digits."""
+        first, second = (int(self.pick_index[i]) for i in self.picks)
+        ends = self.model.encode(self.test_x[[first, second]])
+        t = torch.linspace(0, 1, INTERPOLATION_STEPS, device=self.device)[:, None]
+        images = self.decode((1 - t) * ends[0] + t * ends[1])
+        return ImageGrid(f"Interpolation from digit {self.test_labels[first]} to digit "
+                         f"{self.test_labels[second]}: decodings of (1 − t)·μ_a + t·μ_b",
+                         images.cpu().numpy().reshape(-1, *self.image_shape), "unit",
+                         columns=INTERPOLATION_STEPS,
+                         caption="Click two digits in the picker to choose other ends.")
+
+    def default_picks(self) -> list[int]:
+        """The first 0 and the first 1 in the picker (far apart in the latent plane), if present."""
+        labels = list(self.test_labels[self.pick_index])
+        wanted = [labels.index(c) for c in (0, 1) if c in labels]
+        return wanted if len(wanted) == 2 else [0, min(1, len(labels) - 1)]
+
+    # -- state and probes -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["prior_noise"] = cpu_copy(self.prior_noise)
+        state["picks"] = list(self.picks)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.prior_noise = state["prior_noise"].to(self.device)
+        self.picks = list(state["picks"])
+        self._plane = None
+
+    @torch.no_grad()
+    def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
+        if command == "decode":
+            z = self.plane_point(torch.tensor([float(kwargs["x"])], device=self.device),
+                                 torch.tensor([float(kwargs["y"])], device=self.device))
+            coordinates = ", ".join(f"{v:.2f}" for v in z[0, :4].tolist())
+            more = ", …" if z.shape[1] > 4 else ""
+            return {"decoded": ImageGrid(f"Decoded z = ({coordinates}{more})",
+                                         self.decode(z).cpu().numpy().reshape(1, *self.image_shape),
+                                         "unit")}
+        if command == "pick":
+            index = int(kwargs["index"])
+            if not 0 <= index < len(self.pick_index):
+                raise ValueError(f"no digit {index} in the picker (0..{len(self.pick_index) - 1})")
+            # The newest pick becomes the second end; the previous second end becomes the first.
+            self.picks = [self.picks[1], index]
+            return {"interpolation": self.interpolation_panel()}
+        return super().probe(command, **kwargs)
+
+
+def _spread_over_labels(labels: np.ndarray, count: int) -> np.ndarray:
+    """Up to `count` indices taking labels in turn (0, 1, …, 9, 0, 1, …), so every digit shows."""
+    queues = [list(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+    chosen: list[int] = []
+    while len(chosen) < min(count, len(labels)):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(int(queue.pop(0)))
+    return np.array(chosen)
