@@ -1,0 +1,84 @@
+"""Semi-supervised lesson: stage 1 then classifier runs for each label count, the slider, refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unsuplab.core.config import ConfigError
+from unsuplab.core.payloads import Curves, ImageGrid, Matrix
+from unsuplab.experiments.semi_supervised import Config, SemiSupervised
+
+TINY = Config(feature_model="autoencoder", pretrain_steps=20, classifier_steps=10,
+              fine_tune_steps=5, batch_size=32)
+
+
+@pytest.fixture(scope="module")
+def trained() -> SemiSupervised:
+    experiment = SemiSupervised(TINY)
+    experiment.build("cpu", 0)
+    for _ in range(20 + 7 * 10 + 5):  # stage 1, the seven label counts, fine-tuning
+        experiment.train_step()
+    return experiment
+
+
+def test_every_label_count_is_fitted_and_drawn_against_labels_per_class(trained):
+    assert sorted(trained.fitted) == [1, 2, 5, 10, 20, 50, 100]
+    assert list(trained.fine_tuned) == [10]
+    panels = trained.snapshot()
+    curves = panels["accuracy"]
+    assert isinstance(curves, Curves) and curves.x_label == "labels per class"
+    x, codes = curves.series["codes (autoencoder)"]
+    assert list(x) == [1, 2, 5, 10, 20, 50, 100] and np.all((codes >= 0) & (codes <= 100))
+    # Labels help: the pixel baseline with 100 per class beats it with one per class.
+    pixels = curves.series["raw pixels"][1]
+    assert pixels[-1] > pixels[0] + 10
+    metrics = trained.evaluate()
+    assert {"heldout_accuracy_codes", "heldout_accuracy_pixels",
+            "heldout_accuracy_fine_tuned"} <= set(metrics)
+
+
+def test_confusion_matrix_and_misclassified_digits_agree(trained):
+    panels = trained.snapshot()
+    matrix, wrong = panels["confusion"], panels["misclassified"]
+    assert isinstance(matrix, Matrix) and matrix.values.shape == (10, 10)
+    assert matrix.values.sum() == len(trained.test_x)
+    errors = matrix.values.sum() - np.trace(matrix.values)
+    assert isinstance(wrong, ImageGrid) and len(wrong.images) == min(40, errors)
+    accuracy = trained.evaluate()["heldout_accuracy_codes"]
+    assert accuracy == pytest.approx(100 * np.trace(matrix.values) / matrix.values.sum(), abs=1e-3)
+
+
+def test_the_slider_fits_a_new_count_first(trained):
+    trained.set_live("labels_per_class", 3)
+    assert (trained.tasks[0].kind, trained.tasks[0].count) == ("fit", 3)
+    for _ in range(10):
+        trained.train_step()
+    assert 3 in trained.fitted
+    assert trained.snapshot()["confusion"].title.endswith("3 labels per class")
+
+
+def test_more_labels_than_the_data_holds_is_refused_with_the_count(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "few.npz"
+    np.savez(path, x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+             y_train=np.repeat(np.arange(10), 30), x_test=rng.integers(0, 256, (50, 28, 28),
+                                                                       dtype=np.uint8),
+             y_test=np.repeat(np.arange(10), 5))
+    experiment = SemiSupervised(Config(data_file=str(path), feature_model="autoencoder"))
+    experiment.build("cpu", 0)
+    with pytest.raises(ConfigError, match="only 30 images"):
+        experiment.set_live("labels_per_class", 31)
+    assert experiment.config.labels_per_class == 10
+    experiment.set_live("labels_per_class", 30)
+    with pytest.raises(ConfigError, match="only 30 images"):
+        SemiSupervised(Config(data_file=str(path), labels_per_class=50)).build("cpu", 0)
+
+
+def test_a_run_reloads_mid_task_to_the_same_results(trained):
+    fresh = SemiSupervised(trained.config)
+    fresh.build("cpu", 1)
+    fresh.load_state_dict(trained.state_dict())
+    assert fresh.snapshot()["results"].rows == trained.snapshot()["results"].rows
+    np.testing.assert_array_equal(fresh.snapshot()["confusion"].values,
+                                  trained.snapshot()["confusion"].values)
