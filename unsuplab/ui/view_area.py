@@ -27,6 +27,9 @@ _STRIP_KINDS = ("paired_rows", "table")
 _CHART_KINDS = ("curves", "bars", "histogram", "matrix")
 #: Beneath several pictures, more charts than this wrap onto a second row rather than get narrow.
 MAX_CHARTS_IN_A_ROW = 4
+#: Beside one main picture the charts stack in a column; past this many they would be too short
+#: to read, so they go two abreast and the picture gives up some width.
+MAX_CHARTS_IN_A_COLUMN = 3
 
 PLACEHOLDER = ("<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
                "<p>The panels appear with the first snapshot of the run:<br>"
@@ -166,12 +169,15 @@ class ViewArea(QStackedWidget):
         page = QSplitter(Qt.Orientation.Vertical)
         page.setChildrenCollapsible(False)
         if len(large) == 1 and curves:
-            # One main picture: it takes the left, the curves stack in a column beside it.
-            top = _splitter(Qt.Orientation.Horizontal, [large[0], _splitter(
-                Qt.Orientation.Vertical, curves)])
-            top.setStretchFactor(0, 3)
-            top.setStretchFactor(1, 2)
-            top.setSizes([600, 400])
+            # One main picture: it takes the left, the curves stack in a column beside it (two
+            # abreast when there are many).
+            many = len(curves) > MAX_CHARTS_IN_A_COLUMN
+            beside = _rows_of(curves, per_row=2) if many else _splitter(
+                Qt.Orientation.Vertical, curves)
+            top = _splitter(Qt.Orientation.Horizontal, [large[0], beside])
+            top.setStretchFactor(0, 1 if many else 3)
+            top.setStretchFactor(1, 1 if many else 2)
+            top.setSizes([500, 500] if many else [600, 400])
             page.addWidget(top)
         else:
             # Several pictures share a row (or a grid) at full width; the curves sit beneath
@@ -209,10 +215,10 @@ def _splitter(orientation: Qt.Orientation, widgets: list[QWidget]) -> QSplitter:
     return splitter
 
 
-def _rows_of(views: list[View]) -> QSplitter:
-    """Charts side by side, in as few rows of at most MAX_CHARTS_IN_A_ROW as it takes, the rows
-    evenly filled (six charts: two rows of three), each row and chart resizable."""
-    rows = math.ceil(len(views) / MAX_CHARTS_IN_A_ROW)
+def _rows_of(views: list[View], per_row: int = MAX_CHARTS_IN_A_ROW) -> QSplitter:
+    """Charts side by side, in as few rows of at most `per_row` as it takes, the rows evenly
+    filled (six charts: two rows of three), each row and chart resizable."""
+    rows = math.ceil(len(views) / per_row)
     per_row = math.ceil(len(views) / rows)
     return _splitter(Qt.Orientation.Vertical, [
         _splitter(Qt.Orientation.Horizontal, views[start:start + per_row])
