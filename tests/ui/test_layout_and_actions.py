@@ -27,12 +27,27 @@ def game_panels() -> dict:
 def test_one_picture_takes_the_left_and_the_small_charts_stack_beside_it(qtbot):
     area = ViewArea()
     qtbot.addWidget(area)
-    area.show_payloads(game_panels())
+    panels = game_panels()
+    area.show_payloads({key: panels[key] for key in ("game", "q_values", "curves:return",
+                                                     "errors")})
     top = area._page.widget(0)
     assert isinstance(top, QSplitter) and top.widget(0) is area.views["game"]
     column = top.widget(1)
     assert [column.widget(i) for i in range(column.count())] == [
-        area.views[key] for key in ("q_values", "curves:return", "errors", "confusion")]
+        area.views[key] for key in ("q_values", "curves:return", "errors")]
+
+
+def test_more_than_three_charts_beside_one_picture_go_two_abreast(qtbot):
+    area = ViewArea()
+    qtbot.addWidget(area)
+    area.show_payloads(game_panels())
+    top = area._page.widget(0)
+    assert top.widget(0) is area.views["game"]
+    rows = top.widget(1)
+    beside = [[rows.widget(r).widget(i) for i in range(rows.widget(r).count())]
+              for r in range(rows.count())]
+    assert beside == [[area.views["q_values"], area.views["curves:return"]],
+                      [area.views["errors"], area.views["confusion"]]]
 
 
 def test_a_probe_answer_joins_the_bottom_row_and_keeps_its_panel_when_answered_again(qtbot):
