@@ -18,6 +18,7 @@ The other lesson families have their own suites, each a `quality_<suite>.py` bes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import sys
@@ -337,6 +338,11 @@ def main() -> None:
                         help="torch CPU threads; 0 keeps torch's default (one per core). On a "
                         "machine other jobs are using, 1 can be many times faster")
     parser.add_argument("--only", nargs="*", help="run keys to train (default: all)")
+    parser.add_argument("--dataset", default="mnist-sample",
+                        help="data set every run trains on: mnist-sample (bundled), or mnist "
+                        "(the full 60,000-digit training set, once it is in the download cache: "
+                        "python -c \"from unsuplab.data.datasets import load_dataset; "
+                        "load_dataset('mnist')\" on a machine with network)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -346,13 +352,14 @@ def main() -> None:
     official = load_official_test()
     print(f"device: {device_label(device)}; {os.cpu_count()} cores; load average {load}"
           f"{' (busy: try --threads 1)' if not args.threads and os.getloadavg()[0] > 1.5 else ''}")
-    print(f"data: mnist-sample (train on its 4,500, held-out = its 500); official test: "
+    print(f"data: {args.dataset} (held out: its own test split); official test: "
           f"{f'{len(official):,} digits from {OFFICIAL_TEST}' if official is not None else 'absent'}")
     print(f"budget {args.budget:g} s of training per model (x0.5 for plain, sparse and linear, "
           f"x2 conv, x3 deep), held-out measured every "
           f"{args.eval_every:g} s; 'seconds' and 'samples seen' are when the target was first "
-          "reached, else at the end of the budget; epochs = samples seen / 4,500")
-    chosen = [r for r in runs() if not args.only or r.key in args.only]
+          "reached, else at the end of the budget; epochs = samples seen / training images")
+    chosen = [dataclasses.replace(r, overrides={**r.overrides, "dataset": args.dataset})
+              for r in runs() if not args.only or r.key in args.only]
     outcomes: dict[str, Outcome] = {}
     rows: list[list[str]] = []
     for run in chosen:
