@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from unsuplab.core.payloads import Bars
 from unsuplab.ui.views._style import PALETTE, palette_colour, style_plot, translucent
@@ -61,19 +61,8 @@ class BarsView(View):
         self.plot.getViewBox().sigResized.connect(self._set_ticks)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(self.legend_label, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.hover_label)
+        self.hover_label = self.hover_line()
+        self.lay_out(self.plot_widget, corner=self.legend_label, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     def show_payload(self, payload: Bars) -> None:

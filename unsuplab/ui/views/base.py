@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
@@ -44,6 +44,31 @@ class View(QWidget):
         label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._muted_labels.append(label)
         return label
+
+    def hover_line(self) -> QLabel:
+        """A muted line for hover read-outs under the picture. It is always there (a blank text
+        keeps its height), so hovering never moves the picture."""
+        label = self.muted_label()
+        label.setText(" ")
+        label.setMinimumHeight(label.sizeHint().height())
+        label.setText("")
+        return label
+
+    def lay_out(self, body: QWidget, *, corner: QWidget | None = None,
+                below: tuple[QWidget, ...] = ()) -> None:
+        """The panel every chart shares: the title (with `corner`, a button or a legend, at its
+        right), `body` taking the space, then the lines `below` it."""
+        header = QHBoxLayout()
+        header.addWidget(self.title_label, 1)
+        if corner is not None:
+            header.addWidget(corner, 0, Qt.AlignmentFlag.AlignRight)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(body, 1)
+        for widget in below:
+            layout.addWidget(widget)
 
     def show_payload(self, payload: Payload) -> None:
         raise NotImplementedError
@@ -95,12 +120,7 @@ class PixelHoverView(View):
     """
 
     def init_hover(self, scene) -> None:
-        # Its own line, always there (a blank text keeps its height), so hovering never moves
-        # the picture.
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
+        self.hover_label = self.hover_line()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
 
     def hover_box(self):

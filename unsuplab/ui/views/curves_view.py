@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Curves
 from unsuplab.ui.views._style import palette_colour, style_legend, style_plot
@@ -85,14 +85,7 @@ class CurvesView(View):
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize=LEGEND_TEXT_SIZE,
                                           verSpacing=-4)
 
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(self.log_y_box, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.plot_widget, 1)
+        self.lay_out(self.plot_widget, corner=self.log_y_box)
         self.apply_theme(self.theme.dark)
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Field
 from unsuplab.ui.views._interaction import DragViewBox
@@ -104,19 +104,8 @@ class FieldView(View):
         self.draw_button.hide()
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Esc reaches the view while drawing
 
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(self.draw_button, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.hover_label)
+        self.hover_label = self.hover_line()
+        self.lay_out(self.graphics, corner=self.draw_button, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     @property

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Frame
 from unsuplab.ui.views.base import View
@@ -67,16 +67,7 @@ class FrameView(View):
         self.keys_label = self.muted_label()
         self.keys_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.keys_label.hide()
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(self.play_button, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.caption_label)
-        layout.addWidget(self.keys_label)
+        self.lay_out(self.graphics, corner=self.play_button, below=(self.caption_label, self.keys_label))
         self.apply_theme(self.theme.dark)
 
     @property

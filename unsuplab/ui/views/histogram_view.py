@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Histogram
 from unsuplab.ui.views._style import palette_colour, style_legend, style_plot, translucent
@@ -44,19 +44,8 @@ class HistogramView(View):
                                           verSpacing=-4)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(self.log_y_box, 0, Qt.AlignmentFlag.AlignRight)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(header)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.hover_label)
+        self.hover_label = self.hover_line()
+        self.lay_out(self.plot_widget, corner=self.log_y_box, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     @property

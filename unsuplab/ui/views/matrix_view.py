@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import Matrix
 from unsuplab.ui.views._style import readable_text_colour, style_plot
@@ -49,16 +49,8 @@ class MatrixView(View):
         self.plot.getViewBox().sigResized.connect(self._fit_font)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
-        self.hover_label = self.muted_label()
-        self.hover_label.setText(" ")
-        self.hover_label.setMinimumHeight(self.hover_label.sizeHint().height())
-        self.hover_label.setText("")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.hover_label)
+        self.hover_label = self.hover_line()
+        self.lay_out(self.plot_widget, below=(self.hover_label,))
         self.colour_map = self._make_colour_map()
         self.apply_theme(self.theme.dark)
 
