@@ -314,6 +314,7 @@ def suites() -> dict[str, Path]:
 def run_suite(path: Path, argv: list[str]) -> None:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while they are made
     sys.path.insert(0, str(path.parent))  # a suite may import a sibling (the digit classifier)
     spec.loader.exec_module(module)
     module.main(argv)
