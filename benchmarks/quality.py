@@ -30,12 +30,16 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tables import print_table  # this folder's own helper: the scripts run from here
 
 from unsuplab.core.config import with_overrides
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.registry import lesson
 from unsuplab.data.readers import read_idx
 from unsuplab.models.devices import device_label, resolve_device
+
+QUALITY_HEADER = ["model", "metric", "ours: sample held-out", "ours: official 10k", "anchor / target",
+              "reached?", "samples seen", "epochs", "seconds"]
 
 REPO = Path(__file__).resolve().parents[1]
 OFFICIAL_TEST = REPO.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
@@ -95,6 +99,7 @@ class Outcome:
 # --- figures -------------------------------------------------------------------------------------
 
 @torch.no_grad()
+
 def outputs(experiment: Experiment, x_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The model's (reconstruction, code) for flattened images, in chunks."""
     parts = [experiment.model(x_in[i:i + CHUNK]) for i in range(0, len(x_in), CHUNK)]
@@ -291,18 +296,6 @@ def table_rows(run: Run, outcome: Outcome, outcomes: dict[str, Outcome]) -> list
     return rows
 
 
-def print_table(rows: list[list[str]]) -> None:
-    header = ["model", "metric", "ours: sample held-out", "ours: official 10k", "anchor / target",
-              "reached?", "samples seen", "epochs", "seconds"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(line)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    print(line)
-
 
 def suites() -> dict[str, Path]:
     """Suite name -> its script: quality_sparse_coding.py is the suite "sparse-coding"."""
@@ -371,7 +364,7 @@ def main() -> None:
             outcomes[run.key] = Outcome(missing=f"failed: {type(exc).__name__}: {exc}"[:60])
         rows.extend(table_rows(run, outcomes[run.key], outcomes))
     print()
-    print_table(rows)
+    print_table(QUALITY_HEADER, rows)
     print()
     for run in chosen:
         print(f"{run.key} ({args.budget * run.budget_scale:g} s): {run.note}")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tables import print_table  # this folder's own helper: the scripts run from here
 
 from unsuplab.core.config import with_overrides
 from unsuplab.core.registry import lesson
@@ -37,10 +38,14 @@ from unsuplab.experiments.vae import BINARISE_SEED
 from unsuplab.models.devices import device_label, resolve_device
 from unsuplab.models.vae import bernoulli_nll, gaussian_kl, importance_weighted_nll, reparameterise
 
+VAE_HEADER = ["figure", "ours (nats)", "anchor / target", "reached?", "train digits",
+              "epochs / steps", "seconds"]
+
 REPO = Path(__file__).resolve().parents[1]
 OFFICIAL_TEST = REPO.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 ANCHOR = 86.76  # nats, Burda et al. 2016, VAE with one stochastic layer of 50 units
 CHUNK = 1000
+
 
 
 def load_official_test() -> torch.Tensor | None:
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append([f"d={latent}: NLL_K K={args.iw_samples}, {name} (first {len(x):,})",
                      f"{value:.1f}", f"{ANCHOR}", _reached(value), f"{train_size:,}",
                      f"{epochs:.0f} / {steps:,}", f"{seconds:.0f}"])
-    print_table(rows)
+    print_table(VAE_HEADER, rows)
     print("nats per image, summed over 784 pixels; −ELBO ≥ NLL_K ≥ −log p(x). Anchor: Burda et al. "
           "2016, 60,000 training digits, 3,280 epochs.")
     print(f"total wall time {time.perf_counter() - started:.0f} s")
@@ -136,18 +141,6 @@ def main(argv: list[str] | None = None) -> None:
 def _reached(value: float) -> str:
     return "yes" if value <= ANCHOR else f"no (+{value - ANCHOR:.1f})"
 
-
-def print_table(rows: list[list[str]]) -> None:
-    header = ["figure", "ours (nats)", "anchor / target", "reached?", "train digits",
-              "epochs / steps", "seconds"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(line)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    print(line)
 
 
 if __name__ == "__main__":

@@ -23,13 +23,17 @@ import time
 from pathlib import Path
 
 import torch
+from tables import print_table  # this folder's own helper: the scripts run from here
 
 from unsuplab.rl.games import GAMES, make_game
+
+THROUGHPUT_HEADER = ["figure", "anchor / target", "reached?", "envs", "threads", "batched steps", "seconds"]
 
 MINATAR_STEPS_PER_S = 110_000
 GYMNAX_CPU_STEPS_PER_S = 400_000
 GOAL_STEPS_PER_S = 1_000_000
 WARM_UP_STEPS = 10
+
 
 
 def sync(device: torch.device) -> None:
@@ -65,17 +69,6 @@ def reached(rate: float, batch: int) -> str:
     target = MINATAR_STEPS_PER_S if batch == 1 else GOAL_STEPS_PER_S
     return "yes" if rate >= target else f"no (x{rate / target:.2f})"
 
-
-def print_table(rows: list[list[str]]) -> None:
-    header = ["figure", "anchor / target", "reached?", "envs", "threads", "batched steps", "seconds"]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print(line)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    print(line)
 
 
 def run_learning(argv: list[str]) -> None:
@@ -131,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append([f"{name} env steps/s: {rate:,.0f}", anchor, reached(rate, batch),
                              f"{batch:,}", str(threads), f"{steps:,}", f"{elapsed:.1f}"])
     torch.set_num_threads(threads_before)
-    print_table(rows)
+    print_table(THROUGHPUT_HEADER, rows)
     print(f"load average now {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"best batched env steps/s: {best:,.0f}")
     return 0
