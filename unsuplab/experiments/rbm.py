@@ -226,9 +226,11 @@ class RBM(ImageAutoencoderLesson):
         a pile-up at 0.5 or units stuck at 0 are what the practical guide warns about."""
         probs = self.model.hidden_probs(self.test_x[self.latent_index])
         edges = np.linspace(0.0, 1.0, 21)
-        return Histogram("Hidden activity on held-out digits", edges, {
-            "p(h_j = 1 | v), every unit and image": _density(probs.flatten(), edges),
-            "mean activity of each unit": _density(probs.mean(dim=0), edges),
+        # Short series names: the legend sits inside a small chart.
+        return Histogram("Hidden activity on held-out digits: p(h_j = 1 | v) for every unit and "
+                         "image, and each unit's mean", edges, {
+            "p(h_j=1|v)": _density(probs.flatten(), edges),
+            "unit means": _density(probs.mean(dim=0), edges),
         }, x_label="probability of being on", y_label="density")
 
     # -- checkpoints and live changes -----------------------------------------------------------

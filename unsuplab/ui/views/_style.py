@@ -24,8 +24,8 @@ class Theme:
 
 
 # The window's "base" colours (unsuplab/ui/theme.py), so a panel sits in the window seamlessly.
-LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffffd8", "#1f6fd1", "#a9b1bd")
-DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e23d8", "#4c9dff", "#5c6573")
+LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffff99", "#1f6fd1", "#a9b1bd")
+DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e2388", "#4c9dff", "#5c6573")
 
 #: Ten colours told apart with colour-blind vision (Okabe & Ito's seven without black, then Paul
 #: Tol's grey, wine and teal), readable on both themes. Digit k is always colour k.
