@@ -69,3 +69,19 @@ def test_a_failing_build_is_reported_and_the_thread_ends(qtbot):
     assert failures and "Could not start" in failures[0].message
     assert "nonexistent" in failures[0].message
     assert worker.loop_thread.isFinished()
+
+
+
+def test_making_a_worker_moves_garbage_collection_to_the_gui_thread(qtbot, monkeypatch):
+    """Automatic collection could run in the training thread and destroy widgets there (a hang
+    seen in the suite); once a worker exists, only the GUI-thread timer collects."""
+    import gc
+
+    from unsuplab.ui import gui_gc
+
+    monkeypatch.setattr(gui_gc, "_collector", None)  # as in a fresh process
+    gc.enable()
+    cls = lesson("autoencoder")
+    RunWorker(cls(cls.Config()), device="cpu")
+    assert not gc.isenabled()
+    assert gui_gc._collector is not None and gui_gc._collector.timer.isActive()

@@ -30,6 +30,7 @@ from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.drawing_pad import DrawingPad
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
+from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 from unsuplab.ui.icons import app_icon
 from unsuplab.ui.lesson_actions import LessonActions
 from unsuplab.ui.lesson_browser import LessonBrowser
@@ -63,6 +64,7 @@ class MainWindow(FileCommands, QMainWindow):
         autosave: Path | None = None,
     ):
         super().__init__()
+        collect_garbage_on_the_gui_thread()  # before any other thread starts
         warm_up_in_background()
         self.settings = settings
         self.autosave = autosave

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
+from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 
 # Workers whose thread may still run. Holding them here means Python never garbage-collects a
 # QThread that is still running (Qt aborts the process with "QThread: Destroyed while thread is
@@ -85,6 +86,7 @@ class RunWorker(QObject):
         parent: QObject | None = None,
     ):
         super().__init__(parent)
+        collect_garbage_on_the_gui_thread()  # the training thread must never destroy widgets
         self.experiment = experiment
         self.device = device
         self.control = RunControl(paused=paused, step_limit=step_limit)
