@@ -13,28 +13,21 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
+from shown_views import shown as shown_view
 
 from unsuplab.core.payloads import Bars, Field, Frame, Histogram, ImageGrid, Matrix, Scatter
-from unsuplab.ui.views import make_view
 from unsuplab.ui.views._style import DARK, LIGHT, PALETTE
 from unsuplab.ui.views.field_view import arrow_segments
 
 RNG = np.random.default_rng(1)
-SIZE = (480, 360)
 #: pyqtgraph drops mouse moves closer than 10 ms (its mouseRateLimit): space synthetic ones out.
 MOVE_GAP_MS = 12
 
 
 def shown(qtbot, payload, dark: bool = True):
-    view = make_view(payload)
-    qtbot.addWidget(view)
-    view.apply_theme(dark)
-    view.resize(*SIZE)
-    view.show()
-    qtbot.waitExposed(view)
-    view.grab()  # a first paint fits the view ranges
-    qtbot.wait(40)  # and the layout settles (a legend fitted beside a plot re-fits its range)
-    return view
+    """Dark unless asked, and settled: a legend fitted beside a plot re-fits its range after the
+    first paint."""
+    return shown_view(qtbot, payload, dark=dark, settle_ms=40)
 
 
 # -- synthetic mouse input, mapped from data coordinates through the view box ---------------------

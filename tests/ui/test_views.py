@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter
+from shown_views import shown
 
 from unsuplab.core.payloads import (
     Bars,
@@ -29,7 +30,6 @@ from unsuplab.ui.views.image_grid_view import SEPARATOR, TileGeometry
 from unsuplab.viz.images import normalise, paired_rows, tile
 
 RNG = np.random.default_rng(0)
-SIZE = (480, 360)
 
 
 def curves(scale: float = 1.0, log_y: bool = False) -> Curves:
@@ -100,18 +100,6 @@ PAYLOADS = {
     "table": table, "bars": bars, "histogram": histogram, "matrix": matrix, "field": field,
     "frame": frame,
 }
-
-
-def shown(qtbot, payload, dark: bool = False):
-    """A view made for `payload` the way the window makes it, on screen at a fixed size."""
-    view = make_view(payload)
-    qtbot.addWidget(view)
-    view.apply_theme(dark)
-    view.resize(*SIZE)
-    view.show()
-    qtbot.waitExposed(view)
-    view.grab()  # a first paint, which is when pyqtgraph fits the view ranges to the data
-    return view
 
 
 def grab_array(widget) -> np.ndarray:
