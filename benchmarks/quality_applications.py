@@ -2,10 +2,11 @@
 precision@10, each trained through its public lesson class (the code the window runs).
 
     python benchmarks/quality_applications.py [--budget 200] [--device cpu] [--threads 1]
-        [--only semi anomaly retrieval] [--feature-model deep-autoencoder]
+        [--only semi anomaly retrieval] [--feature-model deep-autoencoder] [--jitter 0.5]
 
 `--budget` is the total training time in seconds, shared 45 % / 30 % / 25 % by the three parts
-(anomaly detection splits its share over the ten digits). Figures are on the 500 held-out digits
+(anomaly detection splits its share over the ten digits; the semi-supervised part trains twice
+for its share, once without jitter and once with). Figures are on the 500 held-out digits
 of the bundled sample and, where ../shared/data/mnist/ holds the official test set, on its 10,000
 digits (read in place for evaluation only).
 """
@@ -47,10 +48,19 @@ def train_for(experiment, seconds: float, until=lambda: False) -> int:
 
 
 def semi_supervised(args, test) -> list[list[object]]:
+    """Error with 10 labels per class: pixels, then the codes of a plain autoencoder (ν = 0) and
+    of a jittered one (the lesson's default), each trained for 45 % of the budget."""
+    rows = []
+    for jitter in (0.0, args.jitter):
+        rows += semi_supervised_run(args, test, jitter, with_pixels=not rows)
+    return rows
+
+
+def semi_supervised_run(args, test, jitter: float, with_pixels: bool) -> list[list[object]]:
     cls = lesson("semi-supervised")
     labels = 10
     experiment = cls(cls.Config(feature_model=args.feature_model, labels_per_class=labels,
-                                fine_tune_steps=300, pretrain_steps=10_000_000))
+                                jitter=jitter, fine_tune_steps=300, pretrain_steps=10_000_000))
     experiment.build(args.device, 0)
     start = time.perf_counter()
     # Stage 1 for the budget, then the classifier runs and fine-tuning to completion.
@@ -65,22 +75,24 @@ def semi_supervised(args, test) -> list[list[object]]:
         for name in ("codes", "pixels"):
             official[name] = 100 * float((experiment.predict(x, labels, name).cpu().numpy() != y).mean())
     size = f"{len(experiment.features.train_x)} unlabelled, {10 * labels} labelled"
+    pixel_error = official.get("pixels", 100 - held_out["heldout_accuracy_pixels"])
     rows = []
-    for name, target in (("pixels", "≈ 25 % (plain net, 100 labels)"),
-                         ("codes", "≤ 15 % and ≥ 10 points under pixels (lit. ≈ 12 %)")):
+    names = [("pixels", "pixels", "≈ 25 % (plain net, 100 labels)")] if with_pixels else []
+    names.append(("codes", f"codes ({args.feature_model}, jitter ν = {jitter:g})",
+                  "≤ 15 % and ≥ 10 points under pixels (lit. ≈ 12 %)"))
+    for name, title, target in names:
         error = 100 - held_out[f"heldout_accuracy_{name}"]
         test_error = official.get(name)
         reached = ""
         if name == "codes":
-            pixel_error = official.get("pixels", 100 - held_out["heldout_accuracy_pixels"])
             ours = test_error if test_error is not None else error
             reached = "yes" if ours <= 15 and pixel_error - ours >= 10 else "no"
-        rows.append([f"semi-supervised error, {name} ({args.feature_model})", f"{error:.1f} %",
+        rows.append([f"semi-supervised error, {title}", f"{error:.1f} %",
                      "" if test_error is None else f"{test_error:.1f} %", target, reached, size,
                      steps, f"{seconds:.0f}"])
     tuned = 100 - held_out["heldout_accuracy_fine_tuned"]
-    rows.append(["semi-supervised error, codes fine-tuned", f"{tuned:.1f} %", "", "(lower)", "",
-                 size, steps + 300, f"{seconds:.0f}"])
+    rows.append([f"semi-supervised error, same codes fine-tuned (ν = {jitter:g})",
+                 f"{tuned:.1f} %", "", "(lower)", "", size, steps + 300, f"{seconds:.0f}"])
     return rows
 
 
@@ -113,7 +125,7 @@ def retrieval(args, test) -> list[list[object]]:
     from unsuplab.experiments.image_retrieval import nearest
 
     cls = lesson("image-retrieval")
-    experiment = cls(cls.Config(feature_model=args.feature_model))
+    experiment = cls(cls.Config(feature_model=args.feature_model, jitter=args.jitter))
     experiment.build(args.device, 0)
     start = time.perf_counter()
     steps = train_for(experiment, args.budget * 0.25)
@@ -147,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", nargs="+", choices=("semi", "anomaly", "retrieval"),
                         default=("semi", "anomaly", "retrieval"))
+    parser.add_argument("--jitter", type=float, default=0.5,
+                        help="jitter ν of the semi-supervised lesson's second run (the first: 0)")
     parser.add_argument("--feature-model", default="deep-autoencoder",
                         help="autoencoder lesson for the codes (semi-supervised, retrieval)")
     args = parser.parse_args(argv)

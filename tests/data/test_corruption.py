@@ -73,3 +73,53 @@ def test_levels_outside_the_unit_interval_are_refused(kind, level):
 def test_unknown_kind_is_refused_with_the_known_ones():
     with pytest.raises(ValueError, match="'blur'.*masking, gaussian, salt-and-pepper"):
         corrupt(torch.rand(2, 4), "blur", 0.1, seeded())
+
+
+def blob_images(count: int, side: int = 28) -> torch.Tensor:
+    """`count` copies of a 4×4 white square at the centre of a black square image."""
+    image = torch.zeros(side, side)
+    image[side // 2 - 2:side // 2 + 2, side // 2 - 2:side // 2 + 2] = 1.0
+    return image.flatten().repeat(count, 1)
+
+
+def centres(x: torch.Tensor, side: int = 28) -> torch.Tensor:
+    """Ink centre of mass (row, column) of each flattened image."""
+    images = x.reshape(-1, side, side)
+    grid = torch.arange(side, dtype=x.dtype)
+    mass = images.sum(dim=(1, 2))
+    return torch.stack([(images.sum(dim=2) * grid).sum(dim=1) / mass,
+                        (images.sum(dim=1) * grid).sum(dim=1) / mass], dim=1)
+
+
+def test_jitter_moves_the_centre_by_up_to_four_nu_pixels_and_keeps_the_ink():
+    x = blob_images(2000)
+    moved = corrupt(x, "jitter", 0.5, seeded())
+    # The turn and the scaling are about the image centre, so the blob there moves by the shift.
+    shift = (centres(moved) - centres(x)).abs()
+    assert float(shift.max()) <= 2.0 + 0.05  # 4ν = 2 pixels each way
+    assert float(shift.max()) > 1.8  # and the whole range is used
+    ink = moved.sum(dim=1) / x.sum(dim=1)
+    assert float(ink.min()) > 0.75 and float(ink.max()) < 1.3  # scaled by 1 ± 0.1: area ± 21 %
+
+
+def test_jitter_turns_by_up_to_thirty_nu_degrees():
+    bar = torch.zeros(28, 28)
+    bar[13:15, 4:24] = 1.0  # a horizontal stroke through the centre
+    turned = corrupt(bar.flatten().repeat(2000, 1), "jitter", 0.5, seeded()).reshape(-1, 28, 28)
+    # Orientation of the ink from its second moments.
+    grid = torch.arange(28, dtype=torch.float32)
+    rows, cols = torch.meshgrid(grid, grid, indexing="ij")
+    mass = turned.sum(dim=(1, 2))
+    r0 = (turned * rows).sum(dim=(1, 2)) / mass
+    c0 = (turned * cols).sum(dim=(1, 2)) / mass
+    dr, dc = rows - r0[:, None, None], cols - c0[:, None, None]
+    mrr, mcc = (turned * dr * dr).sum(dim=(1, 2)), (turned * dc * dc).sum(dim=(1, 2))
+    mrc = (turned * dr * dc).sum(dim=(1, 2))
+    degrees = torch.rad2deg(0.5 * torch.atan2(2 * mrc, mcc - mrr)).abs()
+    assert float(degrees.max()) <= 15.0 + 1.0  # 30ν = 15°
+    assert float(degrees.max()) > 13.0
+
+
+def test_jitter_refuses_images_that_are_not_square():
+    with pytest.raises(ValueError, match="jitter needs square images; got 12 pixels"):
+        corrupt(torch.rand(3, 12), "jitter", 0.5, seeded())

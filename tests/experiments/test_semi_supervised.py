@@ -7,6 +7,7 @@ import pytest
 
 from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import Curves, ImageGrid, Matrix
+from unsuplab.experiments._feature_lessons import first_per_class
 from unsuplab.experiments.semi_supervised import Config, SemiSupervised
 
 TINY = Config(feature_model="autoencoder", pretrain_steps=20, classifier_steps=10,
@@ -82,3 +83,20 @@ def test_a_run_reloads_mid_task_to_the_same_results(trained):
     assert fresh.snapshot()["results"].rows == trained.snapshot()["results"].rows
     np.testing.assert_array_equal(fresh.snapshot()["confusion"].values,
                                   trained.snapshot()["confusion"].values)
+
+
+def test_with_jitter_the_autoencoder_reads_moved_digits_and_is_asked_for_the_clean_ones(trained):
+    assert trained.config.jitter == 0.5
+    assert trained.features.input_corruption == ("jitter", 0.5)
+    rows = trained.snapshot()["reconstructions"].rows
+    assert list(rows) == ["jittered input", "reconstruction", "target"]
+    assert not np.array_equal(rows["jittered input"], rows["target"])
+    index = first_per_class(trained.test_labels, 1)[:, 0]  # one held-out digit of each class
+    np.testing.assert_array_equal(rows["target"], trained.data.test_images[index])
+
+
+def test_without_jitter_the_autoencoder_is_a_plain_one():
+    experiment = SemiSupervised(Config(feature_model="autoencoder", jitter=0.0))
+    experiment.build("cpu", 0)
+    assert experiment.features.input_corruption is None
+    assert list(experiment.snapshot()["reconstructions"].rows) == ["input", "reconstruction"]

@@ -161,3 +161,24 @@ def test_nonsense_settings_are_refused_by_name():
         with_overrides(config, {"beta": -1})
     with pytest.raises(ConfigError, match="binarise"):
         with_overrides(config, {"binarise": "sometimes"})
+
+
+def test_asked_for_input_noise_the_encoder_reads_it_and_the_decoder_must_give_back_the_clean_digit():
+    plain, noisy = built(code_size=4), VariationalAutoencoder(built(code_size=4).config)
+    noisy.input_corruption = ("jitter", 0.5)  # as the semi-supervised lesson asks
+    noisy.build("cpu", 0)
+    assert not torch.equal(noisy.test_input, noisy.test_x)
+    assert torch.equal(plain.test_input, plain.test_x)
+    read = []
+    posterior = noisy.model.posterior
+    noisy.model.posterior = lambda x: (read.append(x), posterior(x))[1]
+    # Held out: the encoder reads the jittered digits, the loss is measured against the clean ones.
+    with torch.no_grad():
+        expected = noisy.elbo_terms(noisy.test_x, noisy.heldout_noise, noisy.test_input)
+    assert torch.equal(read[-1], noisy.test_input)
+    assert noisy.evaluate()["heldout_reconstruction"] == pytest.approx(
+        float(expected["reconstruction"]), rel=1e-6)
+    # Training: minibatches are binarised to 0/1, so grey pixels show the encoder read a
+    # resampled (moved, turned) copy.
+    noisy.train_step()
+    assert bool(((read[-1] > 0.01) & (read[-1] < 0.99)).any())

@@ -135,8 +135,8 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int) -> np.ndarr
     """`image` corrupted by the lessons' own noise (see `unsuplab.data.corruption`), drawn from
     `seed`: the same seed gives the same pattern, so a drawing can grow under fixed noise."""
     generator = torch.Generator().manual_seed(int(seed))
-    noisy = corrupt(torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)), kind, level,
-                    generator).numpy()
+    flat = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).reshape(1, -1)
+    noisy = corrupt(flat, kind, level, generator).numpy().reshape(image.shape)
     noisy = np.clip(noisy, 0.0, 1.0).astype(np.float32)
     check_model_image(noisy, image.shape)
     return noisy

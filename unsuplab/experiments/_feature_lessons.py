@@ -42,6 +42,14 @@ def feature_model_field(default: str) -> Any:
                  "16-number Gaussian code).", choices=FEATURE_MODELS)
 
 
+def jitter_field(default: float) -> Any:
+    return param(default, "ν: the autoencoder sees each training image moved by up to 4ν pixels, "
+                 "turned by up to 30ν° and scaled by up to ±20ν %, and must give back the image as "
+                 "it was (a denoising autoencoder whose noise is where and how the digit was "
+                 "written). Its code learns to ignore those accidents, so digits of one class land "
+                 "together. 0: a plain autoencoder.", low=0.0, high=1.0, label="Jitter ν")
+
+
 def feature_lesson(config: Any, name: str | None = None, **settings: Any) -> Experiment:
     """The registered lesson `name` (default: `config.feature_model`), unbuilt, configured with the
     outer lesson's data set, batch size and learning rate where its config has those fields."""
@@ -89,8 +97,10 @@ def first_per_class(labels: np.ndarray, count: int, seed: int = 0) -> np.ndarray
 class FeatureLesson(Experiment):
     """An application built on an autoencoder lesson (`self.features`), trained as its stage 1.
 
-    The lesson's config names the autoencoder in `feature_model`; `self.data` holds the images
-    with their labels (the autoencoder itself never sees a label).
+    The lesson's config names the autoencoder in `feature_model`, and may ask in `jitter` for a
+    denoising autoencoder whose noise is a small random shift, turn and scaling of each image
+    (`jitter_field`); `self.data` holds the images with their labels (the autoencoder itself
+    never sees a label).
     """
 
     group = "Applications"
@@ -101,6 +111,9 @@ class FeatureLesson(Experiment):
         self.device = torch.device(device)
         self.data = load_images(self.config)
         self.features = feature_lesson(self.config)
+        jitter = getattr(self.config, "jitter", 0.0)
+        if jitter:
+            self.features.input_corruption = ("jitter", jitter)
         self.features.build(device, seed)
         self.image_shape = self.data.image_shape
         self.test_x = torch.as_tensor(self.data.test_images.reshape(len(self.data.test_images), -1),

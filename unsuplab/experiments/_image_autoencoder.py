@@ -17,12 +17,14 @@ from unsuplab.core.config import ConfigError, param
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.payloads import ImageGrid, PairedRows, Payload, Scatter
 from unsuplab.data import DATASETS, ImageDataset, load_dataset, load_files
+from unsuplab.data.corruption import corrupt
 from unsuplab.data.datasets import IMAGE_SHAPES
 from unsuplab.models.autoencoders import DenseAutoencoder
 from unsuplab.models.state import cpu_copy
 
 PROBE_COUNT = 10  # held-out examples in the reconstruction panel: the first of each digit
 LATENT_POINTS = 500  # held-out codes in the latent map
+HELD_OUT_NOISE_SEED = 2008  # the corruption of held-out inputs, the same for every run and seed
 
 
 def dataset_field() -> Any:
@@ -89,6 +91,10 @@ class ImageAutoencoderLesson(Experiment):
     #: encoding them at every snapshot: for a deep or convolutional encoder 500 codes cost more
     #: than a training step.
     codes_from_evaluation = False
+    #: Noise (kind, level) on the input of every training step and of the held-out loss, the
+    #: target staying the clean image. None for a plain autoencoder; a lesson that uses this one
+    #: as a feature extractor may ask for it before `build` (the semi-supervised lesson's jitter).
+    input_corruption: tuple[str, float] | None = None
 
     # -- the part a lesson writes ---------------------------------------------------------------
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -100,8 +106,10 @@ class ImageAutoencoderLesson(Experiment):
         return DenseAutoencoder(pixels, cfg.code_size, getattr(cfg, "activation", self.activation))
 
     def corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """The input the network sees for target x; identity unless the lesson denoises."""
-        return x
+        """The input the network sees for target x: x itself unless noise was asked for."""
+        if self.input_corruption is None:
+            return x
+        return corrupt(x, *self.input_corruption, generator)
 
     def filter_images(self) -> np.ndarray:
         """First-layer weights as (n, h, w) images for the filter panel."""
@@ -119,8 +127,9 @@ class ImageAutoencoderLesson(Experiment):
         self.test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1),
                                       device=self.device)
         self.test_labels = data.test_labels
-        # Held-out inputs as the network sees them, drawn once so evaluations are comparable.
-        held_out_noise = torch.Generator(device=self.device).manual_seed(seed + 1)
+        # Held-out inputs as the network sees them, drawn once from a fixed seed: evaluations
+        # compare over time and across runs, and a reloaded run shows the same pictures.
+        held_out_noise = torch.Generator(device=self.device).manual_seed(HELD_OUT_NOISE_SEED)
         self.test_input = self.corrupt(self.test_x, held_out_noise)
         self.probe_index = _first_of_each_label(data.test_labels, PROBE_COUNT)
         self.latent_index = np.arange(min(LATENT_POINTS, len(self.test_x)))

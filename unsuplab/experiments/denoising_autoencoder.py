@@ -24,8 +24,9 @@ from torch import nn
 from unsuplab.core.config import param
 from unsuplab.core.payloads import ImageGrid, Payload
 from unsuplab.core.registry import register
-from unsuplab.data.corruption import CORRUPTIONS, corrupt
+from unsuplab.data.corruption import CORRUPTIONS, corrupt, describe_corruption
 from unsuplab.experiments._image_autoencoder import (
+    HELD_OUT_NOISE_SEED,
     ImageAutoencoderLesson,
     batch_size_field,
     data_file_field,
@@ -40,8 +41,6 @@ from unsuplab.models.state import cpu_copy
 COMPARE_LEVELS = (0.0, 0.25, 0.5)
 #: In compare mode the panels that show one network (reconstructions, latent map) show this one.
 FEATURED_LEVEL = 0.25
-#: Seed of the held-out corruption: every run is scored on the same damaged digits.
-HELD_OUT_NOISE_SEED = 2008
 
 
 @dataclass
@@ -51,11 +50,13 @@ class Config:
     corruption: str = param("masking", "How the input x̃ is made from x. masking: x̃_j = 0 with "
                             "probability ν, else x_j. gaussian: x̃ = clip(x + σ·ε, 0, 1), "
                             "ε ~ N(0, 1). salt-and-pepper: a fraction ν of the pixels set to 0 or "
-                            "1, half each.", choices=CORRUPTIONS)
+                            "1, half each. jitter: the whole digit moved by up to 4ν pixels, "
+                            "turned by up to 30ν° and scaled by up to ±20ν %.", choices=CORRUPTIONS)
     corruption_level: float = param(0.3, "ν, the fraction of pixels destroyed (masking, "
-                                    "salt-and-pepper), or σ, the noise's standard deviation "
-                                    "(gaussian); in [0, 1]. 0 is a plain autoencoder. Can change "
-                                    "while training (not in compare mode).",
+                                    "salt-and-pepper), σ, the noise's standard deviation "
+                                    "(gaussian), or the jitter's size; in [0, 1]. 0 is a plain "
+                                    "autoencoder. Can change while training (not in compare "
+                                    "mode).",
                                     low=0.0, high=1.0, live=True, label="Corruption level ν / σ")
     code_size: int = param(196, "Hidden units h = sigmoid(W x̃ + b); 196 as in the sparse lesson, "
                            "so the filters compare. The noise, not the width, stops the network "
@@ -77,13 +78,6 @@ def level_name(level: float) -> str:
 def metric_at(name: str, level: float) -> str:
     """One network's metric in compare mode: ("heldout_loss", 0.25) -> "heldout_loss_at_25%"."""
     return f"{name}_at_{round(level * 100)}%"
-
-
-def describe_level(kind: str, level: float) -> str:
-    """A corruption level as a title says it: "25 % masked", "Gaussian noise σ = 0.25"."""
-    if kind == "gaussian":
-        return f"Gaussian noise σ = {level:g}"
-    return f"{level:.0%} {'masked' if kind == 'masking' else kind}".replace("%", " %")
 
 
 @register
@@ -180,15 +174,15 @@ class DenoisingAutoencoder(ImageAutoencoderLesson):
         panels = super().snapshot()
         kind = self.config.corruption
         panels["reconstructions"].title = (
-            f"Held-out digits: {describe_level(kind, self.levels[self.featured])}, "
+            f"Held-out digits: {describe_corruption(kind, self.levels[self.featured])}, "
             "denoised by the network, and clean")
         if not self.config.compare:
             panels["filters"].title = (f"Filters x_j = w_ij / ‖w_i‖ "
-                                       f"({describe_level(kind, self.levels[0])})")
+                                       f"({describe_corruption(kind, self.levels[0])})")
             return panels
         del panels["filters"]
         grids = {f"filters_{level_name(level)}": ImageGrid(
-            f"Filters, {describe_level(kind, level)}", self.network_filters(net), "filter")
+            f"Filters, {describe_corruption(kind, level)}", self.network_filters(net), "filter")
             for net, level in zip(self.networks, self.levels, strict=True)}
         return {**grids, **panels}
 

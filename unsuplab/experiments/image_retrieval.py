@@ -9,7 +9,9 @@
 Semantic hashing (Salakhutdinov & Hinton 2009): noise added before the code's logistic units
 makes any value near ½ useless to the decoder, so the code learns to sit near 0 or 1, and
 thresholding it loses little. A 16-bit code is an address: similar images land in nearby
-addresses, and a lookup by Hamming distance costs a few XORs.
+addresses, and a lookup by Hamming distance costs a few XORs. The codes' autoencoder is trained
+with jitter (it must give back each digit from a slightly moved, turned and scaled copy), so two
+"4"s written a little apart get near codes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from unsuplab.experiments._feature_lessons import (
     feature_model_field,
     first_per_class,
     images,
+    jitter_field,
 )
 from unsuplab.experiments._image_autoencoder import (
     batch_size_field,
@@ -49,6 +52,7 @@ class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
     feature_model: str = feature_model_field("deep-autoencoder")
+    jitter: float = jitter_field(0.5)  # the codes' autoencoder; the hash keeps its own noise
     code_bits: int = param(16, "Bits of the semantic hash b(x) = [σ(a(x)) > ½]: the width of the "
                            "logistic code layer of a 784-512-256-bits deep autoencoder.",
                            low=2, high=64)

@@ -120,9 +120,11 @@ class VariationalAutoencoder(ImageAutoencoderLesson):
     def load_data(self) -> ImageDataset:
         return binarised(super().load_data(), self.config.binarise)
 
-    def elbo_terms(self, x: torch.Tensor, eps: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The loss L = reconstruction + β·KL and its terms, averaged over the batch."""
-        mean, log_variance = self.model.posterior(x)
+    def elbo_terms(self, x: torch.Tensor, eps: torch.Tensor,
+                   x_in: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """The loss L = reconstruction + β·KL and its terms, averaged over the batch; the encoder
+        reads `x_in` (x corrupted, where noise was asked for) and the decoder must give back x."""
+        mean, log_variance = self.model.posterior(x if x_in is None else x_in)
         z = reparameterise(mean, log_variance, eps)
         reconstruction = bernoulli_nll(self.model.decode_logits(z), x).mean()
         kl = gaussian_kl(mean, log_variance).mean()
@@ -157,7 +159,7 @@ class VariationalAutoencoder(ImageAutoencoderLesson):
 
     def train_step(self) -> dict[str, torch.Tensor]:
         x = self.minibatch()
-        terms = self.elbo_terms(x, self.noise(len(x), self.generator))
+        terms = self.elbo_terms(x, self.noise(len(x), self.generator), self.corrupt(x, self.generator))
         self.optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         self.optimizer.step()
@@ -165,7 +167,7 @@ class VariationalAutoencoder(ImageAutoencoderLesson):
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        terms = self.elbo_terms(self.test_x, self.heldout_noise)
+        terms = self.elbo_terms(self.test_x, self.heldout_noise, self.test_input)
         self._evaluated_codes = self.model.encode(self.test_x[self.latent_index])
         return {f"heldout_{name}": float(value) for name, value in terms.items()}
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.payloads import PairedRows
-from unsuplab.data.corruption import CORRUPTIONS
+from unsuplab.data.corruption import CORRUPTIONS, describe_corruption
 from unsuplab.data.drawing import OPTDIGITS, add_noise, model_input, style_for
 from unsuplab.ui.drawing_canvas import DrawingCanvas
 from unsuplab.ui.views.image_strip import ImageStrip
@@ -33,13 +33,6 @@ REPLY_TIMEOUT_S = 2.0
 DEFAULT_NOISE = ("masking", 0.25)
 RESULT_PX = 112  # on-screen side of the answer's images: 28 pixels four times, 8 fourteen times
 NO_MODEL = "Train, or open a run: the model answers once there is one."
-
-
-def describe_noise(kind: str, level: float) -> str:
-    """A corruption as a button's tooltip says it: "25 % masking", "Gaussian noise σ = 0.3"."""
-    if kind == "gaussian":
-        return f"Gaussian noise σ = {level:g}"
-    return f"{level:.0%} {kind}".replace("%", " %")
 
 
 class DrawingPad(QWidget):
@@ -138,8 +131,8 @@ class DrawingPad(QWidget):
         for action in self._noise_actions.actions():
             action.setChecked(action.data() == kind)
         self.noise_button.setToolTip(
-            f"Corrupt your drawing with {describe_noise(kind, self.noise_level)} before the model "
-            "sees it (a fresh pattern each time it is switched on); the arrow picks the noise")
+            f"Corrupt your drawing ({describe_corruption(kind, self.noise_level)}) before the "
+            "model sees it (a fresh pattern each time it is switched on); the arrow picks the noise")
         if self.noise_button.isChecked():
             self._mark_dirty()
 
