@@ -44,7 +44,7 @@ def test_dreams_move_with_training_and_panels_are_there():
     histogram = later["hidden_activity"]
     assert isinstance(histogram, Histogram) and len(histogram.edges) == 21
     metrics = experiment.evaluate()
-    assert {"heldout_pseudo_likelihood", "train_free_energy", "heldout_free_energy"} <= set(metrics)
+    assert {"heldout_pseudo_likelihood", "free_energy", "heldout_free_energy"} <= set(metrics)
 
 
 def test_training_raises_the_pseudo_likelihood():

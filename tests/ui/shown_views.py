@@ -1,6 +1,9 @@
-"""A view put on screen the way the window makes it, for the view tests."""
+"""A view put on screen the way the window makes it, and its header legend as a user reads it,
+for the view tests."""
 
 from __future__ import annotations
+
+from PySide6.QtGui import QTextDocument, QTextFormat
 
 from unsuplab.ui.views import make_view
 
@@ -20,3 +23,25 @@ def shown(qtbot, payload, dark: bool = False, settle_ms: int = 0):
     if settle_ms:
         qtbot.wait(settle_ms)
     return view
+
+
+def legend_entries(view) -> list[tuple[str, str, str]]:
+    """The view's header legend as (mark, mark colour, series name) per entry, in order; empty
+    when no legend shows. The names must carry no colour of their own (they take the theme's)."""
+    if view.legend_label.isHidden():
+        return []
+    document = QTextDocument()
+    document.setHtml(view.legend_label.text())
+    fragments = []
+    piece = document.begin().begin()
+    while not piece.atEnd():
+        fragment = piece.fragment()
+        coloured = fragment.charFormat().hasProperty(QTextFormat.Property.ForegroundBrush)
+        fragments.append((fragment.text(), fragment.charFormat().foreground().color().name()
+                          if coloured else None))
+        piece += 1
+    marks, names = fragments[::2], fragments[1::2]
+    assert all(colour is not None for _, colour in marks)
+    assert all(colour is None for _, colour in names)
+    return [(mark, colour, name.replace("\xa0", " ").strip())
+            for (mark, colour), (name, _) in zip(marks, names, strict=True)]

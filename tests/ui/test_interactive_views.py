@@ -13,11 +13,13 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QPainter
 from PySide6.QtWidgets import QApplication
+from shown_views import legend_entries
 from shown_views import shown as shown_view
 
 from unsuplab.core.payloads import Bars, Field, Frame, Histogram, ImageGrid, Matrix, Scatter
 from unsuplab.ui.views._style import DARK, LIGHT, PALETTE
 from unsuplab.ui.views.field_view import arrow_segments
+from unsuplab.ui.views.legend import DOT, SWATCH
 
 RNG = np.random.default_rng(1)
 #: pyqtgraph drops mouse moves closer than 10 ms (its mouseRateLimit): space synthetic ones out.
@@ -101,7 +103,8 @@ def test_several_series_of_bars_sit_side_by_side_with_a_legend(qtbot):
     assert np.all(first.opts["x"] < second.opts["x"])  # grouped per category, in order
     assert first.opts["brushes"][0].color().name() == PALETTE[0].lower()
     assert view.band.isVisible()
-    assert "predicted" in view.legend_label.text() and "actual" in view.legend_label.text()
+    assert legend_entries(view) == [(SWATCH, first.opts["brushes"][0].color().name(), "predicted"),
+                                    (SWATCH, second.opts["brushes"][0].color().name(), "actual")]
     low, high = view.plot.getViewBox().viewRange()[1]
     assert low < 0.01 and 4.99 < high < 5.2
     ticks = [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]]
@@ -137,9 +140,14 @@ def test_histograms_are_translucent_steps_on_shared_edges_with_labelled_markers(
     assert len(x) == 21 and len(y) == 20
     line = view.marker_lines["threshold"]
     assert line.value() == pytest.approx(0.09) and line.label.toPlainText() == "threshold"
+    colour = {name: item.opts["pen"].color().name() for name, item in view.items.items()}
+    assert legend_entries(view) == [(SWATCH, colour["normal"], "normal"),
+                                    (SWATCH, colour["anomalies"], "anomalies")]
     view.show_payload(errors(0.12))
     assert view.marker_lines["threshold"] is line and line.value() == pytest.approx(0.12)
     assert view.items["normal"] is normal
+    view.show_payload(dataclasses.replace(errors(), counts={"normal": np.ones(20)}))
+    assert legend_entries(view) == []  # one distribution: the title says what it is
 
 
 def test_histogram_log_scale_lifts_empty_bins_to_a_floor(qtbot):
@@ -193,6 +201,9 @@ def test_field_places_the_heat_on_its_extent_under_the_points_and_arrows(qtbot):
     assert len(x) == 10 * 6  # shaft and two barbs per arrow, one item for all
     assert view.heat_at(2.99, 1.99) == pytest.approx(1.0) and view.heat_at(-2.99, -1.99) == 0.0
     assert view.draw_button.isHidden()
+    colour = {name: item.opts["brush"].color().name() for name, item in view.point_items.items()}
+    assert legend_entries(view) == [(DOT, colour["real"], "real"),
+                                    (DOT, colour["generated"], "generated")]
     items = (view.heat_item, view.point_items["real"], view.arrow_item)
     view.show_payload(gan_field(shift=1.0))
     assert (view.heat_item, view.point_items["real"], view.arrow_item) == items

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QFontMetrics, QImage, QPainter
-from shown_views import shown
+from PySide6.QtGui import QFontMetrics, QImage, QPainter, QTextDocument
+from shown_views import legend_entries, shown
 
 from unsuplab.core.payloads import (
     Bars,
@@ -27,6 +30,7 @@ from unsuplab.ui.views import (
 )
 from unsuplab.ui.views._style import DARK, LIGHT, PALETTE
 from unsuplab.ui.views.image_grid_view import SEPARATOR, TileGeometry
+from unsuplab.ui.views.legend import DASHED_LINE, LINE
 from unsuplab.viz.images import normalise, paired_rows, tile
 
 RNG = np.random.default_rng(0)
@@ -245,8 +249,10 @@ def test_curves_draw_one_line_per_series_with_held_out_dashed_in_the_same_colour
     assert train.color() == held.color()
     assert train.style() == Qt.PenStyle.SolidLine and held.style() == Qt.PenStyle.DashLine
     assert view.items["mean_activation"].opts["pen"].color() != train.color()
-    names = [label.text for _, label in view.legend.items]
-    assert names == ["loss", "held-out loss", "mean activation"]
+    colour = {name: item.opts["pen"].color().name() for name, item in view.items.items()}
+    assert legend_entries(view) == [(LINE, colour["loss"], "loss"),
+                                    (DASHED_LINE, colour["heldout_loss"], "held-out loss"),
+                                    (LINE, colour["mean_activation"], "mean activation")]
     assert view.plot.getAxis("bottom").labelText == "step"
     assert view.plot.getAxis("left").labelText == "BCE"
 
@@ -280,7 +286,48 @@ def test_curves_update_in_place_and_drop_series_that_went_away(qtbot):
     view.show_payload(update)
     assert "mean_activation" not in view.items
     assert items["mean_activation"] not in view.plot.listDataItems()
-    assert [label.text for _, label in view.legend.items] == ["loss", "held-out loss"]
+    assert [name for *_, name in legend_entries(view)] == ["loss", "held-out loss"]
+
+
+def test_the_legend_names_every_curve_in_the_header_and_nothing_covers_the_plot(qtbot):
+    steps = np.arange(10)
+    payload = Curves("Cost J and its terms", {name: (steps, np.ones(10)) for name in (
+        "loss", "reconstruction", "heldout_loss", "heldout_reconstruction", "sparsity")})
+    view = shown(qtbot, payload)
+    names = [name for *_, name in legend_entries(view)]
+    assert names == ["loss", "held-out loss", "reconstruction", "held-out reconstruction",
+                     "sparsity"]
+    assert not [item for item in view.plot.scene().items() if isinstance(item, pg.LegendItem)]
+    assert not view.legend_label.geometry().intersects(view.plot_widget.geometry())
+
+
+def test_one_curve_needs_no_legend(qtbot):
+    steps = np.arange(10)
+    view = shown(qtbot, Curves("Return", {"return": (steps, steps * 1.0)}))
+    assert view.legend_label.isHidden() and legend_entries(view) == []
+
+
+def test_the_legend_sits_beside_the_title_when_both_fit_and_under_it_when_not(qtbot):
+    view = shown(qtbot, curves())
+    legend, title = view.legend_label, view.title_label
+    view.resize(2 * legend.natural_width + 200, 300)
+    qtbot.waitUntil(lambda: legend.y() < title.geometry().bottom(), timeout=1000)
+    assert legend.x() > title.x() + title.fontMetrics().horizontalAdvance(title.text())
+    assert legend.height() < 2 * legend.fontMetrics().lineSpacing()  # one line
+    narrow = legend.natural_width * 2 // 3
+    view.resize(narrow, 300)
+    qtbot.waitUntil(lambda: legend.y() >= title.geometry().bottom(), timeout=1000)
+    assert view.width() == narrow  # the legend never makes the panel wider
+    assert legend.geometry().right() < narrow
+    assert legend.height() >= legend.heightForWidth(legend.width())  # nothing cut off
+    # Lines break between entries, never inside a name that fits on a line.
+    document = QTextDocument()
+    document.setHtml(legend.text())
+    lines = [[name.strip() for name in re.split(f"{LINE}|{DASHED_LINE}", line) if name.strip()]
+             for line in document.toPlainText().splitlines()]
+    assert len(lines) > 1 and sum(lines, []) == ["loss", "held-out loss", "mean activation"]
+    assert legend.height() < (len(lines) + 1) * legend.fontMetrics().lineSpacing()
+    assert not legend.geometry().intersects(view.plot_widget.geometry())
 
 
 def test_log_axis_labels_read_as_numbers_and_never_overlap(qtbot):
@@ -416,12 +463,16 @@ def test_plot_axes_follow_the_theme(qtbot, kind):
     assert plot.getAxis("left").textPen().color().name() == LIGHT.foreground
 
 
-def test_legend_text_follows_the_theme(qtbot):
-    view = shown(qtbot, curves(), dark=True)
+@pytest.mark.parametrize("kind", ["curves", "histogram", "field"])
+def test_legend_names_follow_the_theme_and_marks_keep_their_series_colours(qtbot, kind):
+    view = shown(qtbot, PAYLOADS[kind](), dark=True)
+    entries = legend_entries(view)
+    assert len(entries) > 1
     view.apply_theme(False)
+    assert view.legend_label.palette().windowText().color().name() == LIGHT.foreground
     view.apply_theme(True)
-    for _, label in view.legend.items:
-        assert DARK.foreground in label.item.toHtml().lower()
+    assert view.legend_label.palette().windowText().color().name() == DARK.foreground
+    assert legend_entries(view) == entries
 
 
 @pytest.mark.parametrize("kind", sorted(PAYLOADS))

@@ -145,9 +145,9 @@ class RBM(ImageAutoencoderLesson):
     curves = {
         "Reconstruction error Σ(v − v̂)² per image": ("recon_error", "heldout_recon_error"),
         "Pseudo-likelihood per image (as scikit-learn's score_samples)": (
-            "train_pseudo_likelihood", "heldout_pseudo_likelihood"),
+            "pseudo_likelihood", "heldout_pseudo_likelihood"),
         "Mean free energy F(v): training vs held-out images (a growing gap = overfitting)": (
-            "train_free_energy", "heldout_free_energy"),
+            "free_energy", "heldout_free_energy"),
     }
     guarded_metrics = ("recon_error",)
     progress_metric = ("heldout_recon_error", "down")
@@ -197,10 +197,10 @@ class RBM(ImageAutoencoderLesson):
         return {
             "heldout_recon_error": float(rbm.reconstruction_error(held_out, noise).mean()),
             "heldout_pseudo_likelihood": float(rbm.pseudo_likelihood(held_out, noise).mean()),
-            "train_pseudo_likelihood": float(rbm.pseudo_likelihood(self.train_monitor,
+            "pseudo_likelihood": float(rbm.pseudo_likelihood(self.train_monitor,
                                                                    noise).mean()),
             "heldout_free_energy": float(rbm.free_energy(held_out).mean()),
-            "train_free_energy": float(rbm.free_energy(self.train_monitor).mean()),
+            "free_energy": float(rbm.free_energy(self.train_monitor).mean()),
         }
 
     # -- what the window shows -----------------------------------------------------------------

@@ -7,11 +7,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import Bars
-from unsuplab.ui.views._style import PALETTE, palette_colour, style_plot, translucent
+from unsuplab.ui.views._style import palette_colour, style_plot, translucent
 from unsuplab.ui.views.base import View
+from unsuplab.ui.views.legend import palette_legend
 
 GROUP_WIDTH = 0.8  # of each category's unit of x, shared by its bars
 TICK_GAP_PX = 10  # at least this much room between two category names
@@ -21,10 +22,10 @@ class BarsView(View):
     """A `Bars` payload as one `pg.BarGraphItem` per series (`bar_items`), grouped per category.
 
     One series: neutral bars with the `highlight` category in the theme's accent colour. Several:
-    a colour per series, named in `legend_label` in the title row (never over the bars), and an
-    accent band behind the highlighted category. Category
-    names label the x axis, thinned to every k-th when they would overlap. With a `click_command`
-    clicking a category emits `command_requested(click_command, {"index": i})`.
+    a colour per series, named in `legend_label` in the header (never over the bars), and an
+    accent band behind the highlighted category. Category names label the x axis, thinned to every
+    k-th when they would overlap. With a `click_command` clicking a category emits
+    `command_requested(click_command, {"index": i})`.
     """
 
     kind = Bars.kind
@@ -54,15 +55,13 @@ class BarsView(View):
         self.plot.addItem(self.zero_line)
         # A name may run past its category's edge rather than vanish (the first, the last).
         self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)
-        self.legend_label = QLabel()
-        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         # Thin the names once the plot has its new width (a resize of the panel comes first).
         self.plot.getViewBox().sigResized.connect(self._set_ticks)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
         self.hover_label = self.hover_line()
-        self.lay_out(self.plot_widget, corner=self.legend_label, below=(self.hover_label,))
+        self.lay_out(self.plot_widget, legend=True, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     def show_payload(self, payload: Bars) -> None:
@@ -84,7 +83,7 @@ class BarsView(View):
             for name in self.values:
                 if name not in self.bar_items:
                     self._add_series(name)
-            self._write_legend()
+            self.set_legend(palette_legend(self.bar_items))
         self._draw_bars()
         if payload.y_range != self._y_range:
             self._y_range = payload.y_range
@@ -127,14 +126,6 @@ class BarsView(View):
         self.band.setOpts(x=[self.highlight], y0=[low - margin], height=[high - low + 2 * margin],
                           width=0.96, brush=translucent(self.theme.accent, 60), pen=None)
         self.band.show()
-
-    def _write_legend(self) -> None:
-        # One series needs no legend: the title says what the bars are.
-        names = list(self.bar_items) if len(self.bar_items) > 1 else []
-        self.legend_label.setText("&nbsp;&nbsp;".join(
-            f"<span style='color:{PALETTE[k % len(PALETTE)]}'>■</span>&nbsp;{name}"
-            for k, name in enumerate(names)))
-        self.legend_label.setVisible(bool(names))
 
     # -- category names on the x axis ------------------------------------------------------------
     def _set_ticks(self) -> None:
@@ -194,7 +185,6 @@ class BarsView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
-        self.legend_label.setStyleSheet(f"color: {self.theme.foreground};")
         self.zero_line.setPen(pg.mkPen(self.theme.muted, width=1))
         if self.bar_items:
             self._draw_bars()

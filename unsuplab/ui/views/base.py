@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
+from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
 
 
 class View(QWidget):
@@ -37,6 +39,9 @@ class View(QWidget):
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
         self._muted_labels: list[QLabel] = []
+        self.legend_label: SeriesLegend | None = None
+        self._title_row: QHBoxLayout | None = None  # made by `lay_out`
+        self._corner: QWidget | None = None
 
     def muted_label(self) -> QLabel:
         """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""
@@ -54,21 +59,67 @@ class View(QWidget):
         label.setText("")
         return label
 
-    def lay_out(self, body: QWidget, *, corner: QWidget | None = None,
+    def lay_out(self, body: QWidget, *, corner: QWidget | None = None, legend: bool = False,
                 below: tuple[QWidget, ...] = ()) -> None:
-        """The panel every chart shares: the title (with `corner`, a button or a legend, at its
-        right), `body` taking the space, then the lines `below` it."""
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
+        """The panel every chart shares: the title (with `corner`, a button, at its right), the
+        series' legend (`legend_label`, filled by `set_legend`) beside the title when both fit on
+        one line and under it otherwise, `body` taking the space, then the lines `below` it."""
+        self._title_row = QHBoxLayout()
+        self._title_row.addWidget(self.title_label, 1)
         if corner is not None:
-            header.addWidget(corner, 0, Qt.AlignmentFlag.AlignRight)
+            self._title_row.addWidget(corner, 0, Qt.AlignmentFlag.AlignRight)
+        self._corner = corner
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
-        layout.addLayout(header)
+        layout.addLayout(self._title_row)
+        if legend:
+            self.legend_label = SeriesLegend()
+            layout.addWidget(self.legend_label)
         layout.addWidget(body, 1)
         for widget in below:
             layout.addWidget(widget)
+
+    def set_legend(self, entries: Sequence[LegendEntry]) -> None:
+        """Name the series in the header. One series gets no legend: the title says what it is."""
+        if self.legend_label.set_entries(entries if len(entries) > 1 else ()):
+            self.place_legend()
+
+    def place_legend(self) -> None:
+        """The legend beside the title when both fit on one line, else on its own lines under it:
+        a legend never squeezes the title."""
+        legend = self.legend_label
+        if legend is None or not legend.entries:
+            return
+        beside = self._legend_fits_beside()
+        legend.fit(legend.natural_width if beside else self._header_width())
+        if beside == (self._title_row.indexOf(legend) >= 0):
+            return
+        self.layout().removeWidget(legend)
+        self._title_row.removeWidget(legend)
+        if beside:
+            self._title_row.insertWidget(1, legend)
+            legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        else:
+            self.layout().insertWidget(1, legend)
+            legend.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+    def _header_width(self) -> int:
+        left, _, right, _ = self.layout().getContentsMargins()
+        return self.contentsRect().width() - left - right
+
+    def _legend_fits_beside(self) -> bool:
+        """Whether the title, the legend and the corner fit side by side, each on one line."""
+        spacing = max(self._title_row.spacing(), 0)
+        room = self._header_width()
+        if self._corner is not None and not self._corner.isHidden():
+            room -= self._corner.sizeHint().width() + spacing
+        title_width = self.title_label.fontMetrics().horizontalAdvance(self.title_label.text())
+        return title_width + spacing + self.legend_label.natural_width <= room
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.place_legend()
 
     def show_payload(self, payload: Payload) -> None:
         raise NotImplementedError
@@ -98,6 +149,8 @@ class View(QWidget):
         self.setPalette(palette)
         # Text colours also as style sheets: an application style sheet can override palettes.
         self.title_label.setStyleSheet(f"color: {theme.foreground};")
+        if self.legend_label is not None:
+            self.legend_label.setStyleSheet(f"color: {theme.foreground};")
         for label in self._muted_labels:
             label.setStyleSheet(f"color: {theme.muted};")
 
@@ -105,6 +158,7 @@ class View(QWidget):
         if title != self.title_label.text():
             self.title_label.setText(title)
             self.title_label.setToolTip(title)  # the whole title when a narrow panel cuts it off
+            self.place_legend()
 
     def export_png(self, path: str | Path) -> None:
         """Save what the view shows now as a PNG."""

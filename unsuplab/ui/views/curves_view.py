@@ -7,15 +7,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Curves
-from unsuplab.ui.views._style import palette_colour, style_legend, style_plot
+from unsuplab.ui.views._style import palette_colour, style_plot
 from unsuplab.ui.views.base import View
+from unsuplab.ui.views.legend import DASHED_LINE, LINE, LegendEntry
 
 HELDOUT_PREFIX = "heldout_"
-LEGEND_TEXT_SIZE = "8pt"
 
 
 def base_name(name: str) -> str:
@@ -58,8 +58,9 @@ class ValueAxis(pg.AxisItem):
 class CurvesView(View):
     """One plot of `Curves`: a line per series, x is the training step, optional log-scaled y.
 
-    `items` maps series name to its `PlotDataItem`; `log_y_box` switches the y axis to log scale
-    (it starts from the payload's `log_y`, after which the user's choice wins).
+    `items` maps series name to its `PlotDataItem`; `legend_label` in the header names them (a
+    dashed mark for a held-out series); `log_y_box` switches the y axis to log scale (it starts
+    from the payload's `log_y`, after which the user's choice wins).
     """
 
     kind = Curves.kind
@@ -82,10 +83,8 @@ class CurvesView(View):
         # Long histories: draw only what is on screen, thinned to the pixel columns.
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize=LEGEND_TEXT_SIZE,
-                                          verSpacing=-4)
 
-        self.lay_out(self.plot_widget, corner=self.log_y_box)
+        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True)
         self.apply_theme(self.theme.dark)
 
     @property
@@ -109,7 +108,6 @@ class CurvesView(View):
             self.log_y_box.blockSignals(False)
             self.plot.setLogMode(y=payload.log_y)
         for name in [n for n in self.items if n not in payload.series]:
-            self.legend.removeItem(self.items[name])
             self.plot.removeItem(self.items.pop(name))
         # Each training series just before its held-out twin, so the legend reads in pairs.
         bases = list(dict.fromkeys(base_name(n) for n in payload.series))
@@ -120,15 +118,24 @@ class CurvesView(View):
             item = self.items[name] if name in self.items else self._add_item(name)
             values = np.asarray(values, dtype=np.float64)
             item.setData(np.asarray(steps), values, skipFiniteCheck=bool(np.isfinite(values).all()))
+        self.set_legend([self._legend_entry(name) for name in names])
+
+    def _colour(self, name: str) -> QColor:
+        """A series' colour: its training series' own, so a held-out twin matches it."""
+        return palette_colour(self._colour_of.setdefault(base_name(name), len(self._colour_of)))
+
+    def _legend_entry(self, name: str) -> LegendEntry:
+        mark = DASHED_LINE if name.startswith(HELDOUT_PREFIX) else LINE
+        return LegendEntry(readable_name(name), self._colour(name).name(), mark)
 
     def _add_item(self, name: str) -> pg.PlotDataItem:
-        colour = palette_colour(self._colour_of.setdefault(base_name(name), len(self._colour_of)))
+        colour = self._colour(name)
         dashed = name.startswith(HELDOUT_PREFIX)
         # One pixel wide: Qt strokes wider dashed or antialiased noisy paths a hundred times slower
         # (seconds per frame for a 4,000-point loss history).
         pen = pg.mkPen(colour, width=1,
                        style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-        item = pg.PlotDataItem(pen=pen, name=readable_name(name), antialias=True)
+        item = pg.PlotDataItem(pen=pen, antialias=True)
         # A long run's history has thousands of points per series; drawing about one per pixel
         # (min/max per column, so spikes stay visible) keeps a repaint cheap for the trainer.
         item.setDownsampling(auto=True, method="peak")
@@ -145,4 +152,3 @@ class CurvesView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
-        style_legend(self.legend, self.theme)

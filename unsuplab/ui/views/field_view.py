@@ -10,15 +10,15 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Field
 from unsuplab.ui.views._interaction import DragViewBox
-from unsuplab.ui.views._style import palette_colour, style_legend, style_plot
+from unsuplab.ui.views._style import palette_colour, style_plot
 from unsuplab.ui.views.base import View
+from unsuplab.ui.views.legend import DOT, palette_legend
 
 #: The heat in greys, half blended into the background: a quiet ground that lets the coloured
 #: points and the arrows stand out (bright: high heat).
 HEAT_MAP = "CET-L1"
 HEAT_OPACITY = 0.55
 POINT_SIZE = 6
-LEGEND_TEXT_SIZE = "8pt"
 #: The longest arrow is drawn this fraction of the plane's width; the rest keep their proportion.
 ARROW_SPAN = 0.07
 HEAD_FRACTION, HEAD_ANGLE = 0.3, np.radians(25.0)
@@ -50,8 +50,8 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, span: float) -> np.
 class FieldView(View):
     """A `Field` in one plot: the heat as an image (`heat_item`, placed on the payload's extent,
     coloured by `HEAT_MAP` over `heat_range`, with a colour bar), a `pg.ScatterPlotItem` per point
-    series (`point_items`, legend), and all arrows as one `PlotDataItem` of segment pairs
-    (`arrow_item`). The plane keeps its aspect.
+    series (`point_items`, named in `legend_label` in the header), and all arrows as one
+    `PlotDataItem` of segment pairs (`arrow_item`). The plane keeps its aspect.
 
     With a `draw_command` the "Draw data" button (`draw_button`) turns drawing on: a left drag
     collects points (`stroke`, shown as drawn); releasing emits
@@ -91,8 +91,6 @@ class FieldView(View):
         self.stroke_item = pg.PlotDataItem(symbol="o", symbolSize=5)
         self.stroke_item.setZValue(20)
         self.plot.addItem(self.stroke_item, ignoreBounds=True)
-        self.legend = self.plot.addLegend(offset=(8, 8), labelTextSize=LEGEND_TEXT_SIZE,
-                                          verSpacing=-4)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
 
@@ -105,7 +103,7 @@ class FieldView(View):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Esc reaches the view while drawing
 
         self.hover_label = self.hover_line()
-        self.lay_out(self.graphics, corner=self.draw_button, below=(self.hover_label,))
+        self.lay_out(self.graphics, corner=self.draw_button, legend=True, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     @property
@@ -139,15 +137,16 @@ class FieldView(View):
 
     def _show_points(self, points: dict[str, np.ndarray]) -> None:
         for name in [n for n in self.point_items if n not in points]:
-            self.plot.removeItem(self.point_items.pop(name))  # and its legend entry
+            self.plot.removeItem(self.point_items.pop(name))
         for name, pos in points.items():
             item = self.point_items.get(name)
             if item is None:
-                item = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o", name=name)
+                item = pg.ScatterPlotItem(size=POINT_SIZE, symbol="o")
                 self._style_points(item, len(self.point_items))
                 self.plot.addItem(item)
                 self.point_items[name] = item
             item.setData(pos=np.asarray(pos, dtype=np.float64).reshape(-1, 2))
+        self.set_legend(palette_legend(self.point_items, DOT))
 
     def _style_points(self, item: pg.ScatterPlotItem, index: int) -> None:
         # A thin outline in the background colour keeps points legible on either end of the map.
@@ -160,6 +159,7 @@ class FieldView(View):
             return
         self.draw_command = command
         self.draw_button.setVisible(command is not None)
+        self.place_legend()  # the button takes room in the title row
         if command is None:
             self.draw_button.setChecked(False)
 
@@ -254,7 +254,6 @@ class FieldView(View):
         theme = self.theme
         self.graphics.setBackground(theme.background)
         style_plot(self.plot, theme)
-        style_legend(self.legend, theme)
         for axis in ("left", "right"):
             self.colour_bar.getAxis(axis).setPen(pg.mkPen(theme.muted))
             self.colour_bar.getAxis(axis).setTextPen(pg.mkPen(theme.foreground))

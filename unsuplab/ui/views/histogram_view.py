@@ -8,16 +8,17 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Histogram
-from unsuplab.ui.views._style import palette_colour, style_legend, style_plot, translucent
+from unsuplab.ui.views._style import palette_colour, style_plot, translucent
 from unsuplab.ui.views.base import View
+from unsuplab.ui.views.legend import palette_legend
 
 FILL_ALPHA = 80  # of 255: two overlapping distributions both stay visible
-LEGEND_TEXT_SIZE = "8pt"
 
 
 class HistogramView(View):
     """A `Histogram` as one step-filled `pg.PlotDataItem` per series (`items`) on the shared edges,
-    and one `pg.InfiniteLine` per marker (`marker_lines`, labelled with the marker's name).
+    named in `legend_label` in the header, and one `pg.InfiniteLine` per marker (`marker_lines`,
+    labelled with the marker's name).
 
     `log_y_box` shows counts on a log scale (it starts from the payload's `log_y`; the user's
     choice then wins). Hovering names the bin and each series' count in it.
@@ -40,12 +41,11 @@ class HistogramView(View):
         self.plot_widget = pg.PlotWidget()
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize=LEGEND_TEXT_SIZE,
-                                          verSpacing=-4)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.hover_label = self.hover_line()
-        self.lay_out(self.plot_widget, corner=self.log_y_box, below=(self.hover_label,))
+        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True,
+                     below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     @property
@@ -67,18 +67,18 @@ class HistogramView(View):
         self.counts = {name: np.nan_to_num(np.asarray(c, dtype=np.float64).reshape(-1))
                        for name, c in payload.counts.items()}
         for name in [n for n in self.items if n not in self.counts]:
-            self.plot.removeItem(self.items.pop(name))  # and its legend entry
+            self.plot.removeItem(self.items.pop(name))
         for name in self.counts:
             if name not in self.items:
                 self._add_series(name)
         self._draw_counts()
-        self.legend.setVisible(len(self.items) > 1)
+        self.set_legend(palette_legend(self.items))
         self._set_markers(payload.markers)
 
     def _add_series(self, name: str) -> None:
         colour = palette_colour(len(self.items))
         item = pg.PlotDataItem(stepMode="center", pen=pg.mkPen(colour, width=1.5),
-                               brush=translucent(colour, FILL_ALPHA), name=name)
+                               brush=translucent(colour, FILL_ALPHA))
         self.plot.addItem(item)
         self.items[name] = item
 
@@ -144,6 +144,5 @@ class HistogramView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
-        style_legend(self.legend, self.theme)
         for line in self.marker_lines.values():
             self._style_marker(line)
