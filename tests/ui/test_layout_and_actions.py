@@ -10,7 +10,7 @@ from window_waits import wait_for_step
 from unsuplab.core.payloads import Bars, Curves, Frame, Histogram, ImageGrid, Matrix
 from unsuplab.experiments.autoencoder import Autoencoder
 from unsuplab.ui.lesson_actions import LessonActions
-from unsuplab.ui.view_area import ViewArea
+from unsuplab.ui.view_area import ViewArea, reads_as_strip
 
 
 def game_panels() -> dict:
@@ -64,6 +64,26 @@ def test_a_probe_answer_joins_the_bottom_row_and_keeps_its_panel_when_answered_a
     area.show_payloads(game_panels())
     assert area._page is page and area.views["neighbours"] is view  # no relayout, no new panel
     assert view.image_item.image.max() == 1.0
+
+
+def test_a_grid_much_wider_than_tall_runs_along_the_bottom_and_leaves_the_charts_room(qtbot):
+    area = ViewArea()
+    qtbot.addWidget(area)
+    steps = np.arange(10)
+    area.show_payloads({
+        "curves:loss": Curves("Loss", {"loss": (steps, steps * 1.0)}),
+        "confusion": Matrix("Confusion", np.eye(2), ["a", "b"], ["a", "b"]),
+        "misclassified": ImageGrid("Misclassified", np.zeros((40, 8, 8)), columns=10),  # 10 × 4
+        "samples": ImageGrid("Samples", np.zeros((16, 8, 8)), columns=4),  # 4 × 4: a picture
+    })
+    page = area._page
+    top, bottom = page.widget(0), page.widget(page.count() - 1)
+    assert top.widget(0) is area.views["samples"]
+    assert [bottom.widget(i) for i in range(bottom.count())] == [area.views["misclassified"]]
+    # Five rows of ten (the retrieval queries) is still a picture; one row of eight is a strip.
+    assert not reads_as_strip(ImageGrid("t", np.zeros((50, 8, 8)), columns=10))
+    assert reads_as_strip(ImageGrid("t", np.zeros((8, 8, 8)), columns=8))
+    assert not reads_as_strip(ImageGrid("t", np.zeros((8, 8, 8))))  # as square as possible
 
 
 # -- the lesson's actions -------------------------------------------------------------------------

@@ -16,11 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from unsuplab.core.payloads import PairedRows, Payload
+from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.ui.views import View, make_view
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
 _STRIP_KINDS = ("paired_rows", "table")
+#: ... as does an image grid of fixed columns at least this many times wider than tall (a row of
+#: interpolated digits, ten flagged ones, forty misclassified): as a large picture it would leave
+#: empty bands above and below.
+STRIP_GRID_ASPECT = 2.5
 #: ... and small charts (curves, bars, histograms, matrices), which go together in one column
 #: beside a large picture, or in a row beneath several. Everything else (image grids, scatters,
 #: heat fields, game frames) is a large picture.
@@ -34,6 +38,16 @@ MAX_CHARTS_IN_A_COLUMN = 3
 PLACEHOLDER = ("<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
                "<p>The panels appear with the first snapshot of the run:<br>"
                "filters, reconstructions and the learning curves.</p>")
+
+
+def reads_as_strip(payload: Payload) -> bool:
+    """Whether the payload is laid out as a strip across the bottom rather than a picture."""
+    if payload.kind in _STRIP_KINDS:
+        return True
+    if isinstance(payload, ImageGrid) and payload.columns:
+        rows = max(1, math.ceil(len(payload.images) / payload.columns))
+        return payload.columns >= STRIP_GRID_ASPECT * rows
+    return False
 
 
 class _MissingView(View):
@@ -59,10 +73,11 @@ class ViewArea(QStackedWidget):
 
     One large panel (an image grid, a scatter, a field, a frame) takes the left with the charts
     (curves, bars, histograms, matrices) stacked beside it; several large panels share a row at
-    full width with the charts side by side beneath them. Strips (paired rows, tables) run across
-    the bottom, followed by the panels that first came as a probe's answer (a decoded point, the
-    neighbours of a query): they join the bottom row, so answering leaves the lesson's own panels
-    where they are, and the same key answered again reuses its panel. Every view's
+    full width with the charts side by side beneath them. Strips (paired rows, tables, image grids
+    much wider than tall) run across the bottom, followed by the panels that first came as a
+    probe's answer (a decoded point, the neighbours of a query): they join the bottom row, so
+    answering leaves the lesson's own panels where they are, and the same key answered again
+    reuses its panel. Every view's
     `command_requested` is re-emitted as `command_requested(name, kwargs)`; `view_added(key,
     view)` announces each new panel (so a tool can add its button to it).
     """
@@ -83,6 +98,7 @@ class ViewArea(QStackedWidget):
         self._page: QWidget | None = None
         self._inspecting: str | None = None  # key of the view whose point was clicked last
         self._answer_keys: set[str] = set()  # panels that first came as a probe's answer
+        self._strip_keys: set[str] = set()  # panels laid out as strips (`reads_as_strip`)
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
@@ -90,6 +106,8 @@ class ViewArea(QStackedWidget):
         new = [key for key in payloads if key not in self.views]
         for key in new:
             self.views[key] = self._make(key, payloads[key])
+            if reads_as_strip(payloads[key]):
+                self._strip_keys.add(key)
         if new:
             self._relayout()
         failed = []
@@ -146,6 +164,7 @@ class ViewArea(QStackedWidget):
         self.titles.clear()
         self._inspecting = None
         self._answer_keys.clear()
+        self._strip_keys.clear()
 
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
@@ -160,7 +179,7 @@ class ViewArea(QStackedWidget):
                 answers.append(view)
             elif view.kind in _CHART_KINDS:
                 curves.append(view)
-            elif view.kind in _STRIP_KINDS:
+            elif key in self._strip_keys:
                 strips.append(view)
             else:
                 large.append(view)
@@ -187,7 +206,9 @@ class ViewArea(QStackedWidget):
             if curves:
                 page.addWidget(_rows_of(curves))
         if strips:
-            page.addWidget(_splitter(Qt.Orientation.Horizontal, strips))
+            row = _splitter(Qt.Orientation.Horizontal, strips)
+            row.setSizes([1000] * len(strips))  # an equal share each, not by size hint: a table
+            page.addWidget(row)  # would otherwise get the width of its narrowest column layout
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples.
         chart_rows = math.ceil(len(curves) / MAX_CHARTS_IN_A_ROW)
