@@ -50,19 +50,37 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """x (flattened) -> LeakyReLU layers -> one logit l, D(x) = sigmoid(l)."""
+    """x (flattened) -> LeakyReLU layers -> one logit l, D(x) = sigmoid(l).
 
-    def __init__(self, inputs: int, hidden: Sequence[int]):
+    With `minibatch_std` (Karras et al. 2018), the last hidden layer's features h get one more
+    input before the read-out, the same for every sample of the batch:
+
+        s = mean_j sqrt( Var_batch(h_j) + 1e-8 )
+
+    A batch of near-identical fakes has s ≈ 0 while real digits do not, so D can punish a
+    generator that collapses onto a few images; D(x) of one image then depends on its batch.
+    """
+
+    def __init__(self, inputs: int, hidden: Sequence[int], minibatch_std: bool = False):
         super().__init__()
         widths = [inputs, *hidden]
         layers: list[nn.Module] = []
         for a, b in pairwise(widths):
             layers += [nn.Linear(a, b), nn.LeakyReLU(LEAK)]
-        layers.append(nn.Linear(widths[-1], 1))
+        layers.append(nn.Linear(widths[-1] + int(minibatch_std), 1))
         self.net = nn.Sequential(*layers)
+        self.uses_minibatch_std = minibatch_std
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        h = self.net[:-1](x.flatten(1))
+        if self.uses_minibatch_std:
+            h = torch.cat([h, minibatch_std(h).expand(len(h), 1)], dim=1)
+        return self.net[-1](h).squeeze(1)
+
+
+def minibatch_std(h: torch.Tensor) -> torch.Tensor:
+    """mean_j sqrt(Var_batch(h_j) + 1e-8) of a batch of feature rows, as a 1 x 1 tensor."""
+    return (h.var(dim=0, unbiased=False) + 1e-8).sqrt().mean().view(1, 1)
 
 
 class DCGenerator(nn.Module):
