@@ -3,7 +3,16 @@
 import html
 import re
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QToolButton
+import pytest
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+)
 
 from unsuplab.core.config import field_specs
 from unsuplab.core.experiment import GROUPS
@@ -50,6 +59,26 @@ def test_selecting_a_lesson_builds_one_editor_per_field_with_its_help(window):
     assert "Choices: l1, kl" in _plain(window.form.editors["penalty"].toolTip())
     # data_file gets a file chooser button beside its line edit
     assert window.form.editors["data_file"].parentWidget().findChild(QToolButton) is not None
+
+
+def test_a_slider_field_moves_with_its_number_and_sets_it_when_released(window):
+    window.select_lesson("semi-supervised")
+    box = window.form.editors["labels_per_class"]
+    slider = window.form.findChild(QSlider, "slider_labels_per_class")
+    assert (slider.minimum(), slider.maximum(), slider.value()) == (1, 100, 10)
+    slider.setValue(25)  # what a release at 25 does
+    assert box.value() == 25 and window.form.raw_value("labels_per_class") == 25
+    box.setValue(7)
+    assert slider.value() == 7
+    window.select_lesson("anomaly-detection")  # a float: the slider spans low … high
+    quantile = window.form.editors["threshold_quantile"]
+    slider = window.form.findChild(QSlider, "slider_threshold_quantile")
+    slider.setValue(slider.maximum())
+    assert quantile.value() == pytest.approx(0.9999)
+    quantile.setValue(0.75)
+    assert slider.value() == round((0.75 - 0.5) / (0.9999 - 0.5) * slider.maximum())
+    # Fields that did not ask for a slider have none.
+    assert window.form.findChild(QSlider, "slider_learning_rate") is None
 
 
 def test_log_scaled_floats_step_along_1_2_5(window):

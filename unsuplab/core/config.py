@@ -29,6 +29,7 @@ class Param:
     log: bool = False
     live: bool = False  # may change while a run trains (e.g. a learning rate)
     label: str | None = None
+    slider: bool = False  # the form adds a slider over [low, high] beside the number
 
 
 def param(
@@ -41,9 +42,12 @@ def param(
     log: bool = False,
     live: bool = False,
     label: str | None = None,
+    slider: bool = False,
 ) -> Any:
     """A dataclass field carrying its help text (with the formula), range and choices."""
-    meta = Param(help, low, high, tuple(choices) if choices else None, log, live, label)
+    if slider and (low is None or high is None):
+        raise TypeError("a slider needs both bounds, low and high")
+    meta = Param(help, low, high, tuple(choices) if choices else None, log, live, label, slider)
     return field(default=default, metadata={"param": meta})
 
 

@@ -55,7 +55,8 @@ class Config:
     threshold_quantile: float = param(0.95, "q: flag x when s(x) > t, t the q-quantile of the "
                                       "scores of normal training images, so about 1 − q of the "
                                       "normal images are false alarms. Can change while "
-                                      "training.", low=0.5, high=0.9999, live=True)
+                                      "training.", low=0.5, high=0.9999, live=True,
+                                      slider=True)
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 

@@ -67,7 +67,8 @@ class Config:
                                 "fitted.", low=0, high=10_000_000)
     labels_per_class: int = param(10, "n, the labelled images of each class the classifiers "
                                   "learn from (n·10 labels in all). Can change while training: "
-                                  "a new n is fitted at once.", low=1, high=MAX_LABELS, live=True)
+                                  "a new n is fitted at once.", low=1, high=MAX_LABELS, live=True,
+                                  slider=True)
     classifier_steps: int = param(300, "Full-batch Adam steps fitting each softmax regression "
                                   "p(y|x) = softmax(W z + b) on the n labelled images.",
                                   low=1, high=100_000)

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QSlider,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -132,6 +133,53 @@ def _make_editor(spec: FieldSpec) -> QWidget:
     return QLineEdit()
 
 
+#: Positions of a float slider between its low and high end.
+FLOAT_SLIDER_STEPS = 1000
+
+
+class _SliderField(QWidget):
+    """A slider over the field's range beside its spin box, kept in step with it. The spin box
+    stays the editor (its value is the field's); the slider commits when released, so dragging
+    sends one change, not one per pixel."""
+
+    def __init__(self, box: QSpinBox | QDoubleSpinBox, spec: FieldSpec,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.box = box
+        self.low, self.high = float(spec.param.low), float(spec.param.high)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setObjectName(f"slider_{spec.name}")
+        self.slider.setTracking(False)
+        if isinstance(box, QSpinBox):
+            self.slider.setRange(int(self.low), int(self.high))
+        else:
+            self.slider.setRange(0, FLOAT_SLIDER_STEPS)
+        self.slider.setToolTip(box.toolTip())
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 3)
+        layout.addWidget(box, 2)
+        self.slider.valueChanged.connect(self._slider_moved)
+        box.valueChanged.connect(self._box_changed)
+        self._box_changed(box.value())
+
+    def _slider_moved(self, position: int) -> None:
+        if isinstance(self.box, QSpinBox):
+            self.box.setValue(position)
+        else:
+            self.box.setValue(self.low + (self.high - self.low) * position / FLOAT_SLIDER_STEPS)
+
+    def _box_changed(self, value: float) -> None:
+        if isinstance(self.box, QSpinBox):
+            position = int(value)
+        else:
+            position = round((value - self.low) / (self.high - self.low) * FLOAT_SLIDER_STEPS)
+        self.slider.blockSignals(True)
+        self.slider.setValue(position)
+        self.slider.setSliderPosition(position)
+        self.slider.blockSignals(False)
+
+
 class _FileField(QWidget):
     """A line edit with a "…" button that opens a file chooser."""
 
@@ -228,6 +276,8 @@ class ConfigForm(QWidget):
             editor = row_widget = _make_editor(spec)
         tip = tooltip_text(spec)
         editor.setToolTip(tip)
+        if spec.param.slider and isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            row_widget = _SliderField(editor, spec)
         editor.setObjectName(f"field_{spec.name}")
         label_text = html.escape(spec.label)
         if spec.param.live:
@@ -369,6 +419,8 @@ class ConfigForm(QWidget):
         self._run_active = active
         for name, editor in self.editors.items():
             enabled = not active or self.specs[name].param.live
-            target = editor.parentWidget() if name == "data_file" else editor
+            # A field with a browse button or a slider: the whole row.
+            holder = editor.parentWidget()
+            target = holder if isinstance(holder, (_FileField, _SliderField)) else editor
             target.setEnabled(enabled)
             self.labels[name].setEnabled(enabled)
