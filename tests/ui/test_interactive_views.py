@@ -380,3 +380,27 @@ def test_without_a_plane_command_dragging_pans_and_sends_nothing(qtbot):
     drag(qtbot, view.graphics, box, [(1.0, 1.0), (2.0, 2.0), (3.0, 2.5)])
     click(qtbot, view.graphics, box, 2.0, 1.5)
     assert sent == [] and centre(box) == pytest.approx(np.subtract(before, (2.0, 1.5)), abs=0.1)
+
+
+@pytest.mark.parametrize("payload", [
+    Bars("Q", ["a", "b"], {"Q": np.array([0.1, 0.3])}),
+    Histogram("h", np.linspace(0, 1, 5), {"x": np.ones(4)}),
+    Matrix("m", np.eye(2), ["a", "b"], ["a", "b"]),
+    ImageGrid("g", np.zeros((4, 8, 8))),
+], ids=["bars", "histogram", "matrix", "image grid"])
+def test_the_hover_line_goes_blank_when_the_pointer_leaves_the_panel(qtbot, payload):
+    view = shown_view(qtbot, payload)
+    view.hover_label.setText("under the mouse")
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert view.hover_label.text() == ""
+
+
+def test_while_drawing_data_the_field_keeps_its_read_out_when_the_pointer_leaves(qtbot):
+    view = shown_view(qtbot, gan_field(draw="draw"))
+    view.draw_button.setChecked(True)
+    view.hover_label.setText("12 points drawn")
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert view.hover_label.text() == "12 points drawn"
+    view.draw_button.setChecked(False)
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert view.hover_label.text() == ""

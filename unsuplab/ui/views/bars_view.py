@@ -177,10 +177,6 @@ class BarsView(View):
         if index is not None:
             self.command_requested.emit(self.click_command, {"index": index})
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)
-
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)

@@ -39,6 +39,7 @@ class View(QWidget):
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
         self._muted_labels: list[QLabel] = []
+        self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
         self._title_row: QHBoxLayout | None = None  # made by `lay_out`
         self._corner: QWidget | None = None
@@ -52,12 +53,23 @@ class View(QWidget):
 
     def hover_line(self) -> QLabel:
         """A muted line for hover read-outs under the picture. It is always there (a blank text
-        keeps its height), so hovering never moves the picture."""
+        keeps its height), so hovering never moves the picture; it becomes `hover_label`, which
+        goes blank when the pointer leaves the panel."""
         label = self.muted_label()
         label.setText(" ")
         label.setMinimumHeight(label.sizeHint().height())
         label.setText("")
+        self.hover_label = label
         return label
+
+    def on_pointer_left(self) -> None:
+        """The pointer left the panel: the hover read-out goes blank."""
+        if self.hover_label is not None:
+            self.hover_label.setText("")
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.on_pointer_left()
+        super().leaveEvent(event)
 
     def lay_out(self, body: QWidget, *, corner: QWidget | None = None, legend: bool = False,
                 below: tuple[QWidget, ...] = ()) -> None:
@@ -191,6 +203,3 @@ class PixelHoverView(View):
         point = box.mapSceneToView(scene_pos)
         self.hover_label.setText(self.describe(point.x(), point.y()))
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)

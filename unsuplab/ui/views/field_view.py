@@ -244,10 +244,9 @@ class FieldView(View):
         value = f"  ·  {name} = {heat:.3g}" if heat is not None else ""
         self.hover_label.setText(f"({point.x():.3g}, {point.y():.3g}){value}")
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def on_pointer_left(self) -> None:
         if not self.drawing:
-            self.hover_label.setText("")
-        super().leaveEvent(event)
+            super().on_pointer_left()
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

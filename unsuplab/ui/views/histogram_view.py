@@ -136,10 +136,6 @@ class HistogramView(View):
         self.hover_label.setText(f"[{self.edges[index]:.3g}, {self.edges[index + 1]:.3g}): "
                                  f"{counts}")
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)
-
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)

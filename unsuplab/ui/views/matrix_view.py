@@ -144,10 +144,6 @@ class MatrixView(View):
         self.hover_label.setText(f"{row_title} {row_name}, {column_title} {column_name}: "
                                  f"{self._format.format(self.values[r, c])}")
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
-        self.hover_label.setText("")
-        super().leaveEvent(event)
-
     def _make_colour_map(self) -> pg.ColorMap:
         return pg.ColorMap([0.0, 1.0], [QColor(LOW_COLOUR[self.theme.dark]),
                                         QColor(self.theme.accent)])

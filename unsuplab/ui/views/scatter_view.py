@@ -329,9 +329,8 @@ class ScatterView(View):
         self.inset.adjustSize()
         self.inset.show()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def on_pointer_left(self) -> None:
         self._show_hover(None)
-        super().leaveEvent(event)
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
