@@ -68,9 +68,15 @@ def test_arrows_are_minus_the_generator_loss_gradient():
 
 
 def test_ring_modes_are_counted_and_other_data_have_none():
-    metrics = built().evaluate()
+    ring = built()
+    metrics = ring.evaluate()
     assert 0 <= metrics["modes_covered"] <= 8 and 0 <= metrics["high_quality"] <= 1
-    assert "modes_covered" not in built(distribution="moons").evaluate()
+    assert "Modes covered" in ring.curves
+    moons = built(distribution="moons")
+    assert "modes_covered" not in moons.evaluate()
+    # No chart that would stay empty all run long.
+    charted = {name for names in moons.curves.values() for name in names}
+    assert charted.isdisjoint({"modes_covered", "high_quality"}) and "Losses of D and G" in moons.curves
 
 
 def test_drawing_switches_the_data_and_survives_a_reload():
@@ -83,6 +89,7 @@ def test_drawing_switches_the_data_and_survives_a_reload():
     real = field.points["real"]
     assert np.abs(real[:, 1] - 0.5 * real[:, 0]).max() < 0.2
     assert "modes_covered" not in experiment.evaluate()
+    assert "Modes covered" not in experiment.curves
     experiment.train_step()
     fresh = built()
     fresh.load_state_dict(experiment.state_dict())

@@ -41,6 +41,7 @@ from unsuplab.models.state import cpu_copy
 
 TRAIN_POINTS = 20_000  # the training set: a fixed sample of the distribution, on the device
 HELDOUT_POINTS = 1000  # fresh points of the same distribution, for the energy distance
+MODE_METRICS = {"modes_covered", "high_quality"}  # measured where the data has modes (ring, grid)
 SHOWN_POINTS = 500  # real and generated points drawn over the field
 ARROW_POINTS = 150  # generated points that carry a gradient arrow
 LATTICE = 64  # D(x) is shown on a LATTICE x LATTICE grid over the plane
@@ -86,7 +87,7 @@ class Gan2D(AdversarialLesson):
         "Losses of D and G": ("d_loss", "g_loss"),
         "Mean D(x) on real and D(G(z)) on generated points": ("d_real", "d_fake"),
         "Energy distance to held-out real points": ("heldout_energy",),
-        "Modes covered (ring and grid)": ("modes_covered",),
+        "Modes covered": ("modes_covered",),
         "Share of generated points within 3σ of a mode": ("high_quality",),
     }
     progress_metric = ("heldout_energy", "down")
@@ -113,6 +114,9 @@ class Gan2D(AdversarialLesson):
         else:
             train, heldout = spread_drawing(drawn, TRAIN_POINTS, 0), spread_drawing(drawn, HELDOUT_POINTS, 1)
             self.modes, self.data_name = None, "your drawing"
+        # Modes are defined for the ring and the grid only: no empty charts for the others.
+        self.curves = {title: names for title, names in type(self).curves.items()
+                       if self.modes is not None or not set(names) & MODE_METRICS}
         self.train_x = torch.as_tensor(train, device=self.device)
         self.heldout = torch.as_tensor(heldout, device=self.device)
         self.extent = _square_extent(train)
