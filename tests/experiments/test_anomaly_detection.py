@@ -60,3 +60,22 @@ def test_noisy_digits_as_anomalies():
     for _ in range(60):
         experiment.train_step()
     assert experiment.evaluate()["heldout_auc"] > 0.75
+
+
+def test_the_relative_score_is_the_error_per_unit_of_ink_and_changes_live(trained):
+    from unsuplab.experiments._feature_lessons import reconstruction_errors
+
+    squared = trained.scores()[0].copy()
+    trained.set_live("score", "relative error")
+    try:
+        relative = trained.scores()[0]
+        ink = trained.test_x.pow(2).sum(dim=1).numpy()
+        np.testing.assert_allclose(relative, squared / ink, rtol=1e-5)
+        np.testing.assert_allclose(
+            squared, reconstruction_errors(trained.features, trained.test_x).numpy(), rtol=1e-6)
+        panels = trained.snapshot()
+        assert panels["scores"].title.startswith("Anomaly score s(x) = Σ(x̂ − x)² / Σx²")
+        assert trained.evaluate()["heldout_auc"] == pytest.approx(
+            roc_auc_score(trained.is_anomaly, relative))
+    finally:
+        trained.set_live("score", "squared error")

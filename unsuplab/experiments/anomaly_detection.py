@@ -3,6 +3,7 @@ reconstructs them well and anything else badly.
 
     train      an autoencoder on normal images only (every digit but one, or clean digits)
     score      s(x) = Σ_j (x̂_j − x_j)²                  the squared reconstruction error
+           or  s(x) = Σ_j (x̂_j − x_j)² / Σ_j x_j²       the error per unit of ink (relative)
     flag       x is anomalous  ⇔  s(x) > t,   t = the q-quantile of s over normal training images
     ROC        TPR(t) = P(s > t | anomaly)  against  FPR(t) = P(s > t | normal), every t
     AUC        = P(s(anomaly) > s(normal)), the area under the ROC curve (0.5: chance, 1: perfect)
@@ -42,6 +43,8 @@ THRESHOLD_SAMPLE = 1000  # normal training images whose scores set the threshold
 FLAGGED_SHOWN = 40
 WORST_SHOWN = 10
 BINS = 40
+#: The anomaly scores offered, as the panels write them.
+SCORES = {"squared error": "Σ(x̂ − x)²", "relative error": "Σ(x̂ − x)² / Σx²"}
 
 
 @dataclass
@@ -57,6 +60,11 @@ class Config:
                                       "normal images are false alarms. Can change while "
                                       "training.", low=0.5, high=0.9999, live=True,
                                       slider=True)
+    score: str = param("squared error", "s(x): squared error Σ_j (x̂_j − x_j)², or relative "
+                       "error Σ_j (x̂_j − x_j)² / Σ_j x_j², the error per unit of ink. A 1 has "
+                       "little ink, so its squared error stays small however foreign it is to "
+                       "the network. Can change while training.", choices=tuple(SCORES),
+                       live=True)
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -114,9 +122,22 @@ class AnomalyDetection(FeatureLesson):
         """s(x) of the held-out images and of normal training images (for the threshold), kept
         from the last evaluation: scoring every held-out image costs more than a training step."""
         if self._scores is None:
-            self._scores = (reconstruction_errors(self.features, self.test_x).cpu().numpy(),
-                            reconstruction_errors(self.features, self.threshold_x).cpu().numpy())
+            self._scores = (self.score(self.test_x).cpu().numpy(),
+                            self.score(self.threshold_x).cpu().numpy())
         return self._scores
+
+    @torch.no_grad()
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """s(x) of flattened images x as the `score` setting says."""
+        errors = reconstruction_errors(self.features, x)
+        if self.config.score == "relative error":
+            errors = errors / x.pow(2).sum(dim=1).clamp_min(1e-8)
+        return errors
+
+    def on_live_change(self, name: str, value: Any) -> None:
+        super().on_live_change(name, value)
+        if name == "score":
+            self._scores = None
 
     def threshold(self) -> float:
         return float(np.quantile(self.scores()[1], self.config.threshold_quantile))
@@ -154,7 +175,7 @@ class AnomalyDetection(FeatureLesson):
         counts = {name: np.histogram(np.minimum(scores[mask], top), edges, density=True)[0]
                   for name, mask in ((f"normal ({self.normal_name})", ~self.is_anomaly),
                                      (f"anomalous ({self.anomaly_name})", self.is_anomaly))}
-        return Histogram("Reconstruction error s(x) = Σ(x̂ − x)² of held-out images", edges,
+        return Histogram(f"Anomaly score s(x) = {SCORES[self.config.score]} of held-out images", edges,
                          counts, x_label="s(x)", y_label="density",
                          markers={f"threshold t (q = {self.config.threshold_quantile:g})": t})
 
@@ -174,7 +195,7 @@ class AnomalyDetection(FeatureLesson):
         caption = (f"{len(flagged)} flagged: {hits} anomalous, {len(flagged) - hits} normal "
                    f"(false alarms); {hits} of {int(self.is_anomaly.sum())} anomalies caught. "
                    "Highest score first.")
-        return ImageGrid(f"Held-out images flagged at s(x) > t = {t:.1f}",
+        return ImageGrid(f"Held-out images flagged at s(x) > t = {t:.3g}",
                          images(self.test_x[shown], self.image_shape), "unit", columns=10,
                          caption=caption)
 
@@ -189,12 +210,12 @@ class AnomalyDetection(FeatureLesson):
         flagged = scores > t
         anomalies = self.is_anomaly
         rows = [[f"normal ({self.normal_name})", int((~anomalies).sum()),
-                 round(float(np.median(scores[~anomalies])), 2),
+                 float(f"{np.median(scores[~anomalies]):.4g}"),
                  round(100 * float(flagged[~anomalies].mean()), 1)],
                 [f"anomalous ({self.anomaly_name})", int(anomalies.sum()),
-                 round(float(np.median(scores[anomalies])), 2),
+                 float(f"{np.median(scores[anomalies]):.4g}"),
                  round(100 * float(flagged[anomalies].mean()), 1)]]
-        return Table(f"Held-out images at the threshold t = {t:.2f}",
+        return Table(f"Held-out images at the threshold t = {t:.3g}",
                      ["images", "count", "median s(x)", "flagged (%)"], rows)
 
     def load_own_state(self, state: dict[str, Any]) -> None:
