@@ -236,6 +236,24 @@ def test_paired_rows_stack_the_rows_in_order_with_labels(qtbot):
     assert view.describe(30 + 2, 1 + 29 + 3).startswith("example 1  ·  reconstruction")
 
 
+def test_long_row_labels_are_elided_in_a_narrow_panel_and_whole_in_a_wide_one(qtbot):
+    long = "deep-autoencoder codes ‖h(q) − h(x)‖"
+    inputs = RNG.random((11, 28, 28)).astype(np.float32)
+    view = shown(qtbot, PairedRows("Neighbours", {"pixels ‖q − x‖": inputs, long: inputs}))
+
+    def shown_labels() -> list[str]:
+        return [text for _, text in view.row_axis._tickLevels[0]]
+
+    view.resize(300, 200)
+    qtbot.wait(10)
+    assert view.row_axis.width() <= 0.3 * 300
+    assert shown_labels()[1].endswith("…") and long.startswith(shown_labels()[1][:-1])
+    view.resize(1400, 300)
+    qtbot.wait(10)
+    assert shown_labels() == ["pixels ‖q − x‖", long]
+    assert long in view.describe(1 + 2, 1 + 29 + 2)  # the hover line names the row in full
+
+
 # -- curves -------------------------------------------------------------------------------------
 def test_curves_draw_one_line_per_series_with_held_out_dashed_in_the_same_colour(qtbot):
     payload = curves()

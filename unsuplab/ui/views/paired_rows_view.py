@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -14,6 +15,8 @@ from unsuplab.viz.images import paired_rows
 
 PAD = 1  # pixels of separator between images
 SEPARATOR = 0.4  # grey, so images on a black background stay apart
+LABEL_SHARE = 0.3  # the row labels never take more of the panel's width than this (then elided)
+LABEL_MARGIN = 12  # pixels between a row label and its row
 
 
 class PairedRowsView(PixelHoverView):
@@ -68,15 +71,31 @@ class PairedRowsView(PixelHoverView):
         labels = list(payload.rows)
         if labels != self.row_labels:
             self.row_labels = labels
-            h = self._image_size[0]
-            centres = [PAD + k * (h + PAD) + h / 2 for k in range(len(labels))]
-            self.row_axis.setTicks([list(zip(centres, labels, strict=True)), []])
-            # The axis would grow to fit its labels only after painting them clipped once.
-            metrics = QFontMetrics(self.row_axis.style["tickFont"] or self.font())
-            self.row_axis.setWidth(max(metrics.horizontalAdvance(t) for t in labels) + 12)
+            self.fit_row_labels()
         if picture.shape != self._shown_shape:
             self._shown_shape = picture.shape
             self.plot.getViewBox().autoRange(padding=0.01)
+
+    def fit_row_labels(self) -> None:
+        """Each row's label at its middle, in a column as wide as the longest label but at most
+        `LABEL_SHARE` of the panel: longer labels are elided (the hover line says them whole)."""
+        if not self.row_labels:
+            return
+        metrics = QFontMetrics(self.row_axis.style["tickFont"] or self.font())
+        natural = max(metrics.horizontalAdvance(t) for t in self.row_labels) + LABEL_MARGIN
+        width = min(natural, max(4 * LABEL_MARGIN, int(self.width() * LABEL_SHARE)))
+        texts = self.row_labels if width == natural else [
+            metrics.elidedText(t, Qt.TextElideMode.ElideRight, width - LABEL_MARGIN)
+            for t in self.row_labels]
+        h = self._image_size[0]
+        centres = [PAD + k * (h + PAD) + h / 2 for k in range(len(texts))]
+        self.row_axis.setTicks([list(zip(centres, texts, strict=True)), []])
+        # The axis would grow to fit its labels only after painting them clipped once.
+        self.row_axis.setWidth(width)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.fit_row_labels()
 
     def describe(self, x: float, y: float) -> str:
         """The hover text for image pixel (x, y): which example and which row."""
