@@ -111,6 +111,20 @@ def test_several_series_of_bars_sit_side_by_side_with_a_legend(qtbot):
     assert ticks[0] == "movie 0" and len(ticks) < 30  # thinned, so the names never overlap
 
 
+def test_a_few_long_category_names_are_all_shown_elided_rather_than_skipped(qtbot):
+    movies = ["Harry Potter", "Avatar", "LOTR 3", "Gladiator", "Titanic", "Glitter"]
+    view = shown(qtbot, Bars("New user", movies, {"liked": np.ones(6)}))
+    view.resize(330, 300)
+    qtbot.wait(10)
+    ticks = [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]]
+    assert len(ticks) == 6  # one per movie
+    assert any(t.endswith("…") for t in ticks)  # this narrow, some names are cut ...
+    assert all(movie.startswith(t.rstrip("…")) for movie, t in zip(movies, ticks, strict=True))
+    view.resize(900, 300)
+    qtbot.wait(10)
+    assert [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]] == movies  # ... not here
+
+
 def test_clicking_a_bar_sends_its_index_only_when_the_payload_asks(qtbot):
     view = shown(qtbot, q_values(click_command="choose"))
     sent = recorder(view)
@@ -404,3 +418,18 @@ def test_while_drawing_data_the_field_keeps_its_read_out_when_the_pointer_leaves
     view.draw_button.setChecked(False)
     QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
     assert view.hover_label.text() == ""
+
+
+def test_matrix_column_names_never_overlap_and_are_whole_when_there_is_room(qtbot):
+    users = ["Alice", "Bob", "Carol", "David", "Eric", "Fred", "user 7", "user 8"]
+    view = shown(qtbot, Matrix("Likes", np.eye(6, 8), [f"movie {i}" for i in range(6)], users))
+    axis = view.plot.getAxis("bottom")
+    metrics = view.fontMetrics()
+    for width, whole in ((260, False), (1400, True)):
+        view.resize(width, 400)
+        qtbot.wait(10)
+        ticks = axis._tickLevels[0]
+        column = view.plot.getViewBox().width() / len(users)
+        spacing = column * min(b - a for (a, _), (b, _) in zip(ticks, ticks[1:], strict=False))
+        assert max(metrics.horizontalAdvance(text) for _, text in ticks) < spacing
+        assert ([text for _, text in ticks] == users) is whole

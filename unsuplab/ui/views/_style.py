@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 
@@ -114,3 +116,27 @@ def grey_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
     if scale > 1:
         picture = picture.scaled(w * scale, h * scale)  # default transform is nearest-neighbour
     return QPixmap.fromImage(picture)
+
+
+#: At least this much room between two category names on an axis.
+TICK_GAP_PX = 10
+#: Narrower columns get every k-th name in full instead of all names elided.
+MIN_NAMED_COLUMN_PX = 40
+
+
+def category_ticks(names: list[str], room_px: float, metrics: QFontMetrics) -> list[tuple[int, str]]:
+    """Ticks (position, text) naming categories 0 … n−1 along `room_px` pixels without overlap:
+    every name whole when they fit; else every name elided to its column when a column can hold a
+    readable start ("Harry Po…"); else every k-th name whole (the hover line names the rest)."""
+    if not names:
+        return []
+    widest = max(metrics.horizontalAdvance(name) for name in names) + TICK_GAP_PX
+    column = max(room_px, 1.0) / len(names)
+    if widest <= column:
+        return list(enumerate(names))
+    if column >= MIN_NAMED_COLUMN_PX:
+        width = int(column) - TICK_GAP_PX
+        return [(i, metrics.elidedText(name, Qt.TextElideMode.ElideRight, width))
+                for i, name in enumerate(names)]
+    every = math.ceil(widest / column)
+    return [(i, name) for i, name in enumerate(names) if i % every == 0]

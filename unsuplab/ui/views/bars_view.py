@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import Bars
-from unsuplab.ui.views._style import palette_colour, style_plot, translucent
+from unsuplab.ui.views._style import category_ticks, palette_colour, style_plot, translucent
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import palette_legend
 
 GROUP_WIDTH = 0.8  # of each category's unit of x, shared by its bars
-TICK_GAP_PX = 10  # at least this much room between two category names
 
 
 class BarsView(View):
@@ -129,15 +126,9 @@ class BarsView(View):
 
     # -- category names on the x axis ------------------------------------------------------------
     def _set_ticks(self) -> None:
-        axis = self.plot.getAxis("bottom")
-        if not self.categories:
-            axis.setTicks([[]])
-            return
-        metrics = self.fontMetrics()
-        widest = max(metrics.horizontalAdvance(name) for name in self.categories) + TICK_GAP_PX
-        room = max(self.plot.getViewBox().width(), 1.0)
-        every = max(1, math.ceil(widest * len(self.categories) / room))
-        axis.setTicks([[(i, name) for i, name in enumerate(self.categories) if i % every == 0]])
+        room = self.plot.getViewBox().width()
+        self.plot.getAxis("bottom").setTicks([category_ticks(self.categories, room,
+                                                             self.fontMetrics())])
 
     # -- hover and click -------------------------------------------------------------------------
     def category_at(self, scene_pos: QPointF) -> int | None:

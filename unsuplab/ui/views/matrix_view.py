@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import Matrix
-from unsuplab.ui.views._style import readable_text_colour, style_plot
+from unsuplab.ui.views._style import category_ticks, readable_text_colour, style_plot
 from unsuplab.ui.views.base import View
 
 #: Cells run from a faint tint of the background (zero) to the accent colour (the largest value).
@@ -46,7 +46,7 @@ class MatrixView(View):
         self.plot.invertY(True)
         self.image_item = pg.ImageItem()
         self.plot.addItem(self.image_item)
-        self.plot.getViewBox().sigResized.connect(self._fit_font)
+        self.plot.getViewBox().sigResized.connect(self._on_resized)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.hover_label = self.hover_line()
@@ -69,7 +69,7 @@ class MatrixView(View):
         if labels != self._labels:
             self._labels = labels
             self.plot.getAxis("left").setTicks([list(enumerate(labels[0]))])
-            self.plot.getAxis("bottom").setTicks([list(enumerate(labels[1]))])
+            self._set_column_ticks()
         self.image_item.setImage(self._colour_positions(), autoLevels=False, levels=(0.0, 1.0))
         self.image_item.setRect(QRectF(-0.5, -0.5, columns, rows))
         if reshaped:
@@ -109,6 +109,16 @@ class MatrixView(View):
             if item.toPlainText() != text:
                 item.setText(text)
             item.setColor(QColor(*colour.tolist()))
+
+    def _set_column_ticks(self) -> None:
+        """Column names that never overlap (rows stack vertically and have room)."""
+        room = self.plot.getViewBox().width()
+        self.plot.getAxis("bottom").setTicks([category_ticks(self._labels[1], room,
+                                                             self.fontMetrics())])
+
+    def _on_resized(self) -> None:
+        self._fit_font()
+        self._set_column_ticks()
 
     def _fit_font(self) -> None:
         """Numbers about a third of a cell high, within readable bounds."""
