@@ -210,10 +210,10 @@ class ViewArea(QStackedWidget):
             row.setSizes([1000] * len(strips))  # an equal share each, not by size hint: a table
             page.addWidget(row)  # would otherwise get the width of its narrowest column layout
         # Pictures get the most height, then the charts (more when they take two rows), then the
-        # strips of examples.
+        # strips of examples (more when no picture is there to show examples).
         chart_rows = math.ceil(len(curves) / MAX_CHARTS_IN_A_ROW)
         weights = ([5] if large else []) + ([3 * chart_rows] if curves and len(large) != 1 else []) \
-            + ([2] if strips else [])
+            + ([2 if large else 3] if strips else [])
         for index, weight in enumerate(weights):
             page.setStretchFactor(index, weight)
         page.setSizes([100 * w for w in weights])
