@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import Curves, ImageGrid, Matrix
@@ -100,3 +101,20 @@ def test_without_jitter_the_autoencoder_is_a_plain_one():
     experiment.build("cpu", 0)
     assert experiment.features.input_corruption is None
     assert list(experiment.snapshot()["reconstructions"].rows) == ["input", "reconstruction"]
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.5])
+def test_fine_tuning_sees_the_labelled_digits_jittered_as_stage_1_did(jitter):
+    experiment = SemiSupervised(Config(feature_model="autoencoder", pretrain_steps=2,
+                                       classifier_steps=1, fine_tune_steps=3, batch_size=32,
+                                       jitter=jitter))
+    experiment.build("cpu", 0)
+    for _ in range(2 + 7):  # stage 1, then one step for each of the seven label counts
+        experiment.train_step()
+    assert experiment.tasks[0].kind == "fine-tune"
+    seen = []
+    codes = experiment.fine_tuned_codes
+    experiment.fine_tuned_codes = lambda x: (seen.append(x), codes(x))[1]
+    experiment.train_step()
+    labelled = experiment.pool_x[experiment.labelled(experiment.config.labels_per_class)]
+    assert torch.equal(seen[0], labelled) is (jitter == 0.0)

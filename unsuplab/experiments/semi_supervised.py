@@ -8,7 +8,8 @@
                   L = −(1/n) Σ_i log p(y_i | x_i) + (λ/2) ‖W‖²
               and the same classifier on the raw pixels, z = (x − μ) / s, as the baseline;
               μ is the mean and s the root-mean-square spread of the features of the unlabelled pool
-    (stage 3) fine-tune: the same loss, minimised through the encoder too (a copy of it)
+    (stage 3) fine-tune: the same loss, minimised through the encoder too (a copy of it), on the
+              labelled digits jittered afresh at every step as stage 1's inputs were
 
 With 10 labels per digit a classifier on pixels has to guess what a "7" is from ten examples; on
 the codes, the autoencoder has already grouped the images that look alike, and ten labels name
@@ -228,7 +229,9 @@ class SemiSupervised(FeatureLesson):
 
     def fine_tune_step(self, task: Task) -> dict[str, torch.Tensor]:
         rows = self.labelled(task.count)
-        loss = softmax_loss(self.work["heads"]["codes"], self.fine_tuned_codes(self.pool_x[rows]),
+        # The labelled digits jittered as stage 1's inputs were: ten examples become many.
+        x = self.features.corrupt(self.pool_x[rows], self.features.generator)
+        loss = softmax_loss(self.work["heads"]["codes"], self.fine_tuned_codes(x),
                             self.pool_y[rows], self.config.l2)
         self.step(loss)
         return {"fine_tune_loss": loss.detach()}
