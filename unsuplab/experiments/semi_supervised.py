@@ -328,11 +328,10 @@ class SemiSupervised(FeatureLesson):
                  if self.steps_done < self.config.pretrain_steps else "stage 1 done")
         # What the autoencoder reads (jittered, where asked) and what it must give back.
         x_in = self.features.test_input[index]
-        rows = {"input": images(x_in, self.image_shape),
+        rows = {"jittered input" if self.config.jitter else "input": images(x_in, self.image_shape),
                 "reconstruction": images(self.features.reconstruct(x_in), self.image_shape)}
         if self.config.jitter:
-            rows = {"jittered input": rows["input"], "reconstruction": rows["reconstruction"],
-                    "target": images(self.test_x[index], self.image_shape)}
+            rows["target"] = images(self.test_x[index], self.image_shape)
         return PairedRows(f"Held-out digits through the {self.config.feature_model} ({stage})",
                           rows)
 
