@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import signal
 import sys
 import time
@@ -13,8 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-
-import numpy as np
 
 import unsuplab
 from unsuplab.core.checkpoint import CheckpointError, load_run
@@ -31,8 +28,9 @@ from unsuplab.core.loop import (
     StateChanged,
     run,
 )
-from unsuplab.core.payloads import Field, Frame, ImageGrid, Matrix, PairedRows, Payload
 from unsuplab.core.registry import lesson, lessons
+from unsuplab.viz.export import file_stem as _file_stem
+from unsuplab.viz.export import write_pictures
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run failed (diverged, or an exception); outputs of the last good state exist
@@ -41,9 +39,6 @@ EXIT_INTERRUPTED = 130  # Ctrl+C, the shell's convention (128 + SIGINT)
 
 DEFAULT_STEPS = 1000
 THEMES = ("dark", "light")
-# A tile this many pixels high or wide is legible in an image viewer; small digits are enlarged.
-LEGIBLE_TILE = 96
-MAX_PICTURE = 2048
 # Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
 # while costing training far less than the window's ten.
 SNAPSHOT_INTERVAL = 0.5
@@ -493,66 +488,6 @@ def _duration(seconds: float | None) -> str:
 
 
 # --- train: outputs -------------------------------------------------------------------------------
-
-def write_pictures(payloads: dict[str, Payload], out: Path) -> list[Path]:
-    """One PNG per picture panel, named after the panel's key: image grids and paired rows as
-    tiles, a frame in colour, a matrix's or a field's values in grey (dark: low, light: high;
-    a field with its lowest y at the bottom). Charts and points are left to `shot`."""
-    from unsuplab.viz.images import normalise, paired_rows, tile
-    from unsuplab.viz.png import write_png
-
-    written = []
-    for key, payload in payloads.items():
-        if isinstance(payload, ImageGrid):
-            images = payload.images
-            # Grey separators on light-on-dark pictures, black ones on mid-grey filters.
-            fill = 0.5 if payload.normalisation == "unit" else 0.0
-            picture = tile(normalise(images, payload.normalisation), payload.columns, fill=fill)
-            scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
-        elif isinstance(payload, PairedRows):
-            images = next(iter(payload.rows.values()))
-            picture = paired_rows(payload.rows, fill=0.5)
-            scale = _scale(max(images.shape[1:3]), max(picture.shape[:2]))
-        elif isinstance(payload, Frame):
-            picture = np.asarray(payload.image, dtype=np.float64)[:, :, :3]
-            scale = _enlargement(max(picture.shape[:2]))
-        elif isinstance(payload, Matrix | Field):
-            picture = _grey_values(payload)
-            scale = _enlargement(max(picture.shape))
-        else:
-            continue
-        written.append(write_png(out / f"{_file_stem(key)}.png", picture, scale=scale))
-    return written
-
-
-def _enlargement(side: int) -> int:
-    """A whole factor that makes a small picture (a game screen, a matrix) about
-    4 x LEGIBLE_TILE pixels on its longer side, in crisp squares; large ones stay as they are."""
-    return max(1, min(4 * LEGIBLE_TILE, MAX_PICTURE) // max(side, 1))
-
-
-def _grey_values(payload: Matrix | Field) -> np.ndarray:
-    """A matrix's cells (0 to its largest value) or a field's heat (its heat_range) in [0, 1]."""
-    if isinstance(payload, Field):
-        low, high = payload.heat_range
-        values = np.asarray(payload.heat, dtype=np.float64)[::-1]  # row 0 is the lowest y
-    else:
-        values = np.asarray(payload.values, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        low = min(float(finite.min()), 0.0) if finite.size else 0.0
-        high = float(finite.max()) if finite.size else 1.0
-    return np.clip((np.nan_to_num(values, nan=low) - low) / max(high - low, 1e-12), 0.0, 1.0)
-
-
-def _scale(tile_side: int, picture_side: int) -> int:
-    """Enlarge small tiles until they are legible, without making a picture huge."""
-    wanted = math.ceil(LEGIBLE_TILE / max(tile_side, 1))
-    return max(1, min(wanted, MAX_PICTURE // max(picture_side, 1)))
-
-
-def _file_stem(key: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", key).strip("-.") or "panel"
-
 
 def final_line(step: int, metrics: dict[str, float]) -> str:
     """"final step=N name=value ...": training metrics first, then the held-out ones."""

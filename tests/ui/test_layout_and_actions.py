@@ -63,7 +63,7 @@ def test_a_probe_answer_joins_the_bottom_row_and_keeps_its_panel_when_answered_a
     area.show_probe_payloads({"neighbours": ImageGrid("Neighbours", np.ones((5, 8, 8)))})
     area.show_payloads(game_panels())
     assert area._page is page and area.views["neighbours"] is view  # no relayout, no new panel
-    assert view.image_item.image.max() == 1.0
+    assert view.image_item.image.max() == 255
 
 
 def test_a_grid_much_wider_than_tall_runs_along_the_bottom_and_leaves_the_charts_room(qtbot):

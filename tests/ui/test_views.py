@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QTextDocument
 from shown_views import legend_entries, shown
@@ -29,9 +30,11 @@ from unsuplab.ui.views import (
     make_view,
 )
 from unsuplab.ui.views._style import DARK, LIGHT, PALETTE
-from unsuplab.ui.views.image_grid_view import SEPARATOR, TileGeometry
+from unsuplab.ui.views.image_grid_view import TileGeometry
 from unsuplab.ui.views.legend import DASHED_LINE, LINE
-from unsuplab.viz.images import normalise, paired_rows, tile
+from unsuplab.viz.export import write_pictures
+from unsuplab.viz.images import normalise, paired_rows, tile, to_uint8
+from unsuplab.viz.panels import GREY_SEPARATOR, SEPARATOR
 
 RNG = np.random.default_rng(0)
 
@@ -146,9 +149,9 @@ def test_filter_grid_shows_one_tiled_image_that_is_not_constant(qtbot):
     image = view.image_item.image
     assert image.shape == (8 * 29 + 1, 8 * 29 + 1)  # 8 x 8 tiles of 28 px and 1 px separators
     expected = tile(normalise(payload.images, "filter"), pad=1, fill=SEPARATOR["filter"])
-    np.testing.assert_allclose(image, expected)
-    assert image.std() > 0.05
-    assert tuple(view.image_item.levels) == (0.0, 1.0)
+    np.testing.assert_array_equal(image, to_uint8(expected))
+    assert image.std() > 0.05 * 255
+    assert tuple(view.image_item.levels) == (0, 255)
     assert len([i for i in view.view_box.addedItems if i is view.image_item]) == 1
 
 
@@ -158,13 +161,13 @@ def test_filter_normalisation_maps_each_tile_to_unit_range_with_zero_at_mid_grey
     weights[:, 0, 0] = 0.0
     view = shown(qtbot, ImageGrid("filters", weights, "filter"))
     image = view.image_item.image
+    assert image.dtype == np.uint8  # grey levels 0..255, as a PNG export holds them
     for index in range(16):
         row, col = divmod(index, 4)
         y, x = 1 + row * 9, 1 + col * 9
-        shown_tile = image[y:y + 8, x:x + 8]
-        assert shown_tile.min() >= 0.0 and shown_tile.max() <= 1.0
-        assert np.abs(shown_tile - 0.5).max() == pytest.approx(0.5)  # its peak reaches the ends
-        assert shown_tile[0, 0] == pytest.approx(0.5)  # a zero weight is mid-grey
+        shown_tile = image[y:y + 8, x:x + 8].astype(np.float64)
+        assert np.abs(shown_tile - 127.5).max() == 127.5  # its peak reaches black or white
+        assert shown_tile[0, 0] == 128  # a zero weight is mid-grey
 
 
 def test_image_grid_is_upright_and_unstretched(qtbot):
@@ -228,9 +231,10 @@ def test_paired_rows_stack_the_rows_in_order_with_labels(qtbot):
     view = shown(qtbot, payload)
     image = view.image_item.image
     assert image.shape == (2 * 29 + 1, 6 * 29 + 1)
-    np.testing.assert_allclose(image[1:29, 1:29], payload.rows["input"][0], atol=1e-6)
-    np.testing.assert_allclose(image[30:58, 30:58], payload.rows["reconstruction"][1], atol=1e-6)
-    np.testing.assert_allclose(image, paired_rows(payload.rows, fill=0.4), atol=1e-6)
+    np.testing.assert_array_equal(image[1:29, 1:29], to_uint8(payload.rows["input"][0]))
+    np.testing.assert_array_equal(image[30:58, 30:58],
+                                  to_uint8(payload.rows["reconstruction"][1]))
+    np.testing.assert_array_equal(image, to_uint8(paired_rows(payload.rows, fill=GREY_SEPARATOR)))
     assert view.row_labels == ["input", "reconstruction"]
     assert view.row_axis.isVisible() and not view.plot.getAxis("bottom").isVisible()
     assert view.describe(30 + 2, 1 + 29 + 3).startswith("example 1  ·  reconstruction")
@@ -252,6 +256,39 @@ def test_long_row_labels_are_elided_in_a_narrow_panel_and_whole_in_a_wide_one(qt
     qtbot.wait(10)
     assert shown_labels() == ["pixels ‖q − x‖", long]
     assert long in view.describe(1 + 2, 1 + 29 + 2)  # the hover line names the row in full
+
+
+# -- pictures on screen and in files ---------------------------------------------------------------
+def drawn_pixels(item: pg.ImageItem) -> np.ndarray:
+    """The picture pyqtgraph painted for `item` (before the view box scales it): (h, w, 3) uint8."""
+    image = item.qimage.convertToFormat(QImage.Format.Format_RGB888)
+    w, h = image.width(), image.height()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3] \
+        .reshape(h, w, 3).copy()
+
+
+PICTURES = {
+    "filters": lambda: filters(16),
+    "digits": lambda: ImageGrid("Samples", RNG.random((12, 28, 28)), "unit", columns=4),
+    "paired_rows": pairs,
+    "frame": frame,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(PICTURES))
+def test_an_exported_panel_has_exactly_the_pixels_the_view_draws(qtbot, tmp_path, kind):
+    payload = PICTURES[kind]()
+    view = shown(qtbot, payload)
+    (path,) = write_pictures({kind: payload}, tmp_path)
+    with Image.open(path) as png:
+        exported = np.asarray(png)
+    on_screen = view.image_item.image
+    scale = exported.shape[0] // on_screen.shape[0]
+    assert scale > 1  # small pictures are enlarged in the file, in crisp squares
+    np.testing.assert_array_equal(exported, on_screen.repeat(scale, axis=0).repeat(scale, axis=1))
+    grey = on_screen.ndim == 2
+    np.testing.assert_array_equal(drawn_pixels(view.image_item),
+                                  np.repeat(on_screen[:, :, None], 3, axis=2) if grey else on_screen)
 
 
 # -- curves -------------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
-"""Turn stacks of images and weight vectors into one displayable grey image in [0, 1]."""
+"""Turn stacks of images and weight vectors into one displayable grey image in [0, 1], and that
+into the bytes a screen or a PNG shows."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """[0, 1] floats to 0..255 bytes, rounded (what the window draws and a PNG holds)."""
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def filters_as_images(weights: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Write display arrays as PNG files."""
+"""Write display pixels as PNG files."""
 
 from __future__ import annotations
 
@@ -8,15 +8,10 @@ import numpy as np
 from PIL import Image
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """[0, 1] floats to 0..255 bytes."""
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-
-
-def write_png(path, image: np.ndarray, scale: int = 1) -> Path:
-    """Save a grey (H, W) or RGB (H, W, 3) image in [0, 1], enlarged `scale` times without blur."""
+def write_png(path, pixels: np.ndarray, scale: int = 1) -> Path:
+    """Save grey (H, W) or RGB (H, W, 3) uint8 pixels, enlarged `scale` times without blur."""
     path = Path(path)
-    picture = Image.fromarray(to_uint8(image))
+    picture = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8))
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)

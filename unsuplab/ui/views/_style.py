@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from unsuplab.viz.images import to_uint8
+
 
 @dataclass(frozen=True)
 class Theme:
@@ -108,13 +110,19 @@ def smooth_when_shrunk(graphics: pg.GraphicsView, box: pg.ViewBox) -> None:
     box.sigTransformChanged.connect(update)
 
 
+def grey_qimage(image: np.ndarray) -> QImage:
+    """A [0, 1] grey (h, w) array as an image, in the grey levels a PNG export gives it."""
+    data = np.ascontiguousarray(to_uint8(image))
+    h, w = data.shape
+    return QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+
+
 def grey_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
     """A [0, 1] grey (h, w) array as a pixmap, enlarged `scale` times without blur."""
-    data = np.ascontiguousarray((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-    h, w = data.shape
-    picture = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+    picture = grey_qimage(image)
     if scale > 1:
-        picture = picture.scaled(w * scale, h * scale)  # default transform is nearest-neighbour
+        # The default transform is nearest-neighbour.
+        picture = picture.scaled(picture.width() * scale, picture.height() * scale)
     return QPixmap.fromImage(picture)
 
 

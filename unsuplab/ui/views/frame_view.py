@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter
@@ -10,6 +9,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Frame
 from unsuplab.ui.views.base import View
+from unsuplab.viz.panels import frame_pixels
 
 PLAY_TEXT = "Play it yourself"
 
@@ -79,10 +79,7 @@ class FrameView(View):
         if payload.caption != self.caption_label.text():
             self.caption_label.setText(payload.caption)
             self.caption_label.setVisible(bool(payload.caption))
-        image = np.asarray(payload.image, dtype=np.float64)
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        pixels = (np.clip(image[:, :, :3], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        pixels = frame_pixels(payload)
         self.image_item.setImage(pixels, autoLevels=False, levels=(0, 255))
         if pixels.shape != self._shape:
             self._shape = pixels.shape

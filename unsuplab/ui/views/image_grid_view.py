@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import ImageGrid
 from unsuplab.ui.views._style import smooth_when_shrunk
 from unsuplab.ui.views.base import PixelHoverView
-from unsuplab.viz.images import grid_shape, normalise, tile
-
-PAD = 1  # pixels of separator between tiles
-# Separators must differ from a tile's background: digits lie on black, filters on mid-grey.
-SEPARATOR = {"unit": 0.4, "filter": 0.0, "symmetric": 0.0}
+from unsuplab.viz.images import grid_shape
+from unsuplab.viz.panels import PAD, grid_pixels
 
 
 class TileGeometry:
@@ -40,8 +37,9 @@ class TileGeometry:
 class ImageGridView(PixelHoverView):
     """An `ImageGrid` as one `pg.ImageItem` (`image_item`) in an aspect-locked, y-down view box.
 
-    The payload's normalisation rule maps values to [0, 1] (filters: each tile stretched with zero
-    at mid-grey), then the tiles are laid out by `viz.images.tile` and drawn with fixed levels.
+    `viz.panels.grid_pixels` makes the picture, the same bytes `unsuplab train` exports: the
+    payload's normalisation rule maps values to grey (filters: each tile stretched with zero at
+    mid-grey) and the tiles are laid out with separators.
     `hover_label` names the tile and pixel under the mouse; `caption_label` shows the caption.
     With a `click_command`, clicking tile i emits `command_requested(click_command, {"index": i})`.
     """
@@ -67,13 +65,7 @@ class ImageGridView(PixelHoverView):
         self.caption_label.hide()  # until a payload has a caption
         self.init_hover(self.graphics.scene())
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.caption_label)
-        layout.addWidget(self.hover_label)
+        self.lay_out(self.graphics, below=(self.caption_label, self.hover_label))
         self.apply_theme(self.theme.dark)
 
     def show_payload(self, payload: ImageGrid) -> None:
@@ -85,9 +77,8 @@ class ImageGridView(PixelHoverView):
         n, h, w = images.shape[:3]
         self._images = images
         self.tiles = TileGeometry(n, h, w, payload.columns)
-        picture = tile(normalise(images, payload.normalisation), payload.columns, pad=PAD,
-                       fill=SEPARATOR.get(payload.normalisation, 0.0))
-        self.image_item.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        picture = grid_pixels(payload)
+        self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
         self._set_click_command(payload.click_command)
         if picture.shape != self._shown_shape:
             # A new layout: frame it whole, even if the user had zoomed into the old one.

@@ -7,6 +7,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from unsuplab.ui.views._style import grey_qimage
+
 GAP = 8  # pixels between two images
 LABEL_GAP = 3  # pixels between an image and its label
 
@@ -32,7 +34,7 @@ class ImageStrip(QWidget):
     def set_images(self, items: list[tuple[str, np.ndarray]]) -> None:
         self.labels = [label for label, _ in items]
         self.images = [np.asarray(image, dtype=np.float32) for _, image in items]
-        self._qimages = [_grey_image(image) for image in self.images]
+        self._qimages = [grey_qimage(image) for image in self.images]
         self.updateGeometry()
         self.update()
 
@@ -100,9 +102,3 @@ class ImageStrip(QWidget):
                              self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight,
                                                            side + GAP))
         painter.end()
-
-
-def _grey_image(image: np.ndarray) -> QImage:
-    data = np.ascontiguousarray((np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
-    h, w = data.shape
-    return QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()

@@ -6,21 +6,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import PairedRows
 from unsuplab.ui.views._style import smooth_when_shrunk, style_plot
 from unsuplab.ui.views.base import PixelHoverView
-from unsuplab.viz.images import paired_rows
+from unsuplab.viz.panels import PAD, rows_pixels
 
-PAD = 1  # pixels of separator between images
-SEPARATOR = 0.4  # grey, so images on a black background stay apart
 LABEL_SHARE = 0.3  # the row labels never take more of the panel's width than this (then elided)
 LABEL_MARGIN = 12  # pixels between a row label and its row
 
 
 class PairedRowsView(PixelHoverView):
-    """`PairedRows` as one `pg.ImageItem` (`image_item`) of the stacked rows.
+    """`PairedRows` as one `pg.ImageItem` (`image_item`) of the stacked rows, drawn from
+    `viz.panels.rows_pixels` (the bytes `unsuplab train` exports).
 
     The left axis (`row_axis`) carries the row labels at the middle of each row, so they stay
     beside their row when the user zooms; `hover_label` names the example under the mouse.
@@ -50,12 +49,7 @@ class PairedRowsView(PixelHoverView):
         smooth_when_shrunk(self.graphics, self.plot.getViewBox())
 
         self.init_hover(self.graphics.scene())
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.hover_label)
+        self.lay_out(self.graphics, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     def show_payload(self, payload: PairedRows) -> None:
@@ -64,8 +58,8 @@ class PairedRowsView(PixelHoverView):
         if not payload.rows:
             self.image_item.clear()
             return
-        picture = paired_rows(payload.rows, pad=PAD, fill=SEPARATOR)
-        self.image_item.setImage(picture, autoLevels=False, levels=(0.0, 1.0))
+        picture = rows_pixels(payload)
+        self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
         first = next(iter(payload.rows.values()))
         self._image_size = tuple(first.shape[1:3])
         labels = list(payload.rows)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from unsuplab.cli import write_pictures
 from unsuplab.core.payloads import Bars, Field, Frame, Matrix
+from unsuplab.viz.export import write_pictures
 
 
 def read(path) -> np.ndarray:
