@@ -107,32 +107,35 @@ class ScatterView(View):
 
         # The title row also holds tools; a row beneath it says when one is busy (a t-SNE being
         # computed), so the title keeps its width.
-        self.header = QHBoxLayout()
-        self.header.setSpacing(6)
-        self.header.addWidget(self.title_label, 1)
+        self.busy_row = self._make_busy_row()
+        self.set_busy(None)
+        self.inspect_card = self._make_inspect_card()
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.busy_row)
+        beside = QHBoxLayout()
+        beside.setSpacing(4)
+        beside.addWidget(self.graphics, 1)
+        beside.addWidget(self.inspect_card)
+        column.addLayout(beside, 1)
+        self.lay_out(body)
+        self.apply_theme(self.theme.dark)
+
+    def _make_busy_row(self) -> QWidget:
+        row = QWidget()
         self.busy_label = self.muted_label()
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)  # indeterminate: the worker reports no progress
         self.busy_bar.setFixedSize(60, 10)
         self.busy_bar.setTextVisible(False)
-        busy_row = QHBoxLayout()
-        busy_row.setSpacing(6)
-        busy_row.addWidget(self.busy_bar)
-        busy_row.addWidget(self.busy_label, 1)
-        self.set_busy(None)
-
-        self.inspect_card = self._make_inspect_card()
-        body = QHBoxLayout()
-        body.setSpacing(4)
-        body.addWidget(self.graphics, 1)
-        body.addWidget(self.inspect_card)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(2)
-        layout.addLayout(self.header)
-        layout.addLayout(busy_row)
-        layout.addLayout(body, 1)
-        self.apply_theme(self.theme.dark)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.busy_bar)
+        layout.addWidget(self.busy_label, 1)
+        return row
 
     def _make_inspect_card(self) -> QWidget:
         card = QWidget()
@@ -186,14 +189,13 @@ class ScatterView(View):
         """A button in the title row, for a tool that works on these points."""
         button = QPushButton(text)
         button.setToolTip(tooltip)
-        self.header.insertWidget(self.header.count(), button)
+        self._title_row.addWidget(button)
         return button
 
     def set_busy(self, text: str | None) -> None:
         """Show `text` with a running bar in the title row while a tool works; None hides it."""
         self.busy_label.setText(text or "")
-        self.busy_label.setVisible(bool(text))
-        self.busy_bar.setVisible(bool(text))
+        self.busy_row.setVisible(bool(text))
 
     def show_inspected(self, payload: PairedRows) -> None:
         """The clicked point's answer: its image and reconstruction, stacked beside the plot."""
