@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
@@ -71,11 +71,12 @@ class View(QWidget):
         self.on_pointer_left()
         super().leaveEvent(event)
 
-    def lay_out(self, body: QWidget, *, corner: QWidget | None = None, legend: bool = False,
-                below: tuple[QWidget, ...] = ()) -> None:
-        """The panel every chart shares: the title (with `corner`, a button, at its right), the
+    def lay_out(self, body: QWidget | QLayout, *, corner: QWidget | None = None,
+                legend: bool = False, below: tuple[QWidget, ...] = ()) -> None:
+        """The panel every view shares: the title (with `corner`, a button, at its right), the
         series' legend (`legend_label`, filled by `set_legend`) beside the title when both fit on
-        one line and under it otherwise, `body` taking the space, then the lines `below` it."""
+        one line and under it otherwise, `body` taking the space, then the lines `below` it.
+        A body of several widgets comes as a layout, so they are sized with the panel itself."""
         self._title_row = QHBoxLayout()
         self._title_row.addWidget(self.title_label, 1)
         if corner is not None:
@@ -88,7 +89,10 @@ class View(QWidget):
         if legend:
             self.legend_label = SeriesLegend()
             layout.addWidget(self.legend_label)
-        layout.addWidget(body, 1)
+        if isinstance(body, QLayout):
+            layout.addLayout(body, 1)
+        else:
+            layout.addWidget(body, 1)
         for widget in below:
             layout.addWidget(widget)
 
