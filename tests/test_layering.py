@@ -1,9 +1,12 @@
-"""The house rule: nothing outside unsuplab/ui/ imports Qt, and unsuplab.core needs no torch."""
+"""The house rules: nothing outside unsuplab/ui/ imports Qt, unsuplab.core needs no torch, and each
+room imports only what DESIGN.md's "Rooms" table allows (the import-linter contracts)."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -158,3 +161,17 @@ def test_core_imports_without_torch():
     assert not result["torch"]
     assert {"unsuplab.core.loop", "unsuplab.core.checkpoint", "unsuplab.core.config"} <= set(
         result["core"])
+
+
+def test_every_room_imports_only_what_the_design_allows():
+    """The import-linter contracts in pyproject.toml: DESIGN.md's "may import" column."""
+    assert importlib.util.find_spec("importlinter"), "install the dev extra: pip install -e '.[dev]'"
+    root = PACKAGE.parent
+    # This checkout's package, not another one installed in editable mode.
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
+         "sys.exit(lint_imports(no_cache=True, no_logo=True))"],
+        capture_output=True, text=True, timeout=240, cwd=root, env={**os.environ, "PYTHONPATH": path})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
