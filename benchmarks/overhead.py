@@ -64,7 +64,7 @@ def core(samples: int, device: str, batch: int) -> float:
 
 def gui(samples: int, device: str, batch: int) -> tuple[float, float, float]:
     """(samples/s, worst event-loop stall in ms, seconds from Train to the first snapshot shown)."""
-    from unsuplab.ui.benchmark_driver import measure_window_run
+    from window_driver import measure_window_run  # beside this script
 
     return measure_window_run("autoencoder", samples // batch, device,
                               {"batch_size": str(batch)})

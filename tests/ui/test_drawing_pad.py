@@ -1,9 +1,8 @@
 """The interactive tools: the drawing pad, the clicked latent point and the t-SNE button, against a
-real worker; and the benchmark driver that presses Train as a user would."""
+real worker."""
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -305,13 +304,3 @@ def test_a_failing_probe_frees_the_pad_and_the_tsne_button(window, qtbot):
     qtbot.waitUntil(lambda: not window.tsne.busy, timeout=5000)
     assert window.tsne.button.isEnabled() and "latent_tsne" not in window.views.views
 
-
-# -- the benchmark driver --------------------------------------------------------------------------
-def test_measure_window_run_returns_three_positive_finite_figures(qapp):
-    from unsuplab.ui.benchmark_driver import measure_window_run
-
-    figures = measure_window_run("autoencoder", 8, "cpu", {"batch_size": "16"})
-    assert len(figures) == 3
-    assert all(math.isfinite(x) and x > 0 for x in figures), figures
-    samples_per_s, stall_ms, first_s = figures
-    assert first_s < 60

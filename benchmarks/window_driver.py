@@ -1,4 +1,4 @@
-"""Drive the real window through one run for the overhead benchmark: speed, stalls, first paint."""
+"""Drive the real window through one run for benchmarks/overhead.py: speed, stalls, first paint."""
 
 from __future__ import annotations
 
