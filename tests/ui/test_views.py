@@ -398,11 +398,27 @@ def test_log_axis_labels_read_as_numbers_and_never_overlap(qtbot):
     assert min(np.diff(sorted(pixels))) >= QFontMetrics(axis.font()).height()
 
 
-def test_curves_survive_non_finite_values(qtbot):
-    steps = np.arange(5)
-    view = shown(qtbot, Curves("c", {"loss": (steps, np.array([1.0, np.nan, 0.5, np.inf, 0.2]))}))
-    view.log_y_box.setChecked(True)
-    view.grab()  # paints without raising
+def test_a_series_that_went_non_finite_shows_its_finite_stretches_with_a_gap_between(qtbot):
+    steps = np.arange(8)
+    values = np.array([1.0, 0.8, 0.5, np.nan, np.inf, 0.4, 0.3, 0.2])
+    view = shown(qtbot, Curves("c", {"loss": (steps, values)}))
+    box = view.plot.getViewBox()
+
+    def line_columns() -> np.ndarray:
+        """The x (in steps) of every pixel column where the blue line is painted."""
+        pixels = grab_array(view.plot_widget).astype(int)
+        columns = np.nonzero(((pixels[:, :, 2] - pixels[:, :, 0]) > 60).any(axis=0))[0]
+        return np.array([box.mapSceneToView(view.plot_widget.mapToScene(int(x), 0)).x()
+                         for x in columns])
+
+    for log_y in (False, True):
+        view.log_y_box.setChecked(log_y)
+        low, high = (np.log10([0.2, 1.0]) if log_y else (0.2, 1.0))
+        qtbot.waitUntil(lambda low=low, high=high: box.viewRange()[1][0] <= low
+                        and box.viewRange()[1][1] >= high, timeout=1000)  # every finite value
+        drawn = line_columns()
+        assert drawn.size and drawn.min() < 0.5 and drawn.max() > 6.5  # first step to last
+        assert not ((drawn > 2.5) & (drawn < 4.5)).any()  # no line where the values are no numbers
 
 
 # -- scatter ------------------------------------------------------------------------------------
