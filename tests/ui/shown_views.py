@@ -3,16 +3,19 @@ for the view tests."""
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 from PySide6.QtGui import QTextDocument, QTextFormat
+from PySide6.QtWidgets import QGraphicsWidget
 
 from unsuplab.ui.views import make_view
 
 SIZE = (480, 360)
 
 
-def shown(qtbot, payload, dark: bool = False, settle_ms: int = 0):
+def shown(qtbot, payload, dark: bool = False, settle: bool = False):
     """A view made for `payload`, themed, shown at a fixed size and painted once (pyqtgraph fits
-    its view ranges at the first paint); `settle_ms` more lets a legend beside a plot re-fit it."""
+    its view ranges at the first paint); `settle` waits until a legend beside a plot has taken its
+    room and the plot has re-fitted its range."""
     view = make_view(payload)
     qtbot.addWidget(view)
     view.apply_theme(dark)
@@ -20,9 +23,20 @@ def shown(qtbot, payload, dark: bool = False, settle_ms: int = 0):
     view.show()
     qtbot.waitExposed(view)
     view.grab()
-    if settle_ms:
-        qtbot.wait(settle_ms)
+    if settle:
+        qtbot.waitUntil(lambda: settled(view), timeout=2000)
     return view
+
+
+def settled(view) -> bool:
+    """Whether every pyqtgraph layout in `view` has applied its pending changes."""
+    for graphics in view.findChildren(pg.GraphicsView):
+        for item in graphics.scene().items():
+            # pyqtgraph's layouts keep their grid in a `layout` attribute that hides the method.
+            layout = QGraphicsWidget.layout(item) if isinstance(item, QGraphicsWidget) else None
+            if layout is not None and not layout.isActivated():
+                return False
+    return True
 
 
 def legend_entries(view) -> list[tuple[str, str, str]]:

@@ -78,7 +78,7 @@ def test_many_mouse_moves_send_few_requests_and_the_last_is_the_final_drawing(qt
     drag(qtbot, pad.canvas, points, pause_ms=2)
     elapsed_ms = (time.monotonic() - started) * 1000
     qtbot.waitUntil(lambda: not pad._dirty and not pad._in_flight, timeout=3000)
-    qtbot.wait(3 * REQUEST_INTERVAL_MS)
+    qtbot.waitUntil(lambda: not pad._timer.isActive(), timeout=1000)  # no send coming
     sent = len(model.requests)
     print(f"{len(points)} moves in {elapsed_ms:.0f} ms: {sent} requests")
     assert sent <= elapsed_ms / REQUEST_INTERVAL_MS + 3
@@ -94,7 +94,8 @@ def test_only_one_request_waits_for_an_answer_at_a_time(qtbot, pad):
     pad.canvas.stroke(SEVEN[0])
     qtbot.waitUntil(lambda: len(model.requests) == 1, timeout=2000)
     pad.canvas.stroke(SEVEN[1])
-    qtbot.wait(4 * REQUEST_INTERVAL_MS)
+    # The pad holds the newer drawing back: its timer now covers a reply that may never come.
+    qtbot.waitUntil(lambda: pad._timer.remainingTime() > REQUEST_INTERVAL_MS, timeout=1000)
     assert len(model.requests) == 1  # the newer drawing waits instead of piling up
     pad.show_result(PairedRows("answer", {"input": model.requests[0][None],
                                           "reconstruction": model.requests[0][None]}))
@@ -106,14 +107,14 @@ def test_an_empty_canvas_sends_nothing(qtbot, pad):
     model = EchoModel(qtbot, pad)
     pad.clear()
     drag(qtbot, pad.canvas, [(100, 100), (101, 100)], button=Qt.MouseButton.RightButton)
-    qtbot.wait(3 * REQUEST_INTERVAL_MS)
+    qtbot.waitUntil(lambda: not pad._timer.isActive(), timeout=1000)  # no send coming
     assert model.requests == [] and pad.canvas.is_empty()
     draw_seven(pad)
     qtbot.waitUntil(lambda: len(model.requests) == 1, timeout=2000)
     qtbot.waitUntil(lambda: bool(pad.result.images), timeout=2000)
     pad.clear_button.click()
     assert pad.canvas.is_empty() and pad.result.images == []
-    qtbot.wait(3 * REQUEST_INTERVAL_MS)
+    qtbot.waitUntil(lambda: not pad._timer.isActive(), timeout=1000)  # no send coming
     assert len(model.requests) == 1
 
 
@@ -149,7 +150,7 @@ def test_without_a_model_the_pad_waits_and_says_why(qtbot):
     qtbot.addWidget(pad)
     model = EchoModel(qtbot, pad)
     draw_seven(pad)
-    qtbot.wait(3 * REQUEST_INTERVAL_MS)
+    qtbot.waitUntil(lambda: not pad._timer.isActive(), timeout=1000)  # no send coming
     assert model.requests == [] and pad.caption.text() == NO_MODEL
     pad.set_image_shape((8, 8))  # a digits model appears: the drawing made before goes out
     qtbot.waitUntil(lambda: len(model.requests) == 1, timeout=2000)
@@ -166,7 +167,7 @@ def wait_for_answer(qtbot, win, after: int = 0, timeout: int = 10_000) -> None:
 def test_a_drawing_reaches_the_autoencoder_and_its_reconstruction_appears(window, qtbot):
     assert window.pad_dock.isVisible()
     draw_seven(window.pad)
-    qtbot.wait(3 * REQUEST_INTERVAL_MS)
+    qtbot.waitUntil(lambda: not window.pad._timer.isActive(), timeout=1000)  # no send coming
     assert window.pad.requests_sent == 0  # no model yet
     window.step_once()
     wait_for_answer(qtbot, window)  # the drawing made before training is sent once there is one

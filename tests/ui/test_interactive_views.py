@@ -22,14 +22,12 @@ from unsuplab.ui.views.field_view import arrow_segments
 from unsuplab.ui.views.legend import DOT, SWATCH
 
 RNG = np.random.default_rng(1)
-#: pyqtgraph drops mouse moves closer than 10 ms (its mouseRateLimit): space synthetic ones out.
-MOVE_GAP_MS = 12
 
 
 def shown(qtbot, payload, dark: bool = True):
     """Dark unless asked, and settled: a legend fitted beside a plot re-fits its range after the
     first paint."""
-    return shown_view(qtbot, payload, dark=dark, settle_ms=40)
+    return shown_view(qtbot, payload, dark=dark, settle=True)
 
 
 # -- synthetic mouse input, mapped from data coordinates through the view box ---------------------
@@ -51,7 +49,8 @@ def drag(qtbot, graphics, box, points: list[tuple[float, float]]) -> None:
     positions = [viewport_pos(graphics, box, x, y) for x, y in points]
     send_mouse(viewport, QEvent.Type.MouseButtonPress, positions[0], left)
     for pos in positions[1:]:
-        qtbot.wait(MOVE_GAP_MS)
+        # pyqtgraph drops mouse moves closer than 10 ms (its mouseRateLimit): wait for it to listen.
+        qtbot.waitUntil(graphics.scene()._moveEventIsAllowed, timeout=1000)
         send_mouse(viewport, QEvent.Type.MouseMove, pos, left)
     send_mouse(viewport, QEvent.Type.MouseButtonRelease, positions[-1], Qt.MouseButton.NoButton)
 
@@ -115,13 +114,13 @@ def test_a_few_long_category_names_are_all_shown_elided_rather_than_skipped(qtbo
     movies = ["Harry Potter", "Avatar", "LOTR 3", "Gladiator", "Titanic", "Glitter"]
     view = shown(qtbot, Bars("New user", movies, {"liked": np.ones(6)}))
     view.resize(330, 300)
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: any(t.endswith("…") for _, t in view.plot.getAxis("bottom")._tickLevels[0]))
     ticks = [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]]
     assert len(ticks) == 6  # one per movie
     assert any(t.endswith("…") for t in ticks)  # this narrow, some names are cut ...
     assert all(movie.startswith(t.rstrip("…")) for movie, t in zip(movies, ticks, strict=True))
     view.resize(900, 300)
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: [t for _, t in view.plot.getAxis("bottom")._tickLevels[0]] == movies)
     assert [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]] == movies  # ... not here
 
 
@@ -427,7 +426,7 @@ def test_matrix_column_names_never_overlap_and_are_whole_when_there_is_room(qtbo
     metrics = view.fontMetrics()
     for width, whole in ((260, False), (1400, True)):
         view.resize(width, 400)
-        qtbot.wait(10)
+        qtbot.waitUntil(lambda whole=whole: ([t for _, t in axis._tickLevels[0]] == users) is whole)
         ticks = axis._tickLevels[0]
         column = view.plot.getViewBox().width() / len(users)
         spacing = column * min(b - a for (a, _), (b, _) in zip(ticks, ticks[1:], strict=False))

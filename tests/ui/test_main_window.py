@@ -5,7 +5,12 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt
 from shiboken6 import isValid
-from window_waits import wait_for_state, wait_for_step
+from window_waits import (
+    assert_stays,
+    wait_for_newest_snapshot_drawn,
+    wait_for_state,
+    wait_for_step,
+)
 
 from unsuplab.core.checkpoint import load_run
 from unsuplab.ui.worker import _LIVE
@@ -35,22 +40,19 @@ def test_pause_stops_the_step_count_and_step_advances_exactly_one(window, qtbot)
     wait_for_step(qtbot, window, 3)
     window.pause()
     wait_for_state(qtbot, window, "paused")
-    qtbot.wait(50)  # the last snapshot of the paused run may still be on its way
+    wait_for_newest_snapshot_drawn(qtbot, window)  # the paused run's last snapshot
     paused_at = window.rendered_step
-    qtbot.wait(400)
-    assert window.rendered_step == paused_at
+    assert_stays(qtbot, lambda: window.rendered_step == paused_at, ms=400)
     window.step_once()
     wait_for_step(qtbot, window, paused_at + 1)
-    qtbot.wait(400)
-    assert window.rendered_step == paused_at + 1
+    assert_stays(qtbot, lambda: window.rendered_step == paused_at + 1, ms=400)
     assert window.run_state == "paused"
 
 
 def test_step_without_a_run_builds_it_and_trains_one_step(window, qtbot):
     window.step_once()
     wait_for_step(qtbot, window, 1)
-    qtbot.wait(300)
-    assert window.rendered_step == 1
+    assert_stays(qtbot, lambda: window.rendered_step == 1, ms=300)
     assert window.worker is not None and window.run_state == "paused"
 
 

@@ -249,11 +249,11 @@ def test_long_row_labels_are_elided_in_a_narrow_panel_and_whole_in_a_wide_one(qt
         return [text for _, text in view.row_axis._tickLevels[0]]
 
     view.resize(300, 200)
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: view.row_axis.width() <= 0.3 * 300)
     assert view.row_axis.width() <= 0.3 * 300
     assert shown_labels()[1].endswith("…") and long.startswith(shown_labels()[1][:-1])
     view.resize(1400, 300)
-    qtbot.wait(10)
+    qtbot.waitUntil(lambda: shown_labels() == ["pixels ‖q − x‖", long])
     assert shown_labels() == ["pixels ‖q − x‖", long]
     assert long in view.describe(1 + 2, 1 + 29 + 2)  # the hover line names the row in full
 
