@@ -171,7 +171,7 @@ def test_every_room_imports_only_what_the_design_allows():
     path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
-         "sys.exit(lint_imports(no_cache=True, no_logo=True))"],
+         "sys.exit(lint_imports(no_cache=True))"],
         capture_output=True, text=True, timeout=240, cwd=root, env={**os.environ, "PYTHONPATH": path})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
