@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from unsuplab.data import DATASETS, DataError, load_dataset, load_files
-from unsuplab.data.datasets import IMAGE_SHAPES, held_out_split
+from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.data.splits import held_out_split
 
 REAL_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unsuplab import __version__
-from unsuplab.data.datasets import DataError, ImageDataset
 from unsuplab.data.readers import read_idx_pair
+from unsuplab.data.types import DataError, ImageDataset
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from unsuplab.data.datasets import DataError, ImageDataset, held_out_split
+from unsuplab.data.splits import held_out_split
+from unsuplab.data.types import DataError, ImageDataset
 
 IDX_IMAGES = 0x00000803
 IDX_LABELS = 0x00000801
