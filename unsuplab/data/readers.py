@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import math
+import os
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
+from unsuplab.data.progress import Progress
 from unsuplab.data.splits import held_out_split
 from unsuplab.data.types import DataError, ImageDataset
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 IDX_IMAGES = 0x00000803
 IDX_LABELS = 0x00000801
@@ -31,47 +40,125 @@ _SIGNATURES = (
 _IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32",
               0x0D: "float32", 0x0E: "float64"}
 _IDX_DIMS = {3: "images", 1: "labels"}
+#: The most bytes one IDX file may hold after its header: 1 GiB, about 1.37 million 28x28 images
+#: (kept as float32 they take four times as much memory).
+MAX_IDX_BYTES = 1 << 30
+# deflate shrinks data by at most about 1032 : 1, so a gzip file cannot hold more than this.
+_DEFLATE_MAX_RATIO = 1032
+_SNIFF = 256  # bytes read first: the header, and enough to tell what else a file might be
+_CHUNK = 1 << 22
+_TRAILING_COUNTED = 1 << 20  # how far past the promised end a file is read to say how much is there
 # The fraction of a single file held out when no separate test file is beside it.
 _HELD_OUT_FRACTION = 0.1
 
 
 # --- IDX ---------------------------------------------------------------------------------------
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """The array in an IDX file (plain or gzip): images (n, rows, cols) or labels (n,), uint8."""
+def read_idx(path: str | Path, progress: Progress | None = None,
+             digest: _Hash | None = None) -> np.ndarray:
+    """The array in an IDX file (plain or gzip): images (n, rows, cols) or labels (n,), uint8.
+
+    Reads no more than the header promises (and one byte to see data trailing it), so a small
+    file that claims or hides gigabytes is refused before memory is spent on it. `progress` hears
+    (file name, bytes read, bytes in all); `digest`, if given, is fed the decompressed content.
+    """
     path = Path(path)
-    raw = _decompressed(path, _read_bytes(path))
-    ndim = _check_magic(path, raw)
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated: an IDX {_IDX_DIMS[ndim]} header needs {header} "
-                        f"bytes, file has {len(raw)} bytes")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    _check_length(path, dims, len(raw) - header, header)
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
+    with _opened(path) as (stream, size, compressed):
+        head = stream.read(_SNIFF)
+        ndim = _check_magic(path, head)
+        header = 4 + 4 * ndim
+        if len(head) < header:
+            raise DataError(f"{path}: truncated: an IDX {_IDX_DIMS[ndim]} header needs {header} "
+                            f"bytes, file has {len(head)} bytes")
+        dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+        need = math.prod(dims)  # Python integers: a hostile header cannot overflow the check
+        _check_promise(path, dims, need, header, size, compressed)
+        data = np.empty(need, dtype=np.uint8)
+        start = head[header: header + need]
+        data[: len(start)] = np.frombuffer(start, dtype=np.uint8)
+        got = _fill(stream, memoryview(data), len(start), path.name, progress)
+        if got < need:
+            _check_length(path, dims, got, header)
+        trailing = max(len(head) - header - need, 0) + len(stream.read(1))
+        if trailing > 0:
+            trailing += len(stream.read(_TRAILING_COUNTED))
+            _check_length(path, dims, need + min(trailing, _TRAILING_COUNTED), header,
+                          at_least=trailing > _TRAILING_COUNTED)
+    if digest is not None:
+        digest.update(head[:header])
+        digest.update(data)
+    return data.reshape(dims)
 
 
-def _read_bytes(path: Path, limit: int = -1) -> bytes:
-    """The file's bytes (the first `limit` of them if given), or a DataError that says why not."""
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[BinaryIO, int, bool]]:
+    """(the decompressed bytes as a stream, the file's size, gzip?); read errors become DataErrors."""
+    with _raw(path) as f:
+        # By content, not name: people gunzip files and keep the name, or download without .gz.
+        compressed = f.read(2) == _GZIP_MAGIC
+        f.seek(0)
+        size = os.fstat(f.fileno()).st_size
+        try:
+            if compressed:
+                with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                    yield stream, size, True
+            else:
+                yield f, size, False
+        except (OSError, EOFError, zlib.error) as exc:
+            if compressed:
+                raise DataError(f"{path}: damaged gzip file ({exc}); download it again") from None
+            raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+@contextmanager
+def _raw(path: Path) -> Iterator[BinaryIO]:
+    """The file opened for reading as stored, or a DataError that says why it cannot be."""
     if path.is_dir():
         raise DataError(f"{path}: is a folder; expected a data file")
     try:
-        with path.open("rb") as f:
-            return f.read(limit)
+        f = path.open("rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with f:
+        yield f
 
 
-def _decompressed(path: Path, raw: bytes) -> bytes:
-    # By content, not name: people gunzip files and keep the name, or download without .gz.
-    if not raw.startswith(_GZIP_MAGIC):
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: damaged gzip file ({exc}); download it again") from None
+def _check_promise(path: Path, dims: tuple[int, ...], need: int, header: int, size: int,
+                   compressed: bool) -> None:
+    """Refuse a header whose promise the file cannot keep, before any memory is set aside."""
+    if not compressed:
+        _check_length(path, dims, size - header, header)
+    elif need > _DEFLATE_MAX_RATIO * size:
+        raise DataError(f"{path}: truncated: header declares {_declared(dims, need)}, more than a "
+                        f"{size}-byte gzip file can hold")
+    if need > MAX_IDX_BYTES:
+        raise DataError(f"{path}: too large: header declares {_declared(dims, need)}; the lab "
+                        f"reads at most {MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) from "
+                        "one file")
+
+
+def _fill(stream: BinaryIO, out: memoryview, got: int, name: str,
+          progress: Progress | None) -> int:
+    """Read into `out` from position `got` until it is full or the stream ends; bytes in it."""
+    while got < len(out):
+        n = stream.readinto(out[got: got + _CHUNK])
+        if not n:
+            break
+        got += n
+        if progress is not None:
+            progress(name, got, len(out))
+    return got
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """The file's first `limit` bytes as stored, or a DataError that says why they cannot be read."""
+    with _raw(path) as f:
+        try:
+            return f.read(limit)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _check_magic(path: Path, raw: bytes) -> int:
@@ -110,17 +197,23 @@ def _is_text(head: bytes) -> bool:
     return bool(text) and all(c.isprintable() or c in "\t\r\n" for c in text)
 
 
-def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int) -> None:
-    need = int(np.prod(dims, dtype=np.int64))
+def _declared(dims: tuple[int, ...], need: int) -> str:
+    if len(dims) == 3:
+        return f"{dims[0]} images of {dims[1]}x{dims[2]} = {need} bytes"
+    return f"{dims[0]} labels = {need} bytes"
+
+
+def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int,
+                  at_least: bool = False) -> None:
+    """Refuse data of `have` bytes (`at_least` that many) after the header where the header
+    declares another length."""
+    need = math.prod(dims)
     if have == need:
         return
-    if len(dims) == 3:
-        declared = f"{dims[0]} images of {dims[1]}x{dims[2]} = {need} bytes"
-    else:
-        declared = f"{dims[0]} labels = {need} bytes"
-    problem = "truncated" if have < need else f"{have - need} bytes of trailing garbage"
-    raise DataError(f"{path}: {problem}: header declares {declared}, file has {have} bytes "
-                    f"after the {header}-byte header")
+    more = "more than " if at_least else ""
+    problem = "truncated" if have < need else f"{more}{have - need} bytes of trailing garbage"
+    raise DataError(f"{path}: {problem}: header declares {_declared(dims, need)}, file has "
+                    f"{more}{have} bytes after the {header}-byte header")
 
 
 # --- Keras mnist.npz -----------------------------------------------------------------------------
@@ -156,9 +249,14 @@ def read_keras_npz(
 
 
 def _npz_member(path: Path, archive, key: str) -> np.ndarray:
+    names = archive.zip.namelist()
+    size = archive.zip.getinfo(f"{key}.npy" if f"{key}.npy" in names else key).file_size
+    if size > MAX_IDX_BYTES:
+        raise DataError(f"{path}: key {key!r} is too large: {size} bytes; the lab reads at most "
+                        f"{MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) per array")
     try:
         return archive[key]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataError(f"{path}: key {key!r} cannot be read ({exc})") from None
 
 
@@ -179,6 +277,9 @@ def _keras_part(path: Path, arrays: dict, part: str) -> tuple[np.ndarray, np.nda
     if len(y) != len(x):
         raise DataError(f"{path}: key 'x_{part}' holds {len(x)} images but 'y_{part}' holds "
                         f"{len(y)} labels")
+    if len(x) == 0:
+        raise DataError(f"{path}: key 'x_{part}' holds no images; a Keras mnist.npz needs "
+                        f"images to {'train on' if part == 'train' else 'hold out'}")
     return x.astype(np.uint8), y.astype(np.int64)
 
 
@@ -235,7 +336,7 @@ def _from_idx_images(images_path: Path) -> ImageDataset:
     train = _paired(images_path, images, _labels_beside(images_path))
     test_images = _t10k_beside(images_path)
     if test_images is None:
-        return _dataset(images_path, *_hold_out(*train))
+        return _dataset(images_path, *_hold_out(images_path, *train))
     test = read_idx_pair(test_images, _labels_beside(test_images))
     if test[0].shape[1:] != train[0].shape[1:]:
         raise DataError(f"{test_images} holds {_size(test[0])} images but {images_path} holds "
@@ -289,9 +390,14 @@ def _from_folder(folder: Path) -> ImageDataset:
                     "part), just the two t10k files, or a Keras mnist.npz")
 
 
-def _hold_out(images: np.ndarray, labels: np.ndarray):
+def _hold_out(path: Path, images: np.ndarray, labels: np.ndarray):
     """Train and held-out parts: about 10 % of every class, never more than half the smallest."""
     classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < 2:
+        label = classes[np.argmin(counts)]
+        raise DataError(f"{path}: label {label} has only 1 image, so none is left to hold out for "
+                        "evaluation; give every label at least 2 images, or put the matching "
+                        "t10k- files beside it as the held-out part")
     per_class = round(_HELD_OUT_FRACTION * len(labels) / len(classes))
     per_class = max(1, min(per_class, int(counts.min()) // 2))
     x_train, y_train, x_test, y_test = held_out_split(images, labels, per_class=per_class)
