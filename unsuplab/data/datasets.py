@@ -37,10 +37,10 @@ def _digits() -> ImageDataset:
     return ImageDataset("digits", *split, source="scikit-learn load_digits (8x8, UCI)")
 
 
-def _downloaded(name: str) -> ImageDataset:
-    from unsuplab.data.download import fetch_idx_dataset
+def _official(name: str) -> ImageDataset:
+    from unsuplab.data.mnist import load_official
 
-    return fetch_idx_dataset(name)
+    return load_official(name)
 
 
 def _patches(size: int, whitening: str) -> ImageDataset:
@@ -57,8 +57,8 @@ _PATCHES = {"patches-8": (8, "none"), "patches-12": (12, "none"), "patches-16": 
 _LOADERS = {
     "mnist-sample": _mnist_sample,
     "digits": _digits,
-    "mnist": functools.partial(_downloaded, "mnist"),
-    "fashion-mnist": functools.partial(_downloaded, "fashion-mnist"),
+    "mnist": functools.partial(_official, "mnist"),
+    "fashion-mnist": functools.partial(_official, "fashion-mnist"),
     **{name: functools.partial(_patches, *spec) for name, spec in _PATCHES.items()},
 }
 
