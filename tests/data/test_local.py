@@ -113,7 +113,7 @@ def test_a_copy_that_is_not_the_official_content_is_refused_naming_it(tmp_path, 
         load_official("mnist")
 
 
-def test_a_refused_copy_is_passed_over_for_a_good_one(tmp_path, monkeypatch, contents):
+def test_a_refused_copy_is_passed_over_for_a_good_one(tmp_path, monkeypatch, contents, caplog):
     first = _write(tmp_path / "first", contents)
     (first / FILES[0]).write_bytes(b"not an IDX file")
     second = _write(tmp_path / "second", contents)
@@ -122,6 +122,7 @@ def test_a_refused_copy_is_passed_over_for_a_good_one(tmp_path, monkeypatch, con
     data = load_official("mnist")
     _assert_official_split(data, contents)
     assert data.source == str(second)   # where the training images came from
+    assert f"{first / FILES[0]}: wrong magic number" in caplog.text   # and the user is told
 
 
 def test_a_missing_unsuplab_data_folder_is_named(tmp_path, monkeypatch, contents):

@@ -4,6 +4,8 @@ a copy already on this machine, the download cache, or a checked download."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from unsuplab.data import local, npy_cache
@@ -12,6 +14,8 @@ from unsuplab.data.official import FILES, OFFICIAL, SOURCES, cache_dir
 from unsuplab.data.progress import Progress, report
 from unsuplab.data.readers import to_unit
 from unsuplab.data.types import DataError, ImageDataset
+
+log = logging.getLogger(__name__)
 
 
 def load_official(name: str, progress: Progress | None = None) -> ImageDataset:
@@ -63,4 +67,6 @@ def _read(name: str, progress: Progress) -> dict[str, local.Content]:
                 raise
             raise DataError(f"{'; '.join(search.refused)}; and {exc}") from None
         contents[file] = local.read_official(path, name, file, reading)
+    for refusal in search.refused:  # passed over for a trusted copy; worth knowing all the same
+        log.warning("%s", refusal)
     return contents
