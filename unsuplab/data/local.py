@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from unsuplab.data.official import SOURCES, sha256_of
+from unsuplab.data.official import FILES, SOURCES, sha256_of
 from unsuplab.data.progress import Progress
-from unsuplab.data.readers import idx_sha256, read_idx, read_npz_arrays
+from unsuplab.data.readers import KERAS_KEYS, idx_sha256, read_idx, read_npz_arrays
 from unsuplab.data.types import DataError
 
 #: The environment variable naming a folder that holds data sets the lab may read.
@@ -24,8 +24,7 @@ ENV = "UNSUPLAB_DATA"
 # torchvision keeps root/MNIST/raw/ and root/FashionMNIST/raw/.
 _TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
 # Keras' mnist.npz holds the four files' arrays under these keys.
-_KERAS = {"train-images-idx3-ubyte.gz": "x_train", "train-labels-idx1-ubyte.gz": "y_train",
-          "t10k-images-idx3-ubyte.gz": "x_test", "t10k-labels-idx1-ubyte.gz": "y_test"}
+_KERAS = dict(zip(FILES, KERAS_KEYS, strict=True))
 
 _chosen: Path | None = None
 
@@ -122,7 +121,10 @@ def read_official(path: Path, name: str, file: str, progress: Progress | None = 
     is fine); where that is not known, the file must be the published .gz itself."""
     official = SOURCES[name].files[file]
     if official.content_sha256 is None:
-        got = sha256_of(path)
+        try:
+            got = sha256_of(path)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         if got != official.sha256:
             raise DataError(f"{path}: not the official {name} {file}: its SHA-256 is {got}, "
                             f"expected {official.sha256} (for {name} only the published .gz "
