@@ -456,3 +456,13 @@ def test_idx_file_with_one_image_per_label_has_nothing_to_hold_out(mnist_pair):
     with _raises(images, "label 0 has only 1 image", "none is left to hold out",
                  "t10k- files beside it"):
         read_user_dataset(images)
+
+
+def test_keras_npz_member_beyond_the_stated_limit_is_refused(tmp_path, make_digits, monkeypatch):
+    from unsuplab.data import readers
+
+    monkeypatch.setattr(readers, "MAX_IDX_BYTES", 20_000)
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, **_keras(make_digits))      # x_train: 40 x 28 x 28 = 31,360 bytes
+    with _raises(path, "key 'x_train' is too large", "at most 20000 bytes"):
+        read_keras_npz(path)
