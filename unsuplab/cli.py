@@ -341,13 +341,15 @@ class _Outcome:
 
 
 def _train(plan: _Plan, seed: int) -> _Outcome:
+    from unsuplab.data.progress import listening, printer
+
     experiment = plan.cls(plan.config)
     control = RunControl(step_limit=plan.limit)
     events = run(experiment, control, device=plan.device, seed=seed, restore=plan.restore,
                  snapshot_interval=SNAPSHOT_INTERVAL)
     outcome = _Outcome()
     meter = _ProgressMeter(sys.stderr, plan.start, plan.limit)
-    with _sigint_flag() as interrupted:
+    with _sigint_flag() as interrupted, listening(printer(sys.stderr)):  # data loading's progress
         alive = _until_over(events, control, outcome, meter, interrupted)
         meter.close()
         if alive and outcome.snapshot is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,29 @@ def digits_like(n: int, seed: int = 0, size: int = 6) -> tuple[np.ndarray, np.nd
 
 
 WriteIdx = Callable[..., Path]
+
+# The official MNIST files live beside the checkout (../shared/data/mnist), never in it; a
+# worktree elsewhere may name them with UNSUPLAB_TEST_MNIST.
+REAL_MNIST = Path(os.environ.get("UNSUPLAB_TEST_MNIST")
+                  or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist")
+
+
+@pytest.fixture
+def real_mnist() -> Path:
+    """The folder of the four official MNIST files; the test is skipped where they are absent."""
+    if not all((REAL_MNIST / f"{part}-ubyte.gz").is_file() for part in (
+            "train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")):
+        pytest.skip(f"the official MNIST files are not in {REAL_MNIST}")
+    return REAL_MNIST
+
+
+@pytest.fixture(autouse=True)
+def no_data_folders(monkeypatch):
+    """No test sees the user's data folders unless it names one itself."""
+    from unsuplab.data import local
+
+    monkeypatch.delenv(local.ENV, raising=False)
+    monkeypatch.setattr(local, "_chosen", None)
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from unsuplab.data import DATASETS, DataError, load_dataset, load_files
-from unsuplab.data.datasets import IMAGE_SHAPES, held_out_split
-
-REAL_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.data.splits import held_out_split, validation_split
 
 
 def test_bundled_sample_split():
@@ -65,10 +64,28 @@ def test_held_out_split_takes_per_class_from_every_label():
     assert not set(x_train.tolist()) & set(x_test.tolist())
 
 
-@pytest.mark.skipif(not (REAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
-                    reason="the real MNIST t10k files are not beside the checkout")
-def test_real_mnist_t10k_through_the_user_file_path():
-    data = load_files(REAL_MNIST / "t10k-images-idx3-ubyte.gz")
+def test_validation_part_is_taken_from_the_training_part_only():
+    data = load_dataset("mnist-sample")
+    fit, x_val, y_val = validation_split(data)
+    assert np.bincount(y_val).tolist() == [45] * 10          # a tenth of every digit
+    assert len(fit.train_images) == 4500 - 450 and len(data.train_images) == 4500
+    assert fit.test_images is data.test_images and fit.test_labels is data.test_labels
+    pool = {row.tobytes() for row in data.train_images}
+    assert all(row.tobytes() in pool for row in x_val)        # never a held-out image
+    rows = {row.tobytes() for row in fit.train_images}
+    assert not any(row.tobytes() in rows for row in x_val)    # disjoint from what is fitted
+    np.testing.assert_array_equal(validation_split(data)[2], y_val)   # deterministic
+
+
+def test_validation_part_needs_two_images_of_every_label(mnist_pair):
+    images, _ = mnist_pair("train", 10)
+    mnist_pair("t10k", 10)
+    with pytest.raises(DataError, match="at least 2"):
+        validation_split(load_files(images))
+
+
+def test_real_mnist_t10k_through_the_user_file_path(real_mnist):
+    data = load_files(real_mnist / "t10k-images-idx3-ubyte.gz")
     assert len(data.train_images) + len(data.test_images) == 10_000
     counts = np.bincount(np.concatenate([data.train_labels, data.test_labels]), minlength=10)
     assert counts.sum() == 10_000 and (counts > 800).all()

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unsuplab.data import DataError, download, load_dataset
-from unsuplab.data.download import cache_dir, ensure_file, fetch_idx_dataset
-
-FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+from unsuplab.data import DataError, load_dataset, official
+from unsuplab.data.download import ensure_file
+from unsuplab.data.mnist import load_official
+from unsuplab.data.official import FILES, cache_dir
 
 
 @pytest.fixture
@@ -33,10 +32,12 @@ def tiny_mnist(encode_idx, make_digits, monkeypatch) -> dict[str, bytes]:
     train, test = make_digits(30, seed=1), make_digits(10, seed=2)
     arrays = dict(zip(FILES, (*train, *test), strict=True))
     blobs = {name: gzip.compress(encode_idx(a), mtime=0) for name, a in arrays.items()}
-    files = {name: (len(b), hashlib.sha256(b).hexdigest()) for name, b in blobs.items()}
-    source = download._Source(mirrors=("https://first.example/mnist/",
-                                       "https://second.example/mnist/"), files=files)
-    monkeypatch.setitem(download._SOURCES, "mnist", source)
+    files = {name: official.OfficialFile(len(b), hashlib.sha256(b).hexdigest(),
+                                         hashlib.sha256(encode_idx(arrays[name])).hexdigest())
+             for name, b in blobs.items()}
+    source = official.Source(mirrors=("https://first.example/mnist/",
+                                      "https://second.example/mnist/"), files=files)
+    monkeypatch.setitem(official.SOURCES, "mnist", source)
     return blobs
 
 
@@ -74,7 +75,7 @@ def _fill_cache(cache: Path, blobs: dict[str, bytes]) -> Path:
 def test_download_builds_the_official_split(cache, tiny_mnist, monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(urllib.request, "urlopen", _serving(tiny_mnist, calls))
-    data = fetch_idx_dataset("mnist")
+    data = load_official("mnist")
     assert (len(data.train_images), len(data.test_images)) == (30, 10)
     assert data.train_images.dtype == np.float32 and data.train_images.max() <= 1.0
     assert data.source == str(cache / "mnist")
@@ -85,7 +86,7 @@ def test_download_builds_the_official_split(cache, tiny_mnist, monkeypatch):
 def test_good_cached_files_are_used_without_the_network(cache, tiny_mnist, monkeypatch):
     _fill_cache(cache, tiny_mnist)
     monkeypatch.setattr(urllib.request, "urlopen", _no_network)
-    data = fetch_idx_dataset("mnist")
+    data = load_official("mnist")
     assert len(data.train_labels) == 30
 
 
@@ -112,7 +113,7 @@ def test_default_cache_folder_per_platform(monkeypatch, tmp_path):
 def test_offline_gives_a_helpful_message(cache, tiny_mnist, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", _offline)
     with pytest.raises(DataError) as caught:
-        fetch_idx_dataset("mnist")
+        load_official("mnist")
     message = str(caught.value)
     assert message.startswith(str(cache / "mnist" / FILES[0]))
     for expected in ("could not download mnist", "https://first.example/mnist/",
@@ -160,7 +161,7 @@ def test_cached_file_with_wrong_checksum_is_deleted_and_reported(cache, tiny_mni
     bad.write_bytes(b"\x1f\x8b corrupted")
     monkeypatch.setattr(urllib.request, "urlopen", _offline)
     with pytest.raises(DataError) as caught:
-        fetch_idx_dataset("mnist")
+        load_official("mnist")
     assert not bad.exists()
     assert f"the cached {bad} had the wrong SHA-256 and was deleted" in str(caught.value)
 
@@ -171,7 +172,7 @@ def test_cached_file_with_wrong_checksum_is_downloaded_again(cache, tiny_mnist, 
     (folder / FILES[2]).write_bytes(b"stale")
     calls: list[str] = []
     monkeypatch.setattr(urllib.request, "urlopen", _serving(tiny_mnist, calls))
-    data = fetch_idx_dataset("mnist")
+    data = load_official("mnist")
     assert len(data.test_images) == 10 and len(calls) == 1
     assert (folder / FILES[2]).read_bytes() == tiny_mnist[FILES[2]]
     assert "wrong SHA-256, deleted" in caplog.text
@@ -214,22 +215,20 @@ def test_progress_is_reported(cache, tiny_mnist, monkeypatch):
 
 def test_unknown_download():
     with pytest.raises(DataError, match="no download known for 'cifar'"):
-        fetch_idx_dataset("cifar")
+        load_official("cifar")
 
 
 def test_checksum_table_is_complete():
     for name in ("mnist", "fashion-mnist"):
-        source = download._SOURCES[name]
+        source = official.SOURCES[name]
         assert sorted(source.files) == sorted(FILES)
-        assert all(len(sha) == 64 and int(sha, 16) >= 0 for _, sha in source.files.values())
+        assert all(len(f.sha256) == 64 and int(f.sha256, 16) >= 0 for f in source.files.values())
         assert source.mirrors and all(m.endswith("/") for m in source.mirrors)
 
 
-def test_real_mnist_t10k_matches_the_checksum_table():
-    real = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
-    if not real.is_dir():
-        pytest.skip("the real MNIST t10k files are not beside the checkout")
+def test_real_mnist_t10k_matches_the_checksum_table(real_mnist):
+    real = real_mnist
     for name in FILES[2:]:
-        size, sha = download._SOURCES["mnist"].files[name]
+        expected = official.SOURCES["mnist"].files[name]
         blob = (real / name).read_bytes()
-        assert (len(blob), hashlib.sha256(blob).hexdigest()) == (size, sha)
+        assert (len(blob), hashlib.sha256(blob).hexdigest()) == (expected.size, expected.sha256)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -376,3 +377,92 @@ def test_utf8_text_posing_as_idx(tmp_path):
     path.write_text("Größe: 28 × 28 — " * 30, encoding="utf-8")
     with _raises(path, "wrong magic number", "looks like a text file"):
         read_idx(path)
+
+
+# --- hostile files: small on disk, huge in memory (issue 19) -------------------------------------
+
+def _zeros_after(path: Path, header_and_data: bytes, zeros: int) -> None:
+    """A gzip file of `header_and_data` followed by `zeros` zero bytes, written in pieces."""
+    piece = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(header_and_data)
+        for _ in range(zeros // len(piece)):
+            f.write(piece)
+
+
+def test_gzip_with_a_long_tail_of_zeros_is_refused_without_reading_it(tmp_path, encode_idx):
+    # A valid 100-image file followed by 256 MiB of zeros: ~250 KB on disk. It must be refused
+    # for its trailing data, without decompressing the tail into memory.
+    path = tmp_path / "bomb-images-idx3-ubyte.gz"
+    _zeros_after(path, encode_idx(np.zeros((100, 28, 28), np.uint8)), 256 << 20)
+    assert path.stat().st_size < 2 << 20
+    tracemalloc.start()
+    try:
+        with _raises(path, "more than 1048576 bytes of trailing garbage",
+                     "header declares 100 images of 28x28 = 78400 bytes"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 << 20
+
+
+def test_gzip_with_a_short_tail_counts_it(tmp_path, encode_idx):
+    path = tmp_path / "tail-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(encode_idx(np.zeros((2, 4, 4), np.uint8)) + b"junk"))
+    with _raises(path, "4 bytes of trailing garbage", "2 images of 4x4 = 32 bytes",
+                 "file has 36 bytes"):
+        read_idx(path)
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_header_whose_dimensions_overflow_is_refused(tmp_path, gz):
+    # 2^20 x 6001 x 2931542417 wraps around in 64-bit integers; checked with Python integers.
+    dims = (1 << 20, 6001, 2931542417)
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    path = tmp_path / "overflow-images-idx3-ubyte"
+    data = header + bytes(64)
+    path.write_bytes(gzip.compress(data) if gz else data)
+    declared = f"1048576 images of 6001x2931542417 = {1048576 * 6001 * 2931542417} bytes"
+    with _raises(path, "truncated: header declares " + declared):
+        read_idx(path)
+
+
+def test_header_beyond_the_stated_limit_is_refused(tmp_path, monkeypatch, encode_idx):
+    from unsuplab.data import readers
+
+    monkeypatch.setattr(readers, "MAX_IDX_BYTES", 1000)
+    path = tmp_path / "big-images-idx3-ubyte"
+    path.write_bytes(encode_idx(np.zeros((2, 28, 28), np.uint8)))
+    with _raises(path, "too large: header declares 2 images of 28x28 = 1568 bytes",
+                 "at most 1000 bytes"):
+        read_idx(path)
+
+
+def test_keras_npz_with_no_images_is_refused(tmp_path, make_digits):
+    path = tmp_path / "mnist.npz"
+    np.savez(path, **_keras(make_digits, x_train=np.zeros((0, 28, 28), np.uint8),
+                            y_train=np.zeros(0, np.int64)))
+    with _raises(path, "key 'x_train' holds no images"):
+        load_files(path)
+    np.savez(path, **_keras(make_digits, x_test=np.zeros((0, 28, 28), np.uint8),
+                            y_test=np.zeros(0, np.int64)))
+    with _raises(path, "key 'x_test' holds no images"):
+        load_files(path)
+
+
+def test_idx_file_with_one_image_per_label_has_nothing_to_hold_out(mnist_pair):
+    images, _ = mnist_pair("train", 10)          # labels 0..9, one image each
+    with _raises(images, "label 0 has only 1 image", "none is left to hold out",
+                 "t10k- files beside it"):
+        read_user_dataset(images)
+
+
+def test_keras_npz_member_beyond_the_stated_limit_is_refused(tmp_path, make_digits, monkeypatch):
+    from unsuplab.data import readers
+
+    monkeypatch.setattr(readers, "MAX_IDX_BYTES", 20_000)
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, **_keras(make_digits))      # x_train: 40 x 28 x 28 = 31,360 bytes
+    with _raises(path, "key 'x_train' is too large", "at most 20000 bytes"):
+        read_keras_npz(path)

@@ -3,46 +3,13 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from unsuplab.data.splits import held_out_split
+from unsuplab.data.types import DataError, ImageDataset
 from unsuplab.paths import sample_data_dir
-
-
-class DataError(ValueError):
-    """A data set that cannot be loaded; the message names the file and says what is wrong."""
-
-
-@dataclass(frozen=True)
-class ImageDataset:
-    """Grey images in [0, 1] (float32, (n, h, w)) with integer labels, split train / held-out."""
-
-    name: str
-    train_images: np.ndarray
-    train_labels: np.ndarray
-    test_images: np.ndarray
-    test_labels: np.ndarray
-    source: str
-
-    @property
-    def image_shape(self) -> tuple[int, int]:
-        return tuple(self.train_images.shape[1:3])
-
-    @property
-    def pixels(self) -> int:
-        return int(np.prod(self.image_shape))
-
-
-def held_out_split(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int = 0):
-    """Deterministic stratified split: `per_class` images of every label held out."""
-    rng = np.random.default_rng(seed)
-    test = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class]
-                           for c in np.unique(labels)])
-    mask = np.zeros(len(labels), dtype=bool)
-    mask[test] = True
-    return images[~mask], labels[~mask], images[mask], labels[mask]
 
 
 def _as_unit(images: np.ndarray, peak: float) -> np.ndarray:
@@ -70,10 +37,10 @@ def _digits() -> ImageDataset:
     return ImageDataset("digits", *split, source="scikit-learn load_digits (8x8, UCI)")
 
 
-def _downloaded(name: str) -> ImageDataset:
-    from unsuplab.data.download import fetch_idx_dataset
+def _official(name: str) -> ImageDataset:
+    from unsuplab.data.mnist import load_official
 
-    return fetch_idx_dataset(name)
+    return load_official(name)
 
 
 def _patches(size: int, whitening: str) -> ImageDataset:
@@ -90,8 +57,8 @@ _PATCHES = {"patches-8": (8, "none"), "patches-12": (12, "none"), "patches-16": 
 _LOADERS = {
     "mnist-sample": _mnist_sample,
     "digits": _digits,
-    "mnist": functools.partial(_downloaded, "mnist"),
-    "fashion-mnist": functools.partial(_downloaded, "fashion-mnist"),
+    "mnist": functools.partial(_official, "mnist"),
+    "fashion-mnist": functools.partial(_official, "fashion-mnist"),
     **{name: functools.partial(_patches, *spec) for name, spec in _PATCHES.items()},
 }
 

@@ -38,7 +38,7 @@ import functools
 import numpy as np
 import torch
 
-from unsuplab.data.datasets import DataError, ImageDataset
+from unsuplab.data.types import DataError, ImageDataset
 
 PHOTOGRAPHS = ("china.jpg", "flower.jpg")
 WHITENINGS = ("none", "zca", "1/f")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unsuplab.data.datasets import DataError
+from unsuplab.data.types import DataError
 
 RATING_SCALE = (0.0, 5.0)  # ratings outside it are refused; 0/1-only files are liked flags
 
