@@ -72,12 +72,32 @@ def nbytes_of(tree: Any) -> int:
 
 def map_leaves(tree: Any, fn: Callable[[Any], Any]) -> Any:
     """`tree` with `fn` applied to every value that is not a dict, list or tuple (the caller
-    turns arrays into tensors before `torch.save`, and back after `torch.load`)."""
+    turns arrays into tensors before `torch.save`, and back after `torch.load`). A value met
+    twice is converted once: an array shared by many frames stays one object, which pickle
+    writes once and loads as one."""
+    done: dict[int, tuple[Any, Any]] = {}  # id(leaf) -> (leaf, fn(leaf)); the leaf pins the id
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: convert(v) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(convert(v) for v in node)
+        if id(node) not in done:
+            done[id(node)] = (node, fn(node))
+        return done[id(node)][1]
+
+    return convert(tree)
+
+
+def arrays_in(tree: Any) -> list[np.ndarray]:
+    """The numpy arrays in nested dicts, lists, tuples and payloads, in order (repeats kept)."""
+    if dataclasses.is_dataclass(tree):
+        return arrays_in([getattr(tree, f.name) for f in dataclasses.fields(tree)])
     if isinstance(tree, dict):
-        return {k: map_leaves(v, fn) for k, v in tree.items()}
+        return arrays_in(list(tree.values()))
     if isinstance(tree, (list, tuple)):
-        return type(tree)(map_leaves(v, fn) for v in tree)
-    return fn(tree)
+        return [a for v in tree for a in arrays_in(v)]
+    return [tree] if isinstance(tree, np.ndarray) else []
 
 
 def curves_until(curves: Curves, step: int) -> Curves:
@@ -225,24 +245,23 @@ class Timeline:
             del self._frames[keep:], self._steps[keep:]
             self._keyframes = [k for k in self._keyframes if k.step <= last_step]
 
-    # -- bookkeeping -----------------------------------------------------------------------
+    # -- bookkeeping: an array held by several frames is counted once -------------------------
     def _hold(self, frame: TimelineFrame) -> None:
-        self._frame_bytes += FRAME_OVERHEAD
-        for payload in frame.payloads.values():
-            entry = self._stored.get(id(payload))
-            if entry is None:
-                entry = self._stored[id(payload)] = [payload, 0, payload_nbytes(payload)]
-                self._frame_bytes += entry[2]
+        self._frame_bytes += _overhead(frame)
+        for array in arrays_in(frame.payloads):
+            entry = self._stored.setdefault(id(array), [array, 0])
+            if entry[1] == 0:
+                self._frame_bytes += array.nbytes
             entry[1] += 1
 
     def _release(self, frame: TimelineFrame) -> None:
-        self._frame_bytes -= FRAME_OVERHEAD
-        for payload in frame.payloads.values():
-            entry = self._stored[id(payload)]
+        self._frame_bytes -= _overhead(frame)
+        for array in arrays_in(frame.payloads):
+            entry = self._stored[id(array)]
             entry[1] -= 1
             if entry[1] == 0:
-                del self._stored[id(payload)]
-                self._frame_bytes -= entry[2]
+                del self._stored[id(array)]
+                self._frame_bytes -= array.nbytes
 
     def _fit(self) -> None:
         """Thin the frames until they and the keyframes fit the budget (first and newest stay)."""
@@ -262,22 +281,39 @@ def _thinned(count: int) -> list[int]:
     return [i for i in range(count) if i >= older or i % 2 == 0]
 
 
-def payload_nbytes(payload: Payload) -> int:
-    """What a payload costs to keep: its arrays and a small overhead."""
-    return PAYLOAD_OVERHEAD + nbytes_of([getattr(payload, f.name) for f in dataclasses.fields(payload)])
+def _overhead(frame: TimelineFrame) -> int:
+    return FRAME_OVERHEAD + PAYLOAD_OVERHEAD * len(frame.payloads)
 
 
 def _shared(payload: Payload, before: Payload | None) -> Payload:
-    """`before` when `payload` shows the same thing; otherwise `payload`, with a private copy of
-    any array whose memory belongs to something else (a CPU tensor's `.numpy()` view would
-    change with the weights and rewrite the past)."""
-    if before is not None and _equal(payload, before):
-        return before
+    """`payload` as a frame keeps it: `before` (the previous frame's payload under its key) when
+    it shows the same thing; otherwise with `before`'s array wherever an array is unchanged (a
+    scatter's thumbnails), and a private copy of any array whose memory belongs to something
+    else (a CPU tensor's `.numpy()` view would change with the weights and rewrite the past)."""
+    before = before if type(before) is type(payload) else None
     fields = {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
-    owned = map_leaves(fields, lambda v: v.copy() if isinstance(v, np.ndarray) and _foreign(v) else v)
-    if all(owned[name] is value for name, value in fields.items()):
+    old = {name: getattr(before, name) for name in fields} if before is not None else {}
+    kept = {name: _reused(value, old.get(name)) for name, value in fields.items()}
+    if before is not None and all(_equal(kept[name], old[name]) for name in fields):
+        return before
+    if all(kept[name] is value for name, value in fields.items()):
         return payload
-    return dataclasses.replace(payload, **owned)
+    return dataclasses.replace(payload, **kept)
+
+
+def _reused(new: Any, old: Any) -> Any:
+    """`new` with each array replaced by the array at the same place in `old` when equal."""
+    if isinstance(new, np.ndarray):
+        if isinstance(old, np.ndarray) and _equal(new, old):
+            return old
+        return new.copy() if _foreign(new) else new
+    if isinstance(new, dict):
+        old = old if isinstance(old, dict) else {}
+        return {k: _reused(v, old.get(k)) for k, v in new.items()}
+    if isinstance(new, (list, tuple)):
+        old = old if type(old) is type(new) and len(old) == len(new) else [None] * len(new)
+        return type(new)(_reused(v, o) for v, o in zip(new, old, strict=True))
+    return new
 
 
 def _foreign(array: np.ndarray) -> bool:
@@ -293,20 +329,24 @@ def _equal(a: Any, b: Any) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+        return (a.shape == b.shape and a.dtype == b.dtype
+                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f")))
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     if dataclasses.is_dataclass(a):
         return all(_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
     return bool(a == b)
 
 
 # -- plain records -------------------------------------------------------------------------------
 def timeline_to_plain(timeline: Timeline) -> dict[str, Any]:
     """The timeline as nested dicts, lists and tuples of plain values and numpy arrays; keyframe
-    states as they were given. Each payload is written once, however many frames hold it."""
+    states as they were given. A payload (or array) that several frames share is one object:
+    convert the arrays with `map_leaves`, which keeps it one."""
     with timeline._lock:
         table: list[dict[str, Any]] = []
         index: dict[int, int] = {}
@@ -316,11 +356,12 @@ def timeline_to_plain(timeline: Timeline) -> dict[str, Any]:
             for key, payload in frame.payloads.items():
                 if id(payload) not in index:
                     index[id(payload)] = len(table)
-                    table.append(_payload_to_plain(payload))
+                    table.append({"kind": payload.kind, "fields": {
+                        f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}})
                 refs[key] = index[id(payload)]
             frames.append({"step": frame.step, "elapsed": frame.elapsed,
                            "metrics": dict(frame.metrics), "payloads": refs})
-        return {
+        return map_leaves({
             "format": FORMAT,
             "version": VERSION,
             "budget_bytes": timeline.budget_bytes,
@@ -329,12 +370,7 @@ def timeline_to_plain(timeline: Timeline) -> dict[str, Any]:
             "payloads": table,
             "frames": frames,
             "keyframes": [{"step": k.step, "state": k.state} for k in timeline._keyframes],
-        }
-
-
-def _payload_to_plain(payload: Payload) -> dict[str, Any]:
-    fields = {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
-    return {"kind": payload.kind, "fields": map_leaves(fields, _plain_leaf)}
+        }, _plain_leaf)
 
 
 def _plain_leaf(value: Any) -> Any:
