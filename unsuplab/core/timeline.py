@@ -479,51 +479,74 @@ def _field(record: dict[str, Any], name: str, hint: Any, where: str) -> Any:
 
 def _need(value: Any, hint: Any, where: str) -> None:
     """Raise `_Damage` unless `value` has the type `hint` (the few forms payload fields use)."""
-    if not _fits(value, hint):
-        raise _Damage(f"{where} is {_describe(value)}, not {_name(hint)}")
+    problem = _type_problem(value, hint)
+    if problem:
+        raise _Damage(where + problem)
 
 
-def _fits(value: Any, hint: Any) -> bool:
+def _type_problem(value: Any, hint: Any) -> str | None:
+    """None when `value` fits `hint`; else where inside it and what is wrong (" is a str, ...")."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (dict, list, tuple) and type(value) is not origin:
+        return f" is {_describe(value)}, not {_name(hint)}"
+    if origin is dict:
+        for key, item in value.items():
+            problem = _type_problem(key, args[0])
+            problem = f" has a key {key!r} that{problem}" if problem else _type_problem(item, args[1])
+            if problem:
+                return problem if problem.startswith(" has") else f"[{key!r}]{problem}"
+        return None
+    if origin is list or (origin is tuple and len(value) == len(args)):
+        items = args * len(value) if origin is list else args
+        for i, (item, item_hint) in enumerate(zip(value, items, strict=True)):
+            problem = _type_problem(item, item_hint)
+            if problem:
+                return f"[{i}]{problem}"
+        return None
+    if origin is tuple:
+        return f" has {len(value)} items, not {len(args)}"
+    if origin in (types.UnionType, typing.Union):
+        fits = any(_type_problem(value, arm) is None for arm in args)
+    else:
+        fits = _leaf_fits(value, hint)
+    return None if fits else f" is {_describe(value)}, not {_name(hint)}"
+
+
+def _leaf_fits(value: Any, hint: Any) -> bool:
     if hint is Any:
         return True
     if hint is object:  # a table cell
         return value is None or type(value) in (bool, int, float, str)
-    if hint is type(None):
-        return value is None
     if hint is float:
         return type(value) in (int, float)
-    if hint is int:
-        return type(value) is int
     if hint is np.ndarray:
         return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
-    if origin in (types.UnionType, typing.Union):
-        return any(_fits(value, arm) for arm in args)
-    if origin is typing.Literal:
-        return type(value) is str and value in args
-    if origin is dict:
-        return type(value) is dict and all(_fits(k, args[0]) and _fits(v, args[1])
-                                           for k, v in value.items())
-    if origin is list:
-        return type(value) is list and all(_fits(v, args[0]) for v in value)
-    if origin is tuple:
-        return (type(value) is tuple and len(value) == len(args)
-                and all(_fits(v, a) for v, a in zip(value, args, strict=True)))
-    return isinstance(hint, type) and type(value) is hint
+    if typing.get_origin(hint) is typing.Literal:
+        return type(value) is str and value in typing.get_args(hint)
+    return type(value) is hint  # str, int, bool, NoneType
 
 
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of {value.dtype}"
-    return f"a {type(value).__name__}"
+    return "None" if value is None else _article(type(value).__name__)
 
 
 def _name(hint: Any) -> str:
-    if hint is np.ndarray:
-        return "a numeric array"
-    if typing.get_origin(hint) is typing.Literal:
-        return " or ".join(repr(a) for a in typing.get_args(hint))
-    return f"a {hint.__name__}" if isinstance(hint, type) else str(hint).replace("numpy.", "np.")
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_name(arm) for arm in args)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin is tuple:
+        return f"a tuple of {len(args)}"
+    names = {np.ndarray: "a numeric array", float: "a number", object: "a plain value",
+             type(None): "None"}
+    return names.get(hint) or _article((origin or hint).__name__)
+
+
+def _article(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _shape_problem(payload: Payload) -> str | None:
