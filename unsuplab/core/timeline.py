@@ -3,7 +3,8 @@ state to branch from, thinned to stay within a byte budget and saved as plain va
 
 A frame holds the snapshot payloads that are not curves of the metric history: those are cut
 from the history at the frame's step instead (`curves_until`), so a frame never stores them. A
-payload equal to the one the previous frame holds under the same key is shared, not stored twice.
+payload equal to the one the previous frame holds under the same key is shared, not stored
+twice, and so is an unchanged array inside a changed payload (a scatter's thumbnails).
 When the budget is full, a quarter of the frames go, those whose loss leaves the smallest gap for
 their age (never the first or the newest): the gaps between kept frames grow in proportion to
 their age, so recent steps stay dense and the whole run stays covered, log-spaced. (Dropping
@@ -74,10 +75,9 @@ def nbytes_of(tree: Any) -> int:
 
 
 def _map_leaves(tree: Any, fn: Callable[[Any], Any]) -> Any:
-    """`tree` with `fn` applied to every value that is not a dict, list or tuple (the caller
-    turns arrays into tensors before `torch.save`, and back after `torch.load`). A value met
-    twice is converted once: an array shared by many frames stays one object, which pickle
-    writes once and loads as one."""
+    """`tree` with `fn` applied to every value that is not a dict, list or tuple. A value met
+    twice is converted once: an array shared by many frames stays one object (one tensor), which
+    pickle writes once and loads as one."""
     done: dict[int, tuple[Any, Any]] = {}  # id(leaf) -> (leaf, fn(leaf)); the leaf pins the id
 
     def convert(node: Any) -> Any:
@@ -140,7 +140,7 @@ class Timeline:
         self._lock = threading.RLock()
         self._frames: list[TimelineFrame] = []
         self._steps: list[int] = []
-        self._stored: dict[int, list] = {}  # id(payload) -> [payload, frames holding it, bytes]
+        self._stored: dict[int, list] = {}  # id(array) -> [array, how many times frames hold it]
         self._frame_bytes = 0
         self._keyframes: list[Keyframe] = []
         self._last_keyframe_time: float | None = None
@@ -311,7 +311,8 @@ def _shared(payload: Payload, before: Payload | None) -> Payload:
     fields = {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}
     old = {name: getattr(before, name) for name in fields} if before is not None else {}
     kept = {name: _reused(value, old.get(name)) for name, value in fields.items()}
-    if before is not None and all(_equal(kept[name], old[name]) for name in fields):
+    # `_reused` gave back `before`'s array wherever equal: compare arrays by identity now.
+    if before is not None and all(_equal(kept[name], old[name], by_identity=True) for name in fields):
         return before
     if all(kept[name] is value for name, value in fields.items()):
         return payload
@@ -340,20 +341,20 @@ def _foreign(array: np.ndarray) -> bool:
     return base.base is not None
 
 
-def _equal(a: Any, b: Any) -> bool:
+def _equal(a: Any, b: Any, by_identity: bool = False) -> bool:
+    """Whether two field values show the same thing (NaN equals NaN); arrays only when they are
+    one object if `by_identity`."""
     if a is b:
         return True
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return (a.shape == b.shape and a.dtype == b.dtype
+        return (not by_identity and a.shape == b.shape and a.dtype == b.dtype
                 and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f")))
     if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(_equal(a[k], b[k], by_identity) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    if dataclasses.is_dataclass(a):
-        return all(_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+        return len(a) == len(b) and all(_equal(x, y, by_identity) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
     return bool(a == b)
