@@ -43,30 +43,74 @@ def one_of_each_kind() -> dict[str, Any]:
     """One payload of every kind, with every optional field set."""
     r = np.random.default_rng(1)
     return {
-        "curves": Curves("Loss", {"loss": (np.arange(5), np.linspace(1, 0, 5))}, log_y=True,
-                         y_label="nats"),
-        "filters": ImageGrid("Filters", r.random((6, 4, 4), dtype=np.float32), "filter", columns=3,
-                             caption="w / ||w||", click_command="pick"),
-        "rows": PairedRows("Reconstructions", {"input": r.random((3, 4, 4)),
-                                               "output": r.random((3, 4, 4))}),
-        "latent": Scatter("Latent", r.normal(size=(8, 2)), r.integers(0, 10, 8),
-                          thumbnails=r.random((8, 4, 4), dtype=np.float32), x_label="z₁",
-                          y_label="z₂", plane_command="decode"),
-        "table": Table("Scores", ["name", "value", "count"],
-                       [["a", 1.5, 3], ["b", float("nan"), None], ["c", True, "x"]]),
-        "q": Bars("Q(s, a)", ["left", "right", "fire"], {"Q": np.array([0.1, 0.5, -0.2])},
-                  highlight=1, y_label="Q", y_range=(-1.0, 1), click_command="toggle"),
-        "scores": Histogram("Scores", np.linspace(0, 1, 6), {"normal": np.arange(5.0)}, "s(x)",
-                            "density", markers={"t": 0.5}, log_y=True),
-        "confusion": Matrix("Confusion", np.arange(6).reshape(2, 3), ["0", "1"], ["a", "b", "c"],
-                            "true", "predicted", "{:.1f}"),
-        "field": Field("D(x)", r.random((5, 7)), (-1.0, 1.0, -2.0, 2.0),
-                       {"real": r.normal(size=(10, 2))},
-                       arrows=(r.normal(size=(3, 2)), r.normal(size=(3, 2))), heat_label="D",
-                       heat_range=(0.0, 1.0), draw_command="draw"),
-        "game": Frame("Breakout", r.random((10, 12, 3), dtype=np.float32), caption="score 3",
-                      play_command="play", key_actions={"Left": 1, "Right": 2}, idle_action=0,
-                      tick_ms=100),
+        "curves": Curves("Loss", {"loss": (np.arange(5), np.linspace(1, 0, 5))}, log_y=True, y_label="nats"),
+        "filters": ImageGrid(
+            "Filters",
+            r.random((6, 4, 4), dtype=np.float32),
+            "filter",
+            columns=3,
+            caption="w / ||w||",
+            click_command="pick",
+        ),
+        "rows": PairedRows("Reconstructions", {"input": r.random((3, 4, 4)), "output": r.random((3, 4, 4))}),
+        "latent": Scatter(
+            "Latent",
+            r.normal(size=(8, 2)),
+            r.integers(0, 10, 8),
+            thumbnails=r.random((8, 4, 4), dtype=np.float32),
+            x_label="z₁",
+            y_label="z₂",
+            plane_command="decode",
+        ),
+        "table": Table(
+            "Scores", ["name", "value", "count"], [["a", 1.5, 3], ["b", float("nan"), None], ["c", True, "x"]]
+        ),
+        "q": Bars(
+            "Q(s, a)",
+            ["left", "right", "fire"],
+            {"Q": np.array([0.1, 0.5, -0.2])},
+            highlight=1,
+            y_label="Q",
+            y_range=(-1.0, 1),
+            click_command="toggle",
+        ),
+        "scores": Histogram(
+            "Scores",
+            np.linspace(0, 1, 6),
+            {"normal": np.arange(5.0)},
+            "s(x)",
+            "density",
+            markers={"t": 0.5},
+            log_y=True,
+        ),
+        "confusion": Matrix(
+            "Confusion",
+            np.arange(6).reshape(2, 3),
+            ["0", "1"],
+            ["a", "b", "c"],
+            "true",
+            "predicted",
+            "{:.1f}",
+        ),
+        "field": Field(
+            "D(x)",
+            r.random((5, 7)),
+            (-1.0, 1.0, -2.0, 2.0),
+            {"real": r.normal(size=(10, 2))},
+            arrows=(r.normal(size=(3, 2)), r.normal(size=(3, 2))),
+            heat_label="D",
+            heat_range=(0.0, 1.0),
+            draw_command="draw",
+        ),
+        "game": Frame(
+            "Breakout",
+            r.random((10, 12, 3), dtype=np.float32),
+            caption="score 3",
+            play_command="play",
+            key_actions={"Left": 1, "Right": 2},
+            idle_action=0,
+            tick_ms=100,
+        ),
     }
 
 
@@ -110,8 +154,9 @@ def saved(timeline: Timeline) -> io.BytesIO:
 def saved_and_loaded(timeline: Timeline) -> Timeline:
     """Through `torch.save` and `torch.load(weights_only=True)`."""
     loaded = torch.load(saved(timeline), weights_only=True)
-    return timeline_from_plain(loaded, "run.pt", convert=lambda v: v.numpy() if isinstance(
-        v, torch.Tensor) else v)
+    return timeline_from_plain(
+        loaded, "run.pt", convert=lambda v: v.numpy() if isinstance(v, torch.Tensor) else v
+    )
 
 
 # -- frames --------------------------------------------------------------------------------------
@@ -249,8 +294,9 @@ def recorded_run() -> Timeline:
     timeline = Timeline(budget_bytes=10**7, keyframe_interval=60.0)
     payloads = one_of_each_kind()
     timeline.record(0, 0.0, {"loss": 2.0, "heldout_loss": float("nan")}, payloads)
-    later = dict(payloads, filters=dataclasses.replace(payloads["filters"], images=payloads[
-        "filters"].images * 0.5))
+    later = dict(
+        payloads, filters=dataclasses.replace(payloads["filters"], images=payloads["filters"].images * 0.5)
+    )
     timeline.record(7, 1.25, {"loss": 1.0}, later)
     timeline.add_keyframe(0, state(0))
     timeline.add_keyframe(4, state(4))
@@ -277,12 +323,26 @@ def test_every_payload_kind_round_trips_exactly_through_a_safe_torch_file():
     assert (reopened.budget_bytes, reopened.keyframe_interval) == (10**7, 60.0)
 
 
+def test_a_reopened_timeline_goes_on_recording_where_it_stopped():
+    reopened = saved_and_loaded(recorded_run())
+    assert not reopened.should_keyframe(4, now=0.0)
+    assert reopened.should_keyframe(5, now=0.0)  # this session's clock starts with a keyframe
+    reopened.add_keyframe(5, state(5), now=0.0)
+    reopened.record(8, 2.0, {"loss": 0.9}, images(8))
+    assert reopened.steps() == [0, 7, 8] and reopened.keyframe_steps() == [0, 4, 5]
+    assert not reopened.should_keyframe(6, now=1.0)
+
+
 def test_a_saved_timeline_writes_a_shared_array_once():
     thumbnails = RNG.random((500, 28, 28), dtype=np.float32)  # 1.5 MB, the same in every frame
     timeline = Timeline()
     for step in range(1, 21):
-        timeline.record(step, 0.0, {}, {"latent": Scatter("z", RNG.normal(size=(500, 2)),
-                                                          np.arange(500), thumbnails.copy())})
+        timeline.record(
+            step,
+            0.0,
+            {},
+            {"latent": Scatter("z", RNG.normal(size=(500, 2)), np.arange(500), thumbnails.copy())},
+        )
     assert saved(timeline).getbuffer().nbytes < 1.5 * thumbnails.nbytes
 
 
@@ -299,51 +359,75 @@ def kind_index(record: dict[str, Any], kind: str) -> int:
 def set_field(kind: str, name: str, value: Any):
     def change(record):
         record["payloads"][kind_index(record, kind)]["fields"][name] = value
+
     return change
 
 
 def delete_field(kind: str, name: str):
     def change(record):
         del record["payloads"][kind_index(record, kind)]["fields"][name]
+
     return change
 
 
 TAMPERED = {
-    "not a dict": (lambda r: r.clear(), "no 'unsuplab-timeline' header"),
+    "an empty record": (lambda r: r.clear(), "no 'unsuplab-timeline' header"),
     "another version": (lambda r: r.update(version=99), "version 99 is not supported"),
     "truncated": (lambda r: r.pop("keyframes"), "the timeline: missing field 'keyframes'"),
-    "frames of the wrong type": (lambda r: r.update(frames="many"),
-                                 "field 'frames' is a str, not a list"),
-    "a metric of the wrong type": (lambda r: r["frames"][1]["metrics"].update(loss="low"),
-                                   "frame 1: field 'metrics'['loss'] is a str, not a number"),
-    "steps going back": (lambda r: r["frames"][1].update(step=0),
-                         "frame 1: step 0 does not come after step 0"),
-    "keyframe steps going back": (lambda r: r["keyframes"][1].update(step=0),
-                                  "keyframe 1: step 0 does not come after step 0"),
-    "a dangling payload": (lambda r: r["frames"][0]["payloads"].update(latent=99),
-                           "frame 0: payload 'latent' points at no stored payload"),
-    "an unknown kind": (lambda r: r["payloads"][0].update(kind="hologram"),
-                        "payload 0: unknown payload kind 'hologram'"),
+    "frames of the wrong type": (lambda r: r.update(frames="many"), "field 'frames' is a str, not a list"),
+    "a metric of the wrong type": (
+        lambda r: r["frames"][1]["metrics"].update(loss="low"),
+        "frame 1: field 'metrics'['loss'] is a str, not a number",
+    ),
+    "steps going back": (
+        lambda r: r["frames"][1].update(step=0),
+        "frame 1: step 0 does not come after step 0",
+    ),
+    "keyframe steps going back": (
+        lambda r: r["keyframes"][1].update(step=0),
+        "keyframe 1: step 0 does not come after step 0",
+    ),
+    "a dangling payload": (
+        lambda r: r["frames"][0]["payloads"].update(latent=99),
+        "frame 0: payload 'latent' points at no stored payload",
+    ),
+    "an unknown kind": (
+        lambda r: r["payloads"][0].update(kind="hologram"),
+        "payload 0: unknown payload kind 'hologram'",
+    ),
     "a missing field": (delete_field("scatter", "labels"), "(scatter): missing field 'labels'"),
-    "an unexpected field": (set_field("frame", "script", "rm -rf"),
-                            "(frame): unexpected field 'script'"),
-    "an array of the wrong shape": (set_field("scatter", "labels", np.arange(9)),
-                                    "(scatter): labels has shape (9,), expected (8)"),
-    "a list for an array": (set_field("image_grid", "images", [[0.5]]),
-                            "field 'images' is a list, not a numeric array"),
-    "an array of objects": (set_field("frame", "image", np.array([None, 1], dtype=object)),
-                            "field 'image' is an array of object, not a numeric array"),
-    "an unknown normalisation": (set_field("image_grid", "normalisation", "loud"),
-                                 "field 'normalisation' is a str, not 'unit' or 'filter'"),
-    "a short extent": (set_field("field", "extent", (0.0, 1.0)),
-                       "field 'extent' has 2 items, not 4"),
-    "a grey frame of three channels": (set_field("frame", "image", np.zeros((4, 4, 4))),
-                                       "image has shape (4, 4, 4), expected (?, ?, 3)"),
-    "mismatched rows": (lambda r: r["payloads"][kind_index(r, "paired_rows")]["fields"]["rows"]
-                        .update(output=np.zeros((2, 4, 4))),
-                        "row 'output' has shape (2, 4, 4), expected (3, ?, ?)"),
-    "a keyframe state that is not a dict": (lambda r: r["keyframes"][0].update(state=[1]),
-                                            "keyframe 0: field 'state' is a list, not a dict"),
+    "an unexpected field": (set_field("frame", "script", "rm -rf"), "(frame): unexpected field 'script'"),
+    "an array of the wrong shape": (
+        set_field("scatter", "labels", np.arange(9)),
+        "(scatter): labels has shape (9,), expected (8)",
+    ),
+    "a list for an array": (
+        set_field("image_grid", "images", [[0.5]]),
+        "field 'images' is a list, not a numeric array",
+    ),
+    "an array of objects": (
+        set_field("frame", "image", np.array([None, 1], dtype=object)),
+        "field 'image' is an array of object, not a numeric array",
+    ),
+    "an unknown normalisation": (
+        set_field("image_grid", "normalisation", "loud"),
+        "field 'normalisation' is a str, not 'unit' or 'filter'",
+    ),
+    "a short extent": (set_field("field", "extent", (0.0, 1.0)), "field 'extent' has 2 items, not 4"),
+    "a grey frame of three channels": (
+        set_field("frame", "image", np.zeros((4, 4, 4))),
+        "image has shape (4, 4, 4), expected (?, ?, 3)",
+    ),
+    "mismatched rows": (
+        lambda r: r["payloads"][kind_index(r, "paired_rows")]["fields"]["rows"].update(
+            output=np.zeros((2, 4, 4))
+        ),
+        "row 'output' has shape (2, 4, 4), expected (3, ?, ?)",
+    ),
+    "a keyframe state that is not a dict": (
+        lambda r: r["keyframes"][0].update(state=[1]),
+        "keyframe 0: field 'state' is a list, not a dict",
+    ),
     "a negative budget": (lambda r: r.update(budget_bytes=-1), "a positive budget"),
 }
 

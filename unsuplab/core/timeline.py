@@ -127,12 +127,18 @@ class Timeline:
     `keyframe_share` of the budget, and the frames get whatever the keyframes leave.
     """
 
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET, *,
-                 keyframe_interval: float = DEFAULT_KEYFRAME_INTERVAL, keyframe_share: float = 0.5,
-                 state_size: Callable[[Any], int] = nbytes_of):
+    def __init__(
+        self,
+        budget_bytes: int = DEFAULT_BUDGET,
+        *,
+        keyframe_interval: float = DEFAULT_KEYFRAME_INTERVAL,
+        keyframe_share: float = 0.5,
+        state_size: Callable[[Any], int] = nbytes_of,
+    ):
         if budget_bytes <= 0 or keyframe_interval <= 0 or not 0 < keyframe_share <= 1:
-            raise ValueError("a timeline needs a positive budget and keyframe interval, and a "
-                             "keyframe share in (0, 1]")
+            raise ValueError(
+                "a timeline needs a positive budget and keyframe interval, and a keyframe share in (0, 1]"
+            )
         self.budget_bytes = int(budget_bytes)
         self.keyframe_interval = float(keyframe_interval)
         self.keyframe_share = float(keyframe_share)
@@ -146,21 +152,23 @@ class Timeline:
         self._last_keyframe_time: float | None = None
 
     # -- frames ----------------------------------------------------------------------------
-    def record(self, step: int, elapsed: float, metrics: dict[str, float],
-               payloads: dict[str, Payload]) -> None:
+    def record(
+        self, step: int, elapsed: float, metrics: dict[str, float], payloads: dict[str, Payload]
+    ) -> None:
         """Add the frame of `step`; a second frame at the newest step replaces it (a paused run
         showed a change). Pass the snapshot's payloads without the history curves."""
         with self._lock:
             if self._steps and step < self._steps[-1]:
-                raise ValueError(f"step {step} is before the newest frame ({self._steps[-1]}); "
-                                 "truncate the timeline when the run goes back")
+                raise ValueError(
+                    f"step {step} is before the newest frame ({self._steps[-1]}); "
+                    "truncate the timeline when the run goes back"
+                )
             before = self._frames[-1].payloads if self._frames else {}
             kept = {key: _shared(payload, before.get(key)) for key, payload in payloads.items()}
             if self._steps and step == self._steps[-1]:
                 self._release(self._frames.pop())
                 self._steps.pop()
-            frame = TimelineFrame(int(step), float(elapsed),
-                                  {k: float(v) for k, v in metrics.items()}, kept)
+            frame = TimelineFrame(int(step), float(elapsed), {k: float(v) for k, v in metrics.items()}, kept)
             self._hold(frame)
             self._frames.append(frame)
             self._steps.append(frame.step)
@@ -216,8 +224,7 @@ class Timeline:
         size = int(self.state_size(state))
         with self._lock:
             if self._keyframes and step < self._keyframes[-1].step:
-                raise ValueError(f"step {step} is before the newest keyframe "
-                                 f"({self._keyframes[-1].step})")
+                raise ValueError(f"step {step} is before the newest keyframe ({self._keyframes[-1].step})")
             if now is not None:
                 self._last_keyframe_time = now
             if size > self.budget_bytes * self.keyframe_share:
@@ -287,8 +294,7 @@ def _thinned(steps: list[int]) -> list[int]:
     """Indices kept when items at `steps` (increasing, more than two) thin: a quarter of them
     go, those leaving the smallest gap for their age, never two neighbours at once."""
     count, newest = len(steps), steps[-1]
-    order = sorted(range(1, count - 1),
-                   key=lambda i: (steps[i + 1] - steps[i - 1]) / (newest - steps[i] + 1))
+    order = sorted(range(1, count - 1), key=lambda i: (steps[i + 1] - steps[i - 1]) / (newest - steps[i] + 1))
     dropped: set[int] = set()
     for i in order:
         if len(dropped) >= max(1, count // 4):
@@ -349,8 +355,12 @@ def _equal(a: Any, b: Any, by_identity: bool = False) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, np.ndarray):
-        return (not by_identity and a.shape == b.shape and a.dtype == b.dtype
-                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f")))
+        return (
+            not by_identity
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+        )
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(_equal(a[k], b[k], by_identity) for k in a)
     if isinstance(a, (list, tuple)):
@@ -361,8 +371,9 @@ def _equal(a: Any, b: Any, by_identity: bool = False) -> bool:
 
 
 # -- plain records -------------------------------------------------------------------------------
-def timeline_to_plain(timeline: Timeline,
-                      convert: Callable[[np.ndarray], Any] = _unchanged) -> dict[str, Any]:
+def timeline_to_plain(
+    timeline: Timeline, convert: Callable[[np.ndarray], Any] = _unchanged
+) -> dict[str, Any]:
     """The timeline as nested dicts, lists and tuples of plain values, with `convert` applied to
     every array of the frames (`torch.from_numpy` for a run file); keyframe states as they were
     given. A payload or array that several frames share is written once."""
@@ -375,11 +386,21 @@ def timeline_to_plain(timeline: Timeline,
             for key, payload in frame.payloads.items():
                 if id(payload) not in index:
                     index[id(payload)] = len(table)
-                    table.append({"kind": payload.kind, "fields": {
-                        f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)}})
+                    table.append(
+                        {
+                            "kind": payload.kind,
+                            "fields": {f.name: getattr(payload, f.name) for f in dataclasses.fields(payload)},
+                        }
+                    )
                 refs[key] = index[id(payload)]
-            frames.append({"step": frame.step, "elapsed": frame.elapsed,
-                           "metrics": dict(frame.metrics), "payloads": refs})
+            frames.append(
+                {
+                    "step": frame.step,
+                    "elapsed": frame.elapsed,
+                    "metrics": dict(frame.metrics),
+                    "payloads": refs,
+                }
+            )
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -404,8 +425,13 @@ class _Damage(Exception):
     """One problem found in a record; `timeline_from_plain` adds the source's name."""
 
 
-def timeline_from_plain(record: Any, source_name: str, *, convert: Callable[[Any], Any] = _unchanged,
-                        state_size: Callable[[Any], int] = nbytes_of) -> Timeline:
+def timeline_from_plain(
+    record: Any,
+    source_name: str,
+    *,
+    convert: Callable[[Any], Any] = _unchanged,
+    state_size: Callable[[Any], int] = nbytes_of,
+) -> Timeline:
     """The timeline `timeline_to_plain` wrote, every value checked; `convert` is applied to every
     plain value of the frames' payloads first (a tensor back into a numpy array, the rest as it
     is). A truncated or tampered record raises `TimelineError` naming `source_name`."""
@@ -420,10 +446,13 @@ def _timeline(record: Any, convert: Callable[[Any], Any], state_size: Callable[[
     if record.get("format") != FORMAT:
         raise _Damage(f"no '{FORMAT}' header")
     if record.get("version") != VERSION:
-        raise _Damage(f"version {record.get('version')!r} is not supported (this unsuplab reads "
-                      f"version {VERSION})")
-    settings = {name: _field(record, name, hint, "the timeline") for name, hint in
-                (("budget_bytes", int), ("keyframe_interval", float), ("keyframe_share", float))}
+        raise _Damage(
+            f"version {record.get('version')!r} is not supported (this unsuplab reads version {VERSION})"
+        )
+    settings = {
+        name: _field(record, name, hint, "the timeline")
+        for name, hint in (("budget_bytes", int), ("keyframe_interval", float), ("keyframe_share", float))
+    }
     try:
         timeline = Timeline(**settings, state_size=state_size)
     except ValueError as exc:
@@ -443,9 +472,12 @@ def _timeline(record: Any, convert: Callable[[Any], Any], state_size: Callable[[
         if bad:
             raise _Damage(f"{where}: payload {bad[0]!r} points at no stored payload")
         metrics = _field(frame, "metrics", dict[str, float], where)
-        kept = TimelineFrame(step, float(_field(frame, "elapsed", float, where)),
-                             {k: float(v) for k, v in metrics.items()},
-                             {key: payloads[ref] for key, ref in refs.items()})
+        kept = TimelineFrame(
+            step,
+            float(_field(frame, "elapsed", float, where)),
+            {k: float(v) for k, v in metrics.items()},
+            {key: payloads[ref] for key, ref in refs.items()},
+        )
         timeline._hold(kept)
         timeline._frames.append(kept)
         timeline._steps.append(step)
@@ -457,7 +489,7 @@ def _timeline(record: Any, convert: Callable[[Any], Any], state_size: Callable[[
         step = _field(keyframe, "step", int, where)
         if step <= last:
             raise _Damage(f"{where}: step {step} does not come after step {last}")
-        state = _field(keyframe, "state", dict[str, Any], where)
+        state = _field(keyframe, "state", dict[Any, Any], where)
         timeline._keyframes.append(Keyframe(step, state, int(state_size(state))))
         last = step
     timeline._fit()
@@ -561,8 +593,7 @@ def _name(hint: Any) -> str:
         return " or ".join(repr(a) for a in args)
     if origin is tuple:
         return f"a tuple of {len(args)}"
-    names = {np.ndarray: "a numeric array", float: "a number", object: "a plain value",
-             type(None): "None"}
+    names = {np.ndarray: "a numeric array", float: "a number", object: "a plain value", type(None): "None"}
     return names.get(hint) or _article((origin or hint).__name__)
 
 
@@ -577,8 +608,10 @@ def _shape_problem(payload: Payload) -> str | None:
     if kind == "curves":
         for name, (x, values) in p.series.items():
             if x.ndim != 1 or values.shape != x.shape:
-                return (f"series {name!r} needs x and values of one length, not shapes "
-                        f"{x.shape} and {values.shape}")
+                return (
+                    f"series {name!r} needs x and values of one length, not shapes "
+                    f"{x.shape} and {values.shape}"
+                )
     elif kind == "image_grid":
         return _shape(p.images, "images", 3)
     elif kind == "paired_rows":
@@ -613,8 +646,11 @@ def _shape_problem(payload: Payload) -> str | None:
             problem = problem or _shape(points, f"points {name!r}", 2, (None, 2))
         if p.arrows is not None:
             origins, vectors = p.arrows
-            problem = (problem or _shape(origins, "arrow origins", 2, (None, 2))
-                       or _shape(vectors, "arrow vectors", 2, origins.shape))
+            problem = (
+                problem
+                or _shape(origins, "arrow origins", 2, (None, 2))
+                or _shape(vectors, "arrow vectors", 2, origins.shape)
+            )
         if not all(math.isfinite(v) for v in p.extent):
             problem = problem or "the extent is not finite"
         return problem
@@ -626,8 +662,9 @@ def _shape_problem(payload: Payload) -> str | None:
 def _shape(array: np.ndarray, what: str, ndim: int, leading: tuple[int | None, ...] = ()) -> str | None:
     """A problem when `array` has not `ndim` axes or its first axes differ from `leading`
     (None matches any length)."""
-    if array.ndim == ndim and all(want is None or got == want
-                                  for got, want in zip(array.shape, leading, strict=False)):
+    if array.ndim == ndim and all(
+        want is None or got == want for got, want in zip(array.shape, leading, strict=False)
+    ):
         return None
     axes = [("?" if w is None else str(w)) for w in leading] + ["?"] * (ndim - len(leading))
     return f"{what} has shape {array.shape}, expected ({', '.join(axes)})"
