@@ -11,11 +11,13 @@ from PySide6.QtCore import QSettings
 from shown_views import shown
 
 from unsuplab.core.payloads import Field, ImageGrid, Scatter
+from unsuplab.ui import theme
 from unsuplab.ui.views import _style
 from unsuplab.viz.colours import (
     COLOUR_MAP_CHOICES,
     DEFAULT_COLOUR_MAPS,
     DIGIT_COLOURS,
+    contrast_ratio,
     grey_lightness,
     hex_to_rgb,
     srgb_to_lab,
@@ -133,7 +135,21 @@ def test_scatter_marks_label_k_with_colour_k_and_shape_k(qtbot):
 def test_every_digit_shape_is_a_pyqtgraph_symbol_and_every_colour_reads_on_every_theme():
     assert set(_style.SYMBOLS) <= set(Symbols)
     lightness = grey_lightness(hex_to_rgb(DIGIT_COLOURS))
-    for theme in (_style.DARK, _style.LIGHT, _style.HIGH_CONTRAST):
-        background = srgb_to_lab(hex_to_rgb(theme.background))[0]
+    for look in (_style.DARK, _style.LIGHT, _style.HIGH_CONTRAST):
+        background = srgb_to_lab(hex_to_rgb(look.background))[0]
         gaps = np.abs(lightness - background)
-        assert gaps.min() >= MIN_LIGHTNESS_FROM_BACKGROUND, (theme.background, np.round(gaps, 1))
+        assert gaps.min() >= MIN_LIGHTNESS_FROM_BACKGROUND, (look.background, np.round(gaps, 1))
+
+
+def test_high_contrast_text_and_marks_keep_wcag_aaa_contrast_on_their_backgrounds():
+    # WCAG's AAA level for normal text is 7:1; the plain light theme's muted grey has 5.8:1.
+    shell = theme.HIGH_CONTRAST
+    for name in ("text", "muted", "accent", "error", "ok", "warn"):
+        colour = getattr(shell, name)
+        ratio = float(contrast_ratio(hex_to_rgb(colour), hex_to_rgb(shell.window)))
+        assert ratio >= 7.0, (name, colour, round(ratio, 2))
+    views = _style.HIGH_CONTRAST
+    for name in ("foreground", "muted", "accent"):
+        colour = getattr(views, name)
+        ratio = float(contrast_ratio(hex_to_rgb(colour), hex_to_rgb(views.background)))
+        assert ratio >= 7.0, (name, colour, round(ratio, 2))

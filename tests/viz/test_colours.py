@@ -12,6 +12,7 @@ from unsuplab.viz.colours import (
     DIGIT_COLOURS,
     DIGIT_SYMBOLS,
     MACHADO_2009,
+    contrast_ratio,
     delta_e_2000,
     grey_lightness,
     hex_to_rgb,
@@ -93,6 +94,14 @@ def test_srgb_to_lab_puts_white_black_and_grey_where_cielab_does():
     np.testing.assert_allclose(lab[1], [0.0, 0.0, 0.0], atol=1e-6)
     assert lab[2, 0] == pytest.approx(50.0, abs=0.5) and np.abs(lab[2, 1:]).max() < 1e-3
     np.testing.assert_allclose(lab[3], [53.24, 80.09, 67.20], atol=0.02)  # sRGB red, D65
+
+
+def test_contrast_ratio_runs_from_1_to_21_as_wcag_defines_it():
+    black, white, grey = hex_to_rgb(["#000000", "#FFFFFF", "#767676"])
+    assert float(contrast_ratio(black, white)) == pytest.approx(21.0, abs=1e-3)
+    assert float(contrast_ratio(grey, grey)) == pytest.approx(1.0)
+    # #767676 is the lightest grey with 4.5:1 on white, WCAG's AA level for text.
+    assert float(contrast_ratio(white, grey)) == pytest.approx(4.54, abs=0.01)
 
 
 @pytest.mark.parametrize("deficiency", sorted(MACHADO_2009))

@@ -111,6 +111,14 @@ def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
                    + r_t * (dcp / s_c) * (dHp / s_h))
 
 
+def contrast_ratio(rgb1: np.ndarray, rgb2: np.ndarray) -> np.ndarray:
+    """WCAG 2 contrast ratio of two sRGB colours, 1 (none) to 21 (black on white): the lighter's
+    relative luminance plus 0.05 over the darker's plus 0.05."""
+    weights = _RGB_TO_XYZ[1]  # relative luminance Y
+    y1, y2 = srgb_to_linear(rgb1) @ weights, srgb_to_linear(rgb2) @ weights
+    return (np.maximum(y1, y2) + 0.05) / (np.minimum(y1, y2) + 0.05)
+
+
 def min_pairwise_delta_e(rgb: np.ndarray) -> float:
     """The smallest CIEDE2000 difference between any two of the (n, 3) sRGB colours."""
     lab = srgb_to_lab(rgb)

@@ -32,8 +32,8 @@ class Theme:
 LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffff99", "#1f6fd1", "#a9b1bd")
 DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e2388", "#4c9dff", "#5c6573")
 
-#: For bright rooms and projectors: black text and axes on white, dark accent colours; the
-#: muted grey still reads at 12:1 against white (WCAG AAA asks 7:1).
+#: For bright rooms and projectors: black text and axes on white; the muted grey and the accent
+#: keep at least 7:1 against white (WCAG's AAA level; measured in tests/ui/test_colours_menu.py).
 HIGH_CONTRAST = Theme(False, "#ffffff", "#000000", "#333333", "#ffffffee", "#0047b3", "#767676")
 
 #: Colour k and marker shape k for label k (digits, runs, variants, players): a published
@@ -95,11 +95,6 @@ def app_is_dark() -> bool:
 
 def palette_colour(index: int) -> QColor:
     return QColor(PALETTE[int(index) % len(PALETTE)])
-
-
-def palette_symbol(index: int) -> str:
-    """The marker shape (a pyqtgraph symbol name) of label `index`."""
-    return SYMBOLS[int(index) % len(SYMBOLS)]
 
 
 def translucent(colour: str | QColor, alpha: int) -> QColor:
