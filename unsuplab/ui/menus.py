@@ -8,6 +8,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
+from unsuplab.ui.views import _style
+from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS
 
 if TYPE_CHECKING:
     from unsuplab.ui.main_window import MainWindow
@@ -63,12 +65,26 @@ def build(window: MainWindow) -> dict[str, QAction]:
 
     view = bar.addMenu("&View")
     themes = QActionGroup(window)
-    actions["dark"] = _action(window, "&Dark theme", lambda: window.set_theme(True))
-    actions["light"] = _action(window, "&Light theme", lambda: window.set_theme(False))
-    for name in ("dark", "light"):
+    actions["dark"] = _action(window, "&Dark theme", lambda: choose_theme(window, dark=True))
+    actions["light"] = _action(window, "&Light theme", lambda: choose_theme(window, dark=False))
+    actions["high_contrast"] = _action(
+        window, "&High-contrast light theme", lambda: choose_theme(window, dark=False, high_contrast=True),
+        tip="Black on white with strong lines, for a bright room or a washed-out projector")
+    for name in ("dark", "light", "high_contrast"):
         actions[name].setCheckable(True)
         themes.addAction(actions[name])
         view.addAction(actions[name])
+    colours = view.addMenu("&Colours")
+    colours.setToolTipsVisible(True)
+    maps = QActionGroup(window)
+    for name, choice in COLOUR_MAP_CHOICES.items():
+        key = f"colours:{name}"
+        actions[key] = _action(window, choice.title, lambda n=name: choose_colour_maps(window, n),
+                               tip=f"Images and fields in {choice.sequential}, signed weights in "
+                                   f"{choice.diverging}")
+        actions[key].setCheckable(True)
+        maps.addAction(actions[key])
+        colours.addAction(actions[key])
     view.addSeparator()
     for dock, key in ((window.lesson_dock, None), (window.settings_dock, None),
                       (window.pad_dock, "Ctrl+D"), (window.log_dock, "Ctrl+L")):
@@ -92,10 +108,45 @@ def build(window: MainWindow) -> dict[str, QAction]:
     # Menu shortcuts must work with the menu bar hidden (full screen) too.
     for action in actions.values():
         window.addAction(action)
+    _restore_look(window, actions)
     return actions
+
+
+#: QSettings keys of the View choices kept beside the window's "theme".
+HIGH_CONTRAST_KEY, COLOUR_MAPS_KEY = "high_contrast", "colour_maps"
+
+
+def _restore_look(window: MainWindow, actions: dict[str, QAction]) -> None:
+    """Start from the remembered high-contrast and colour-map choices (defaults without settings
+    or with an unknown name), before the window applies its first theme."""
+    settings = window.settings
+    stored = settings.value(HIGH_CONTRAST_KEY, False, type=bool) if settings is not None else False
+    _style.set_high_contrast(stored)
+    name = settings.value(COLOUR_MAPS_KEY, DEFAULT_COLOUR_MAPS) if settings is not None else None
+    _style.set_colour_maps(name if name in COLOUR_MAP_CHOICES else DEFAULT_COLOUR_MAPS)
+    actions[f"colours:{_style.colour_maps_name()}"].setChecked(True)
+
+
+def choose_theme(window: MainWindow, *, dark: bool, high_contrast: bool = False) -> None:
+    """View's theme items: dark, light, or the high-contrast light theme."""
+    _style.set_high_contrast(high_contrast and not dark)
+    if window.settings is not None:
+        window.settings.setValue(HIGH_CONTRAST_KEY, _style.high_contrast())
+    window.set_theme(dark)
+
+
+def choose_colour_maps(window: MainWindow, name: str) -> None:
+    """View → Colours: every image and field is redrawn with the maps named `name`."""
+    _style.set_colour_maps(name)
+    actions = getattr(window, "actions_", None)
+    if actions:
+        actions[f"colours:{name}"].setChecked(True)
+    if window.settings is not None:
+        window.settings.setValue(COLOUR_MAPS_KEY, name)
+    window.views.apply_theme(window.dark)
 
 
 def sync_theme(window: MainWindow, dark: bool) -> None:
     actions = getattr(window, "actions_", None)
     if actions:
-        actions["dark" if dark else "light"].setChecked(True)
+        actions["dark" if dark else "high_contrast" if _style.high_contrast() else "light"].setChecked(True)

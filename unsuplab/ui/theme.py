@@ -1,4 +1,5 @@
-"""Dark and light themes: the Fusion style, a QPalette, a small style sheet and the colours views use."""
+"""Dark, light and high-contrast light themes: the Fusion style, a QPalette, a small style sheet and
+the colours views use."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from unsuplab.paths import resources_dir
+from unsuplab.ui.views._style import high_contrast
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ DARK = Colours(window="#24272d", panel="#2c3038", base="#1b1e23", text="#e4e7ec"
 LIGHT = Colours(window="#eef0f3", panel="#f7f8fa", base="#ffffff", text="#1d2129",
                 muted="#5d6673", border="#c9ced6", accent="#1f6fd1", error="#c62828",
                 error_bg="#fde3e3", ok="#17864f", warn="#b26a00")
+#: The light theme for bright rooms (View → High-contrast light theme): black on white, borders
+#: that show on a washed-out projector, and state colours that keep 7:1 against white.
+HIGH_CONTRAST = Colours(window="#ffffff", panel="#f0f0f0", base="#ffffff", text="#000000",
+                        muted="#333333", border="#000000", accent="#0047b3", error="#b00000",
+                        error_bg="#ffe0e0", ok="#00632a", warn="#7a4100")
 
 #: Colour of each run state in the status bar.
 STATE_COLOURS = {"building": "accent", "running": "ok", "paused": "warn", "finished": "accent",
@@ -41,7 +48,10 @@ STATE_COLOURS = {"building": "accent", "running": "ok", "paused": "warn", "finis
 
 
 def colours(dark: bool) -> Colours:
-    return DARK if dark else LIGHT
+    """The dark theme's colours, or the light (or, when chosen, high-contrast light) one's."""
+    if dark:
+        return DARK
+    return HIGH_CONTRAST if high_contrast() else LIGHT
 
 
 def state_colour(state: str, dark: bool) -> str:

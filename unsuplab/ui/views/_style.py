@@ -1,4 +1,5 @@
-"""The look the views share: light and dark themes, the label palette, and plot styling helpers."""
+"""The look the views share: light, dark and high-contrast themes, the label palette and marker
+shapes, the colour maps chosen in View → Colours, and plot styling helpers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS, DIGIT_COLOURS, DIGIT_SYMBOLS
 from unsuplab.viz.images import to_uint8
 
 
@@ -31,24 +33,75 @@ class Theme:
 LIGHT = Theme(False, "#ffffff", "#1d2129", "#5d6673", "#ffffff99", "#1f6fd1", "#a9b1bd")
 DARK = Theme(True, "#1b1e23", "#e4e7ec", "#9aa3b0", "#1b1e2388", "#4c9dff", "#5c6573")
 
-#: Ten colours told apart with colour-blind vision (Okabe & Ito's seven without black, then Paul
-#: Tol's grey, wine and teal), readable on both themes. Digit k is always colour k.
-PALETTE = (
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#D55E00",  # vermillion
-    "#F0E442",  # yellow
-    "#999999",  # grey
-    "#AA4499",  # wine-purple
-    "#44AA99",  # teal
-)
+#: For bright rooms and projectors: black text and axes on white; the muted grey and the accent
+#: keep at least 7:1 against white (WCAG's AAA level; measured in tests/ui/test_colours_menu.py).
+HIGH_CONTRAST = Theme(False, "#ffffff", "#000000", "#333333", "#ffffffee", "#0047b3", "#767676")
+
+#: Colour k and marker shape k for label k (digits, runs, variants, players): a published
+#: colour-blind-safe set, doubled by shape on scatters (sources in unsuplab/viz/colours.py).
+PALETTE = DIGIT_COLOURS
+SYMBOLS = DIGIT_SYMBOLS
+
+
+@dataclass
+class _Look:
+    """The app-wide choices of View: the light theme's contrast and the colour maps' name."""
+
+    high_contrast: bool = False
+    colour_maps: str = DEFAULT_COLOUR_MAPS
+
+
+_look = _Look()
+
+
+def set_high_contrast(on: bool) -> None:
+    """Make the light theme the high-contrast one (True) or the plain one; views pick it up the
+    next time their theme is applied."""
+    _look.high_contrast = bool(on)
+
+
+def high_contrast() -> bool:
+    return _look.high_contrast
+
+
+def set_colour_maps(name: str) -> None:
+    """Choose the colour maps of images and fields by their name in `COLOUR_MAP_CHOICES`."""
+    if name not in COLOUR_MAP_CHOICES:
+        raise ValueError(f"unknown colour maps {name!r}; expected one of {', '.join(COLOUR_MAP_CHOICES)}")
+    _look.colour_maps = name
+
+
+def colour_maps_name() -> str:
+    return _look.colour_maps
+
+
+def colour_map(signed: bool) -> pg.ColorMap:
+    """The chosen map for signed values (diverging, zero in the middle) or intensities
+    (sequential), from pyqtgraph's bundled maps."""
+    choice = COLOUR_MAP_CHOICES[_look.colour_maps]
+    return named_colour_map(choice.diverging if signed else choice.sequential)
+
+
+def image_lookup_table(signed: bool) -> np.ndarray | None:
+    """The lookup table an image of grey levels 0-255 is drawn through: None for plain grey (so
+    the panel shows exactly the levels of its exported PNG), else the chosen map's 256 colours."""
+    choice = COLOUR_MAP_CHOICES[_look.colour_maps]
+    name = choice.diverging if signed else choice.sequential
+    return None if name == "grey" else pg.colormap.get(name).getLookupTable(nPts=256)
+
+
+def named_colour_map(name: str) -> pg.ColorMap:
+    """A map of `COLOUR_MAP_CHOICES` by name: "grey" is the identity (grey level k stays k, as in
+    the exported PNG), the others are pyqtgraph's bundled maps."""
+    if name == "grey":
+        return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+    return pg.colormap.get(name)
 
 
 def theme_for(dark: bool) -> Theme:
-    return DARK if dark else LIGHT
+    if dark:
+        return DARK
+    return HIGH_CONTRAST if _look.high_contrast else LIGHT
 
 
 def app_is_dark() -> bool:

@@ -10,13 +10,12 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Field
 from unsuplab.ui.views._interaction import DragViewBox
-from unsuplab.ui.views._style import palette_colour, style_plot
+from unsuplab.ui.views._style import colour_map, palette_colour, style_plot
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import DOT, palette_legend
 
-#: The heat in greys, half blended into the background: a quiet ground that lets the coloured
-#: points and the arrows stand out (bright: high heat).
-HEAT_MAP = "CET-L1"
+#: The heat (in the sequential map chosen in View → Colours; grey by default), half blended into
+#: the background: a quiet ground that lets the coloured points and the arrows stand out.
 HEAT_OPACITY = 0.55
 POINT_SIZE = 6
 #: The longest arrow is drawn this fraction of the plane's width; the rest keep their proportion.
@@ -49,7 +48,7 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, span: float) -> np.
 
 class FieldView(View):
     """A `Field` in one plot: the heat as an image (`heat_item`, placed on the payload's extent,
-    coloured by `HEAT_MAP` over `heat_range`, with a colour bar), a `pg.ScatterPlotItem` per point
+    in the chosen sequential map over `heat_range`, with a colour bar), a `pg.ScatterPlotItem` per point
     series (`point_items`, named in `legend_label` in the header), and all arrows as one
     `PlotDataItem` of segment pairs (`arrow_item`). The plane keeps its aspect.
 
@@ -81,7 +80,7 @@ class FieldView(View):
         self.heat_item.setZValue(-10)
         self.heat_item.setOpacity(HEAT_OPACITY)
         self.plot.addItem(self.heat_item)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get(HEAT_MAP),
+        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colour_map(signed=False),
                                           interactive=False, width=14, colorMapMenu=False)
         self.colour_bar.setImageItem(self.heat_item)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
@@ -253,6 +252,7 @@ class FieldView(View):
         theme = self.theme
         self.graphics.setBackground(theme.background)
         style_plot(self.plot, theme)
+        self.colour_bar.setColorMap(colour_map(signed=False))
         for axis in ("left", "right"):
             self.colour_bar.getAxis(axis).setPen(pg.mkPen(theme.muted))
             self.colour_bar.getAxis(axis).setTextPen(pg.mkPen(theme.foreground))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import ImageGrid
-from unsuplab.ui.views._style import smooth_when_shrunk
+from unsuplab.ui.views._style import image_lookup_table, smooth_when_shrunk
 from unsuplab.ui.views.base import PixelHoverView
 from unsuplab.viz.images import grid_shape
 from unsuplab.viz.panels import PAD, grid_pixels
@@ -51,6 +51,7 @@ class ImageGridView(PixelHoverView):
         self.tiles: TileGeometry | None = None
         self._images: np.ndarray | None = None  # the raw payload values, for the hover read-out
         self._shown_shape: tuple[int, ...] = ()
+        self._signed = False  # weights and filters (zero in the middle) rather than intensities
         self.click_command: str | None = None
 
         self.graphics = pg.GraphicsLayoutWidget()
@@ -79,6 +80,9 @@ class ImageGridView(PixelHoverView):
         self.tiles = TileGeometry(n, h, w, payload.columns)
         picture = grid_pixels(payload)
         self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
+        if (payload.normalisation != "unit") != self._signed:
+            self._signed = not self._signed
+            self.image_item.setLookupTable(image_lookup_table(self._signed))
         self._set_click_command(payload.click_command)
         if picture.shape != self._shown_shape:
             # A new layout: frame it whole, even if the user had zoomed into the old one.
@@ -124,3 +128,4 @@ class ImageGridView(PixelHoverView):
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
         self.graphics.setBackground(self.theme.background)
+        self.image_item.setLookupTable(image_lookup_table(self._signed))  # the map chosen in View → Colours

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.ui.views._interaction import DragViewBox, RequestThrottle
-from unsuplab.ui.views._style import PALETTE, grey_pixmap, style_legend, style_plot
+from unsuplab.ui.views._style import PALETTE, SYMBOLS, grey_pixmap, style_legend, style_plot
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.image_strip import ImageStrip
 
@@ -36,7 +36,8 @@ PLANE_INTERVAL_MS = 66
 
 
 class ScatterView(View):
-    """A `Scatter` as one `pg.ScatterPlotItem` (`scatter`), colour k of `PALETTE` for label k.
+    """A `Scatter` as one `pg.ScatterPlotItem` (`scatter`), colour k of `PALETTE` and shape k of
+    `SYMBOLS` for label k.
 
     `legend` lists the labels present. Hovering a point rings it and shows its index, label and,
     when the payload has thumbnails, the thumbnail in the `inset` card beside the mouse.
@@ -58,6 +59,7 @@ class ScatterView(View):
         self.hovered: int | None = None
         self.selected: int | None = None  # the point clicked last
         self._brushes = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
+        self._symbols = np.array(SYMBOLS, dtype=object)  # a shape per label: apart in grey too
         self._legend_labels: list[int] = []
         self._legend_samples: list[pg.ScatterPlotItem] = []
         self._axis_labels = ("", "")
@@ -172,7 +174,8 @@ class ScatterView(View):
         self.labels = np.asarray(payload.labels, dtype=np.int64).reshape(-1)
         self.thumbnails = payload.thumbnails
         self._set_plane_command(payload.plane_command)
-        self.scatter.setData(pos=self.points, brush=self._brushes[self.labels % len(PALETTE)])
+        self.scatter.setData(pos=self.points, brush=self._brushes[self.labels % len(PALETTE)],
+                             symbol=self._symbols[self.labels % len(SYMBOLS)])
         present = np.unique(self.labels).tolist()
         if present != self._legend_labels:
             self._set_legend(present)
@@ -229,7 +232,7 @@ class ScatterView(View):
         self.legend.clear()
         # Samples are plain items the legend draws its swatches from; they are never plotted.
         self._legend_samples = [
-            pg.ScatterPlotItem(symbol="o", size=POINT_SIZE + 2, pen=None,
+            pg.ScatterPlotItem(symbol=self._symbols[label % len(SYMBOLS)], size=POINT_SIZE + 2, pen=None,
                                brush=self._brushes[label % len(PALETTE)])
             for label in labels
         ]
