@@ -402,19 +402,22 @@ def _export_through_loop(events: Iterator[Event], control: RunControl, out: Path
                          outcome: _Outcome) -> list[Path]:
     """Write metrics.csv and checkpoint.pt with the loop's own commands, then stop the loop."""
     files = {EXPORT_METRICS: out / "metrics.csv", SAVE: out / "checkpoint.pt"}
-    waiting = {control.submit(command, path=str(path)) for command, path in files.items()}
+    waiting = {control.submit(command, path=str(path)): path for command, path in files.items()}
+    written = []
     # Stop only once both commands are answered: a command queued behind a stop is never served.
     for event in events:
         if isinstance(event, Notice) and event.request_id in waiting:
-            waiting.discard(event.request_id)
+            path = waiting.pop(event.request_id)
             if event.error:
                 outcome.errors.append(event.message)
+            else:
+                written.append(path)
             if not waiting:
                 break
     control.stop()
     for _ in events:
         pass
-    return [path for path in files.values() if path.exists()]
+    return written
 
 
 @contextmanager
