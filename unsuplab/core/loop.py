@@ -1,23 +1,22 @@
 """The run loop, written once: a plain generator that trains an experiment and yields events.
 
 Whoever drives it (the window's worker thread, the CLI, a test calling `next()`) steers it through a
-`RunControl`: pause, resume, single steps, slow motion, stop, and commands that run between two
-training steps (probes from views, live parameter changes, saving). Snapshots are taken at most
+`RunControl` (core/commands.py): pause, resume, single steps, slow motion, stop, and commands that
+run between two training steps (probes from views, live parameter changes, saving), each answered
+with the id `RunControl.submit` gave it. Snapshots are taken at most
 every `snapshot_interval` seconds of wall clock, so views stay live without slowing training.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM, new_request_id
+from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM, Command, RunControl
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
 from unsuplab.core.payloads import Curves, Payload
@@ -98,108 +97,6 @@ class RunFailed:
 
 
 Event = Snapshot | StateChanged | ProbeResult | Notice | RunFailed
-
-
-@dataclass
-class Command:
-    """A request executed between two training steps; its answer carries `request_id` back."""
-
-    name: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    request_id: int = field(default_factory=new_request_id)
-
-
-class RunControl:
-    """Thread-safe steering of a running loop; the GUI thread calls it, the loop reads it."""
-
-    def __init__(self, *, paused: bool = False, step_limit: int | None = None):
-        self._cond = threading.Condition()
-        self._paused = paused
-        self._stop = False
-        self._single_steps = 0
-        self._delay = 0.0
-        self._step_limit = step_limit
-        self._commands: deque[Command] = deque()
-
-    def _update(self, **changes: Any) -> None:
-        with self._cond:
-            for name, value in changes.items():
-                setattr(self, name, value)
-            self._cond.notify_all()
-
-    def pause(self) -> None:
-        self._update(_paused=True)
-
-    def resume(self) -> None:
-        self._update(_paused=False)
-
-    def stop(self) -> None:
-        self._update(_stop=True)
-
-    def step(self, count: int = 1) -> None:
-        """Train `count` more steps, then stay paused."""
-        with self._cond:
-            self._paused = True
-            self._single_steps += count
-            self._cond.notify_all()
-
-    def set_delay(self, seconds: float) -> None:
-        """Slow motion: wait this long after every step (0 for full speed)."""
-        self._update(_delay=max(0.0, float(seconds)))
-
-    def set_step_limit(self, steps: int | None) -> None:
-        self._update(_step_limit=steps)
-
-    def submit(self, name: str, /, **kwargs: Any) -> int:
-        """Queue a command (a probe, or one of `commands.LOOP_COMMANDS`) for the loop; returns the
-        request id its answer (a ProbeResult, or a Notice) will carry.
-
-        `name` is positional-only so that `submit("set_param", name=..., value=...)` works.
-        """
-        command = Command(name, kwargs)
-        with self._cond:
-            self._commands.append(command)
-            self._cond.notify_all()
-        return command.request_id
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop
-
-    @property
-    def delay(self) -> float:
-        return self._delay
-
-    @property
-    def step_limit(self) -> int | None:
-        return self._step_limit
-
-    def take_commands(self) -> list[Command]:
-        with self._cond:
-            commands = list(self._commands)
-            self._commands.clear()
-            return commands
-
-    def claim_step(self) -> bool:
-        """True when the loop may train one step now (running, or a single step is pending)."""
-        with self._cond:
-            if self._stop:
-                return False
-            if not self._paused:
-                return True
-            if self._single_steps > 0:
-                self._single_steps -= 1
-                return True
-            return False
-
-    def wait(self, timeout: float) -> None:
-        """Sleep up to `timeout` seconds, waking early when the control changes."""
-        with self._cond:
-            self._cond.wait(timeout)
 
 
 @dataclass
