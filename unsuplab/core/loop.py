@@ -3,8 +3,9 @@
 Whoever drives it (the window's worker thread, the CLI, a test calling `next()`) steers it through a
 `RunControl` (core/commands.py): pause, resume, single steps, slow motion, stop, and commands that
 run between two training steps (probes from views, live parameter changes, saving), each answered
-with the id `RunControl.submit` gave it. Snapshots are taken at most
-every `snapshot_interval` seconds of wall clock, so views stay live without slowing training.
+with the id `RunControl.submit` gave it. Snapshots are taken at most every `snapshot_interval`
+seconds of wall clock, so views stay live without slowing training. `run` builds the experiment;
+a `_Run` object holds the state of the run it then trains.
 """
 
 from __future__ import annotations
