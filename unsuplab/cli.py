@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import unsuplab
 from unsuplab.core.checkpoint import CheckpointError, load_run
+from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import (
@@ -24,6 +25,7 @@ from unsuplab.core.loop import (
     Restore,
     RunControl,
     RunFailed,
+    RunState,
     Snapshot,
     StateChanged,
     run,
@@ -363,6 +365,7 @@ def _train(plan: _Plan, seed: int) -> _Outcome:
 def _until_over(events: Iterator[Event], control: RunControl, outcome: _Outcome,
                 meter: _ProgressMeter, interrupted: Callable[[], bool]) -> bool:
     """Follow the run until it finishes, fails or pauses after Ctrl+C; False if the loop ended."""
+    state = None
     for event in events:
         if interrupted() and not outcome.interrupted:
             outcome.interrupted = True
@@ -376,34 +379,42 @@ def _until_over(events: Iterator[Event], control: RunControl, outcome: _Outcome,
             outcome.failure = event
         elif isinstance(event, Notice) and event.error:
             outcome.errors.append(event.message)
-        elif isinstance(event, StateChanged) and _is_over(event.state, outcome):
+        elif isinstance(event, StateChanged):
+            state = event.state
+        if _at_rest(state, outcome):
             return True
     return False
 
 
-def _is_over(state: str, outcome: _Outcome) -> bool:
-    return state in ("finished", "failed") or (state == "paused" and outcome.interrupted)
+def _at_rest(state: RunState | None, outcome: _Outcome) -> bool:
+    """Finished, paused after Ctrl+C, or failed and showing the restored weights (the loop shows
+    them just after it enters "failed"), so the outputs describe what is saved."""
+    if state == "failed":
+        shown = outcome.snapshot
+        return shown is not None and shown.progress.step == outcome.failure.restored_step
+    return state == "finished" or (state == "paused" and outcome.interrupted)
 
 
 def _export_through_loop(events: Iterator[Event], control: RunControl, out: Path,
                          outcome: _Outcome) -> list[Path]:
     """Write metrics.csv and checkpoint.pt with the loop's own commands, then stop the loop."""
-    files = {"export_metrics": out / "metrics.csv", "save": out / "checkpoint.pt"}
-    for command, path in files.items():
-        control.submit(command, path=str(path))
-    answered = 0
+    files = {EXPORT_METRICS: out / "metrics.csv", SAVE: out / "checkpoint.pt"}
+    waiting = {control.submit(command, path=str(path)): path for command, path in files.items()}
+    written = []
     # Stop only once both commands are answered: a command queued behind a stop is never served.
     for event in events:
-        if isinstance(event, Notice):
-            answered += 1
+        if isinstance(event, Notice) and event.request_id in waiting:
+            path = waiting.pop(event.request_id)
             if event.error:
                 outcome.errors.append(event.message)
-            if answered == len(files):
+            else:
+                written.append(path)
+            if not waiting:
                 break
     control.stop()
     for _ in events:
         pass
-    return [path for path in files.values() if path.exists()]
+    return written
 
 
 @contextmanager

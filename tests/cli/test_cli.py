@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from unsuplab.cli import _ProgressMeter, final_line, main
+from unsuplab.core.checkpoint import load_run
 from unsuplab.core.loop import Progress
 from unsuplab.core.registry import lessons
 from unsuplab.models.devices import available_devices
@@ -319,3 +320,38 @@ def test_a_crash_in_build_exits_1_with_the_traceback_kept_in_the_run_folder(
     assert err[-1].startswith("unsuplab: error: Could not start Tick: the data went missing")
     assert str(out / "failure.txt") in err[-1]
     assert "RuntimeError: the data went missing" in (out / "failure.txt").read_text()
+
+
+# --- issue 19: a failed run's outputs describe what was saved -------------------------------------
+
+def test_after_a_divergence_the_final_line_describes_the_saved_checkpoint(tick, tmp_path, capsys,
+                                                                          monkeypatch):
+    import unsuplab.cli
+
+    monkeypatch.setattr(unsuplab.cli, "SNAPSHOT_INTERVAL", 0.0)  # a snapshot after every step
+    out = tmp_path / "nan"
+    code = main(["train", "test-tick", "--set", "nan_at=5", "--steps", "50", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1, captured.err
+    final = parse_final(captured.out.strip().splitlines()[-1])
+    saved = load_run(out / "checkpoint.pt")
+    assert final["step"] == saved.step < 5
+    _, rows = read_metrics(out / "metrics.csv")
+    assert int(rows[-1]["step"]) == saved.step
+
+
+def test_an_exception_in_evaluate_exits_1_and_keeps_the_run(tick, tmp_path, capsys, monkeypatch):
+    def broken_evaluate(self):
+        raise np.linalg.LinAlgError("eigenvalues did not converge")
+
+    monkeypatch.setattr(tick, "evaluate", broken_evaluate)
+    out = tmp_path / "eval"
+    code = main(["train", "test-tick", "--steps", "20", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.err
+    assert "Tick failed at step 0 while evaluating: eigenvalues did not converge" in captured.err
+    assert {"config.json", "metrics.csv", "checkpoint.pt", "ramp.png", "failure.txt"} <= {
+        p.name for p in out.iterdir()}
+    assert parse_final(captured.out.strip().splitlines()[-1])["step"] == load_run(
+        out / "checkpoint.pt").step == 0

@@ -393,3 +393,135 @@ def test_a_restored_run_continues_from_its_step_and_history():
     assert snapshots(seen)[0].progress.step == 10
     assert experiment.w.tolist() == [6.0] * 3 and experiment.steps == 12
     assert history.series("loss")[0].tolist() == [10, 12]
+
+
+# -- requests carry their id ------------------------------------------------------------------------
+def test_every_answer_and_failure_carries_the_id_of_its_request():
+    experiment = Counter(FakeClock())
+    control = RunControl(paused=True)
+    events = start(experiment, control)
+    until(events, state_is("paused"))
+    asked = {control.submit("double", x=1): "double", control.submit("explode"): "explode",
+             control.submit("set_param", name="rate", value=1.0): "set_param"}
+    assert len(asked) == 3  # three different ids
+    seen = until(events, lambda e: isinstance(e, Notice) and e.command == "set_param")
+    answers = [e for e in seen if isinstance(e, ProbeResult | Notice)]
+    assert [(asked[e.request_id], type(e).__name__) for e in answers] == [
+        ("double", "ProbeResult"), ("explode", "Notice"), ("set_param", "Notice")]
+    failure = answers[1]
+    assert failure.error and failure.command == "explode"
+    assert not answers[2].error
+
+
+# -- the step count the lesson reads -----------------------------------------------------------------
+def test_the_experiment_reads_its_step_count_before_during_and_after_a_rollback():
+    class Watcher(Counter):
+        def train_step(self) -> dict[str, float]:
+            self.seen.append(self.step)
+            return super().train_step()
+
+    experiment = Watcher(FakeClock(), step_time=0.04, nan_at=30)
+    experiment.seen = []
+    history = MetricHistory()
+    events = start(experiment, RunControl(), restore=Restore({"w": np.zeros(3), "steps": 0}, 0,
+                                                             history), good_state_interval=0.25)
+    failure = until(events, of_type(RunFailed))[-1]
+    assert experiment.seen == list(range(30))  # inside step n+1, n steps were done
+    assert experiment.step == failure.restored_step == experiment.steps
+
+
+def test_a_restored_run_starts_counting_at_its_saved_step():
+    experiment = Counter(FakeClock())
+    state = {"w": np.full(3, 5.0), "steps": 10}
+    events = start(experiment, RunControl(step_limit=12), restore=Restore(state, 10,
+                                                                          MetricHistory()))
+    assert next(events).state == "building"
+    next(events)
+    assert experiment.step == 10
+    until(events, state_is("finished"))
+    assert experiment.step == 12
+
+
+# -- issue 19, fault 5: a rollback never restores weights whose own loss was not seen -------------
+class PoisonedUpdate(Counter):
+    """The loss is measured before the update (as a real step does); the update of `poison_at`
+    writes NaN weights, whose loss only the next step sees."""
+
+    poison_at = 6
+
+    def train_step(self) -> dict[str, float]:
+        loss = float(self.w.sum()) if self.steps else 1.0  # on the weights before the update
+        self.steps += 1
+        self.w = self.w + (np.nan if self.steps == self.poison_at else self.config.rate)
+        self.clock.now += self.step_time
+        return {"loss": loss}
+
+
+def test_a_rollback_restores_weights_whose_own_loss_was_seen_finite():
+    # A snapshot after every step; a good-state copy is due every third step, so one falls right
+    # after the poisoned update (times in binary fractions: exact sums).
+    experiment = PoisonedUpdate(FakeClock(), step_time=0.125)
+    events = start(experiment, RunControl(), snapshot_interval=0.125, good_state_interval=0.375)
+    failure = until(events, of_type(RunFailed))[-1]
+    assert "loss became nan" in failure.message
+    assert failure.restored_step < PoisonedUpdate.poison_at
+    assert np.isfinite(experiment.w).all()
+    assert experiment.w.tolist() == [0.5 * failure.restored_step] * 3
+
+
+# -- issue 19, fault 2: evaluate() and snapshot() are guarded like train_step ----------------------
+@pytest.mark.parametrize("part", ["evaluate", "snapshot"])
+def test_an_exception_in_evaluate_or_snapshot_fails_the_run_and_keeps_it(part):
+    class Broken(Counter):
+        failed_at: int | None = None
+
+        def fail_here(self, name: str) -> None:
+            if part == name and self.steps >= 5:
+                self.failed_at = self.failed_at or self.steps
+                raise np.linalg.LinAlgError("eigenvalues did not converge")
+
+        def evaluate(self) -> dict[str, float]:
+            self.fail_here("evaluate")
+            return super().evaluate()
+
+        def snapshot(self) -> dict[str, Any]:
+            self.fail_here("snapshot")
+            return super().snapshot()
+
+    experiment = Broken(FakeClock(), step_time=0.04)
+    control = RunControl()
+    events = start(experiment, control, good_state_interval=0.05)
+    seen = until(events, of_type(RunFailed))
+    failure = seen[-1]
+    doing = "evaluating" if part == "evaluate" else "taking a snapshot"
+    assert failure.message == (f"Counter failed at step {experiment.failed_at} while {doing}: "
+                               "eigenvalues did not converge")
+    assert "LinAlgError" in failure.detail
+    assert failure.restored_step is not None and failure.restored_step < experiment.failed_at
+    assert experiment.steps == failure.restored_step  # the last good weights, not lost
+    assert next(events) == StateChanged("failed")
+    # The paused run shows the restored step and keeps serving: it can still be saved.
+    shown = until(events, of_type(Snapshot))[-1]
+    assert shown.progress.step == failure.restored_step
+    control.submit("double", x=3)
+    assert until(events, of_type(ProbeResult))[-1].payloads["answer"].rows == [[6]]
+    control.stop()
+    assert list(events)[-1].state == "stopped"
+
+
+def test_an_evaluate_that_always_raises_fails_once_and_the_run_stays_usable():
+    class NeverEvaluates(Counter):
+        def evaluate(self) -> dict[str, float]:
+            raise ValueError("1x1 images have no covariance")
+
+    experiment = NeverEvaluates(FakeClock())
+    control = RunControl()
+    events = start(experiment, control)
+    seen = until(events, of_type(Snapshot))  # the restored step 0, without held-out metrics
+    failures = [e for e in seen if isinstance(e, RunFailed)]
+    assert len(failures) == 1 and failures[0].restored_step == 0
+    assert "while evaluating: 1x1 images have no covariance" in failures[0].message
+    assert seen[-1].progress.step == 0 and "heldout_loss" not in seen[-1].metrics
+    assert "weights" in seen[-1].payloads
+    stop_soon(control, 0.05)
+    assert list(events)[-1].state == "stopped"

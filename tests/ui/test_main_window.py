@@ -205,7 +205,8 @@ def test_views_can_ask_the_model_and_get_an_answer(window, qtbot):
     wait_for_step(qtbot, window, 1)
     answers = []
     window.pad.show_result = answers.append  # the answer to a drawing goes to the drawing pad
-    window.send_command("reconstruct", {"image": np.zeros((28, 28), np.float32)})
+    # asked as the pad asks: the answer goes back to the asker by its request id
+    window.pad.command_requested.emit("reconstruct", {"image": np.zeros((28, 28), np.float32)})
     qtbot.waitUntil(lambda: bool(answers), timeout=5000)
     assert answers[0].rows["input"].shape == (1, 28, 28) and not answers[0].rows["input"].any()
 
@@ -216,7 +217,9 @@ def test_exports(window, qtbot, tmp_path):
     wait_for_state(qtbot, window, "finished")
     csv = tmp_path / "metrics.csv"
     window.export_metrics(csv)
-    qtbot.waitUntil(csv.exists, timeout=5000)
+    # the loop's notice comes once the file is complete (it exists, empty, while being written)
+    qtbot.waitUntil(lambda: any("Wrote the metric history" in line for line in window.log.lines()),
+                    timeout=5000)
     assert csv.read_text().startswith("step,")
     png = tmp_path / "filters.png"
     assert window.export_view(png, key="filters") and png.stat().st_size > 0

@@ -26,7 +26,8 @@ class Experiment:
     curves: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Interactive tools the window offers beside the views, each backed by a probe:
     #: "draw" (a drawing pad; probe "reconstruct" with image=(h, w) array in [0, 1]),
-    #: "tsne" (a t-SNE button on the latent map; probe "tsne").
+    #: "tsne" (a t-SNE button on the latent map; probe "tsne"). The names, and the payload keys
+    #: their answers use, are in `unsuplab.core.commands`.
     tools: ClassVar[tuple[str, ...]] = ()
     #: Buttons the window offers while a model exists: probe command -> (label, tooltip).
     #: An action may change the model (one discriminator step, say): the window shows a fresh
@@ -41,6 +42,10 @@ class Experiment:
     #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
     quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
     quick_steps: ClassVar[int] = 60
+    #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
+    #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
+    #: train_step it is the number of steps done before this one. Lessons read it, never write it.
+    step: int = 0
 
     def __init__(self, config: Any | None = None):
         config = self.Config() if config is None else config

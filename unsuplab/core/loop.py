@@ -1,22 +1,23 @@
 """The run loop, written once: a plain generator that trains an experiment and yields events.
 
 Whoever drives it (the window's worker thread, the CLI, a test calling `next()`) steers it through a
-`RunControl`: pause, resume, single steps, slow motion, stop, and commands that run between two
-training steps (probes from views, live parameter changes, saving). Snapshots are taken at most
-every `snapshot_interval` seconds of wall clock, so views stay live without slowing training.
+`RunControl` (core/commands.py): pause, resume, single steps, slow motion, stop, and commands that
+run between two training steps (probes from views, live parameter changes, saving), each answered
+with the id `RunControl.submit` gave it. Snapshots are taken at most every `snapshot_interval`
+seconds of wall clock, so views stay live without slowing training. `run` builds the experiment;
+a `_Run` object holds the state of the run it then trains.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
 
+from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM, Command, RunControl
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
 from unsuplab.core.payloads import Curves, Payload
@@ -50,28 +51,41 @@ class Snapshot:
     metrics: dict[str, float]  # newest value of every metric
 
 
+#: What a run is doing: building its model, training, waiting paused, waiting after reaching the
+#: step limit ("finished") or after a failure ("failed", last good weights restored), or ended
+#: ("stopped", the generator's last event).
+RunState = Literal["building", "running", "paused", "finished", "failed", "stopped"]
+
+
 @dataclass
 class StateChanged:
-    """The run entered a state: "building", "running", "paused", "finished" or "failed"."""
+    """The run entered a state (see `RunState`)."""
 
-    state: str
+    state: RunState
     message: str = ""
 
 
 @dataclass
 class ProbeResult:
-    """The answer to a command sent by a view."""
+    """The answer to a command a view sent; `request_id` is the id `RunControl.submit` gave it."""
 
     command: str
     payloads: dict[str, Payload]
+    request_id: int | None = None
 
 
 @dataclass
 class Notice:
-    """A message for the status line or log; `error=True` when a command failed."""
+    """A message for the status line or log; `error=True` when a command failed.
+
+    A notice that answers a command (a save, a live change, a failed probe) names it and carries
+    its `request_id`; the loop's own news has neither.
+    """
 
     message: str
     error: bool = False
+    command: str | None = None
+    request_id: int | None = None
 
 
 @dataclass
@@ -84,104 +98,6 @@ class RunFailed:
 
 
 Event = Snapshot | StateChanged | ProbeResult | Notice | RunFailed
-
-
-@dataclass
-class Command:
-    """A request executed between two training steps."""
-
-    name: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-class RunControl:
-    """Thread-safe steering of a running loop; the GUI thread calls it, the loop reads it."""
-
-    def __init__(self, *, paused: bool = False, step_limit: int | None = None):
-        self._cond = threading.Condition()
-        self._paused = paused
-        self._stop = False
-        self._single_steps = 0
-        self._delay = 0.0
-        self._step_limit = step_limit
-        self._commands: deque[Command] = deque()
-
-    def _update(self, **changes: Any) -> None:
-        with self._cond:
-            for name, value in changes.items():
-                setattr(self, name, value)
-            self._cond.notify_all()
-
-    def pause(self) -> None:
-        self._update(_paused=True)
-
-    def resume(self) -> None:
-        self._update(_paused=False)
-
-    def stop(self) -> None:
-        self._update(_stop=True)
-
-    def step(self, count: int = 1) -> None:
-        """Train `count` more steps, then stay paused."""
-        with self._cond:
-            self._paused = True
-            self._single_steps += count
-            self._cond.notify_all()
-
-    def set_delay(self, seconds: float) -> None:
-        """Slow motion: wait this long after every step (0 for full speed)."""
-        self._update(_delay=max(0.0, float(seconds)))
-
-    def set_step_limit(self, steps: int | None) -> None:
-        self._update(_step_limit=steps)
-
-    def submit(self, name: str, /, **kwargs: Any) -> None:
-        """Queue a command (a probe, "set_param", "save", "export_metrics") for the loop.
-
-        `name` is positional-only so that `submit("set_param", name=..., value=...)` works.
-        """
-        with self._cond:
-            self._commands.append(Command(name, kwargs))
-            self._cond.notify_all()
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop
-
-    @property
-    def delay(self) -> float:
-        return self._delay
-
-    @property
-    def step_limit(self) -> int | None:
-        return self._step_limit
-
-    def take_commands(self) -> list[Command]:
-        with self._cond:
-            commands = list(self._commands)
-            self._commands.clear()
-            return commands
-
-    def claim_step(self) -> bool:
-        """True when the loop may train one step now (running, or a single step is pending)."""
-        with self._cond:
-            if self._stop:
-                return False
-            if not self._paused:
-                return True
-            if self._single_steps > 0:
-                self._single_steps -= 1
-                return True
-            return False
-
-    def wait(self, timeout: float) -> None:
-        """Sleep up to `timeout` seconds, waking early when the control changes."""
-        with self._cond:
-            self._cond.wait(timeout)
 
 
 @dataclass
@@ -240,159 +156,219 @@ def run(
     control = control or RunControl()
     yield StateChanged("building", f"Building {experiment.title} on {device}")
     try:
+        experiment.step = restore.step if restore else 0
         experiment.build(device, seed)
         if restore is not None:
             experiment.load_state_dict(restore.state)
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported, not raised
         yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc())
         return
+    yield from _Run(experiment, control, restore=restore, snapshot_interval=snapshot_interval,
+                    eval_interval=eval_interval, good_state_interval=good_state_interval,
+                    clock=clock).events()
 
-    history = restore.history if restore else MetricHistory()
-    step = restore.step if restore else 0
-    first_step = step
-    speed = _Speedometer(clock)
-    sums: dict[str, Any] = {}  # metric -> running total since the last snapshot, on the device
-    counts: dict[str, int] = {}  # metric -> steps that reported it (a stage may add or drop one)
-    good_step, good_state = step, experiment.state_dict()
-    last_good_time = last_eval = last_snapshot = clock()
-    evaluated_step = -1  # the step of the newest held-out evaluation
-    state = ""
 
-    def progress() -> Progress:
-        return Progress(step, step * experiment.samples_per_step, speed.elapsed, speed.rate,
-                        speed.rate * experiment.samples_per_step, control.step_limit)
+class _Run:
+    """One built run between its first snapshot and its stop: the state `run` steers."""
 
-    def take_snapshot(evaluate: bool) -> Snapshot | RunFailed:
-        nonlocal sums, counts, good_step, good_state, last_good_time, last_eval, last_snapshot
-        nonlocal evaluated_step
-        now = clock()
-        metrics = {name: float(total) / counts[name] for name, total in sums.items()}
-        sums, counts = {}, {}
-        bad = [n for n in experiment.guarded_metrics if n in metrics and not math.isfinite(metrics[n])]
-        if bad:
-            failed_step = step
-            roll_back()
-            return RunFailed(
-                f"The {bad[0]} became {metrics[bad[0]]} near step {failed_step}: training "
-                "diverged. "
-                f"The weights from step {good_step} were restored; lower the learning rate "
-                "and resume, or reset.",
-                restored_step=good_step,
-            )
-        if evaluate or now - last_eval >= eval_interval:
-            metrics.update(experiment.evaluate())
-            last_eval, evaluated_step = now, step
-        history.record(step, metrics)
-        if now - last_good_time >= good_state_interval:
-            good_step, good_state, last_good_time = step, experiment.state_dict(), now
-        payloads = _curve_payloads(experiment, history)
-        payloads.update(experiment.snapshot())
-        last_snapshot = clock()
-        return Snapshot(progress(), payloads, history.latest())
+    def __init__(self, experiment: Experiment, control: RunControl, *, restore: Restore | None,
+                 snapshot_interval: float, eval_interval: float, good_state_interval: float,
+                 clock: Callable[[], float]):
+        self.experiment, self.control, self.clock = experiment, control, clock
+        self.snapshot_interval = snapshot_interval
+        self.eval_interval = eval_interval
+        self.good_state_interval = good_state_interval
+        self.history = restore.history if restore else MetricHistory()
+        self.step = restore.step if restore else 0
+        self.first_step = self.step
+        self.speed = _Speedometer(clock)
+        self.sums: dict[str, Any] = {}  # metric -> running total since the last snapshot, on device
+        self.counts: dict[str, int] = {}  # metric -> steps that reported it (a stage may add one)
+        # The last good state, and a newer copy waiting for its own loss to be seen finite (the
+        # loss of step n+1 is measured on the weights after step n, so a copy taken after step n
+        # is only known good once a later step's loss was finite).
+        self.good_step, self.good_state = self.step, experiment.state_dict()
+        self.candidate: tuple[int, dict[str, Any]] | None = None
+        self.last_good_time = self.last_eval = self.last_snapshot = clock()
+        self.evaluated_step = -1  # the step of the newest held-out evaluation
+        self.state: RunState | None = None
+        self.dirty = False  # steps or changes the views have not seen yet
 
-    def roll_back() -> None:
-        """Back to the last good weights: the step count and the curves go back with them."""
-        nonlocal step, dirty
-        experiment.load_state_dict(good_state)
-        step = good_step
-        history.truncate(good_step)
-        dirty = True  # the paused run then shows the restored weights
+    @property
+    def step(self) -> int:
+        return self._step
 
-    def enter(new_state: str, message: str = "") -> Iterator[Event]:
-        nonlocal state
-        if new_state != state:
-            state = new_state
-            yield StateChanged(new_state, message)
+    @step.setter
+    def step(self, value: int) -> None:
+        self._step = self.experiment.step = value  # the lesson reads its step count there
 
-    def serve_commands() -> Iterator[Event]:
-        nonlocal dirty
-        for command in control.take_commands():
-            try:
-                if command.name == "set_param":
-                    experiment.set_live(command.kwargs["name"], command.kwargs["value"])
-                    dirty = True  # a paused run shows the change at once (PCA's k, say)
-                    yield Notice(f"{command.kwargs['name']} = {command.kwargs['value']}")
-                elif command.name == "save":
-                    from unsuplab.core.checkpoint import save_run
+    def events(self) -> Iterator[Event]:
+        yield from self._snapshot(evaluate=True)
+        while True:
+            yield from self._serve_commands()
+            if self.control.stop_requested:
+                break
+            limit = self.control.step_limit
+            if limit is not None and self.step >= limit and self.state not in ("finished",
+                                                                               "failed"):
+                self.control.pause()
+                # A finished run always ends with held-out metrics of its final weights.
+                yield from self._flush(force=self.evaluated_step != self.step)
+                if self.state != "failed":
+                    yield from self._enter("finished", f"Reached the step limit ({limit})")
+            if not self.control.claim_step():
+                self.speed.halt()
+                yield from self._flush()
+                if self.state not in ("finished", "failed"):
+                    yield from self._enter("paused")
+                self.control.wait(0.1)
+                continue
+            yield from self._train_step()
+        self.speed.halt()
+        yield from self._enter("stopped", f"Stopped at step {self.step} "
+                                          f"({self.step - self.first_step} steps this session)")
 
-                    save_run(command.kwargs["path"], experiment, step, history)
-                    yield Notice(f"Saved the run at step {step} to {command.kwargs['path']}")
-                elif command.name == "export_metrics":
-                    history.write_csv(command.kwargs["path"])
-                    yield Notice(f"Wrote the metric history to {command.kwargs['path']}")
-                else:
-                    yield ProbeResult(command.name, experiment.probe(command.name, **command.kwargs))
-                    # An action changes the model: a paused run shows the result at once.
-                    dirty = dirty or command.name in experiment.actions
-            except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
-                yield Notice(f"{command.name} failed: {exc}", error=True)
-
-    def flush(force: bool = False) -> Iterator[Event]:
-        """Show the steps not yet snapshotted; a divergence among them fails the run."""
-        nonlocal dirty
-        if not (dirty or force):
-            return
-        dirty = False
-        result = take_snapshot(evaluate=True)
-        yield result
-        if isinstance(result, RunFailed):
-            control.pause()
-            yield from enter("failed")
-
-    first = take_snapshot(evaluate=True)
-    yield first
-    dirty = False
-    while True:
-        yield from serve_commands()
-        if control.stop_requested:
-            break
-        limit = control.step_limit
-        if limit is not None and step >= limit and state not in ("finished", "failed"):
-            control.pause()
-            # A finished run always ends with held-out metrics of its final weights.
-            yield from flush(force=evaluated_step != step)
-            if state != "failed":
-                yield from enter("finished", f"Reached the step limit ({limit})")
-        if not control.claim_step():
-            speed.halt()
-            yield from flush()
-            if state not in ("finished", "failed"):
-                yield from enter("paused")
-            control.wait(0.1)
-            continue
+    # -- one step ----------------------------------------------------------------------------------
+    def _train_step(self) -> Iterator[Event]:
         # Read the limit again: the user may have raised it while the loop waited after finishing.
-        limit = control.step_limit
-        if limit is not None and step >= limit:
-            control.set_step_limit(None)  # training on past the limit is the user's choice
-        yield from enter("running")
-        speed.start(step)
+        limit = self.control.step_limit
+        if limit is not None and self.step >= limit:
+            self.control.set_step_limit(None)  # training on past the limit is the user's choice
+        yield from self._enter("running")
+        self.speed.start(self.step)
         try:
-            losses = experiment.train_step()
+            losses = self.experiment.train_step()
         except Exception as exc:  # noqa: BLE001 - reported as an event, the thread lives on
-            failed_step = step + 1
-            roll_back()
-            yield RunFailed(f"{experiment.title} failed at step {failed_step}: {exc}",
-                            traceback.format_exc(), good_step)
-            control.pause()
-            yield from enter("failed")
-            continue
-        step += 1
-        dirty = True
+            yield from self._fail(f"{self.experiment.title} failed at step {self.step + 1}: {exc}",
+                                  traceback.format_exc())
+            return
+        self.step += 1
+        self.dirty = True
         for name, value in losses.items():
-            sums[name] = sums[name] + value if name in sums else value
-            counts[name] = counts.get(name, 0) + 1
-        speed.update(step)
-        if control.delay:
-            control.wait(control.delay)
-        if control.delay >= snapshot_interval or clock() - last_snapshot >= snapshot_interval:
-            dirty = False
-            result = take_snapshot(evaluate=False)
-            yield result
-            if isinstance(result, RunFailed):
-                control.pause()
-                yield from enter("failed")
-    speed.halt()
-    yield from enter("stopped", f"Stopped at step {step} ({step - first_step} steps this session)")
+            self.sums[name] = self.sums[name] + value if name in self.sums else value
+            self.counts[name] = self.counts.get(name, 0) + 1
+        self.speed.update(self.step)
+        delay = self.control.delay
+        if delay:
+            self.control.wait(delay)
+        if delay >= self.snapshot_interval \
+                or self.clock() - self.last_snapshot >= self.snapshot_interval:
+            self.dirty = False
+            yield from self._snapshot(evaluate=False)
+
+    def _snapshot(self, evaluate: bool) -> Iterator[Event]:
+        """A Snapshot of the steps since the last one; a divergence among them, or a failing
+        evaluate() or snapshot(), fails the run instead."""
+        self.dirty = False
+        now = self.clock()
+        metrics = {name: float(total) / self.counts[name] for name, total in self.sums.items()}
+        self.sums, self.counts = {}, {}
+        guarded = self.experiment.guarded_metrics
+        bad = [n for n in guarded if n in metrics and not math.isfinite(metrics[n])]
+        if bad:
+            yield from self._fail(
+                f"The {bad[0]} became {metrics[bad[0]]} near step {self.step}: training "
+                f"diverged. The weights from step {self.good_step} were restored; lower the "
+                "learning rate and resume, or reset.")
+            return
+        self._keep_good_state(now)
+        if evaluate or now - self.last_eval >= self.eval_interval:
+            self.last_eval, self.evaluated_step = now, self.step
+            try:
+                metrics.update(self.experiment.evaluate())
+            except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
+                if (yield from self._part_failed("evaluating", exc)):
+                    return
+        self.history.record(self.step, metrics)
+        payloads = _curve_payloads(self.experiment, self.history)
+        try:
+            payloads.update(self.experiment.snapshot())
+        except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
+            if (yield from self._part_failed("taking a snapshot", exc)):
+                return
+        self.last_snapshot = self.clock()
+        yield Snapshot(self._progress(), payloads, self.history.latest())
+
+    def _progress(self) -> Progress:
+        per_step = self.experiment.samples_per_step
+        return Progress(self.step, self.step * per_step, self.speed.elapsed, self.speed.rate,
+                        self.speed.rate * per_step, self.control.step_limit)
+
+    # -- good states and failures ----------------------------------------------------------------
+    def _keep_good_state(self, now: float) -> None:
+        """Every loss since the last snapshot was finite: the waiting copy is good (a step after
+        it measured its loss), and every `good_state_interval` a new copy starts waiting."""
+        if self.candidate is not None and self.step > self.candidate[0]:
+            (self.good_step, self.good_state), self.candidate = self.candidate, None
+        if now - self.last_good_time >= self.good_state_interval:
+            self.candidate, self.last_good_time = (self.step, self.experiment.state_dict()), now
+
+    def _part_failed(self, doing: str, exc: Exception) -> Generator[Event, None, bool]:
+        """evaluate() or snapshot() raised: fail the run (True). Showing the restored weights
+        of a run that already failed, report it and go on without that part (False)."""
+        message = f"{self.experiment.title} failed at step {self.step} while {doing}: {exc}"
+        if self.state == "failed" and self.step == self.good_step:
+            yield Notice(message, error=True)
+            return False
+        yield from self._fail(message, traceback.format_exc())
+        return True
+
+    def _fail(self, message: str, detail: str = "") -> Iterator[Event]:
+        """Back to the last good weights, say why, and wait paused in the "failed" state."""
+        self._roll_back()
+        yield RunFailed(message, detail, self.good_step)
+        self.control.pause()
+        yield from self._enter("failed")
+
+    def _roll_back(self) -> None:
+        """The step count, the curves and the unseen losses go back with the weights."""
+        self.experiment.step = self.good_step  # already current while the state loads
+        self.experiment.load_state_dict(self.good_state)
+        self.step = self.good_step
+        self.history.truncate(self.good_step)
+        self.candidate = None
+        self.sums, self.counts = {}, {}
+        self.dirty = True  # the paused run then shows the restored weights
+
+    # -- states and commands -----------------------------------------------------------------------
+    def _enter(self, state: RunState, message: str = "") -> Iterator[Event]:
+        if state != self.state:
+            self.state = state
+            yield StateChanged(state, message)
+
+    def _flush(self, force: bool = False) -> Iterator[Event]:
+        """Show the steps not yet snapshotted; a divergence among them fails the run."""
+        if self.dirty or force:
+            yield from self._snapshot(evaluate=True)
+
+    def _serve_commands(self) -> Iterator[Event]:
+        for command in self.control.take_commands():
+            try:
+                yield self._serve(command)
+            except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
+                yield Notice(f"{command.name} failed: {exc}", True, command.name,
+                             command.request_id)
+
+    def _serve(self, command: Command) -> Event:
+        name, kwargs, experiment = command.name, command.kwargs, self.experiment
+        if name == SET_PARAM:
+            experiment.set_live(kwargs["name"], kwargs["value"])
+            self.dirty = True  # a paused run shows the change at once (PCA's k, say)
+            message = f"{kwargs['name']} = {kwargs['value']}"
+        elif name == SAVE:
+            from unsuplab.core.checkpoint import save_run
+
+            save_run(kwargs["path"], experiment, self.step, self.history)
+            message = f"Saved the run at step {self.step} to {kwargs['path']}"
+        elif name == EXPORT_METRICS:
+            self.history.write_csv(kwargs["path"])
+            message = f"Wrote the metric history to {kwargs['path']}"
+        else:
+            answer = experiment.probe(name, **kwargs)
+            # An action changes the model: a paused run shows the result at once.
+            self.dirty = self.dirty or name in experiment.actions
+            return ProbeResult(name, answer, command.request_id)
+        return Notice(message, command=name, request_id=command.request_id)
 
 
 def _curve_payloads(experiment: Experiment, history: MetricHistory) -> dict[str, Payload]:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unsuplab.core.commands import RECONSTRUCT
 from unsuplab.core.payloads import PairedRows
 from unsuplab.data.corruption import CORRUPTIONS, describe_corruption
 from unsuplab.data.drawing import OPTDIGITS, add_noise, model_input, style_for
@@ -38,7 +39,7 @@ NO_MODEL = "Train, or open a run: the model answers once there is one."
 class DrawingPad(QWidget):
     """A canvas, Clear / Erase / Add noise, and the model's answer beneath.
 
-    As the drawing changes the pad emits `command_requested("reconstruct", {"image": x})`, with x
+    As the drawing changes the pad emits `command_requested(RECONSTRUCT, {"image": x})`, with x
     prepared by `unsuplab.data.drawing.model_input` for the lesson's image shape. Requests are
     throttled and at most one waits for its answer at a time, so only the newest drawing is ever
     queued behind a training step; `show_result` takes the answer (a PairedRows).
@@ -193,7 +194,7 @@ class DrawingPad(QWidget):
         self._in_flight = True
         self._sent_at = time.monotonic()
         self.requests_sent += 1
-        self.command_requested.emit("reconstruct", {"image": prepared[1]})
+        self.command_requested.emit(RECONSTRUCT, {"image": prepared[1]})
 
     # -- the answer ------------------------------------------------------------------------------
     def show_result(self, payload: PairedRows) -> None:

@@ -1,25 +1,49 @@
 """The window's file commands: save and open runs, settings files, PNG and CSV exports.
 
-A mixin of MainWindow: every method takes an optional path and asks with a file dialog only
-when none is given, so tests and scripts drive the same code as the menus. Errors are shown in
-the window, never raised.
+A mixin of MainWindow that uses only what `FileHost` names: every method takes an optional path
+and asks with a file dialog only when none is given, so tests and scripts drive the same code as
+the menus. Errors are shown in the window, never raised.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any, Protocol
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QStatusBar
 
 from unsuplab.core import config as config_io
-from unsuplab.core.checkpoint import CheckpointError, load_run
+from unsuplab.core.checkpoint import CheckpointError, SavedRun, load_run
+from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.config import ConfigError
-from unsuplab.core.loop import Restore
+from unsuplab.ui.config_form import ConfigForm
+from unsuplab.ui.log_panel import LogPanel
+from unsuplab.ui.view_area import ViewArea
+
+
+class FileHost(Protocol):
+    """What the file commands use of the window, and nothing else."""
+
+    lesson_name: str | None
+    autosave: Path | None  # the run file a stopped run or a closed window leaves
+    stopped_run_file: Path | None  # the stopped run's file, while no run is open
+    form: ConfigForm
+    views: ViewArea
+    log: LogPanel
+
+    def has_run(self) -> bool: ...
+    def shown_step(self) -> int: ...
+    def submit_to_run(self, command: str, **kwargs: Any) -> int | None: ...
+    def continue_run(self, saved: SavedRun) -> bool: ...
+    def show_error(self, message: str, detail: str = "") -> None: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+    def grab(self) -> QPixmap: ...
 
 
 class FileCommands:
-    """File menu commands for MainWindow (uses its worker, form, views, log and banner)."""
+    """File menu commands for MainWindow, through its `FileHost` members."""
 
     def _ask_save(self, title: str, name: str, filter_: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self, title, name, filter_)
@@ -31,19 +55,16 @@ class FileCommands:
 
     def save_run(self, path: str | Path | None = None) -> None:
         """Save the run (weights, settings, step, history); the worker thread writes the file."""
-        step = self.last_snapshot.progress.step if self.last_snapshot else 0
-        if self.worker is None and self._stopped_run_file is None:
+        stopped = self.stopped_run_file
+        if stopped is None and not self.has_run():
             self.statusBar().showMessage("No run to save: train first", 4000)
             return
-        path = path or self._ask_save("Save run", f"{self.lesson_name}-step{step}.pt",
+        path = path or self._ask_save("Save run", f"{self.lesson_name}-step{self.shown_step()}.pt",
                                       "unsuplab runs (*.pt)")
-        if not path:
-            return
-        if self.worker is not None:
-            self.worker.submit("save", path=str(path))
+        if not path or self.submit_to_run(SAVE, path=str(path)) is not None:
             return
         try:
-            shutil.copyfile(self._stopped_run_file, path)
+            shutil.copyfile(stopped, path)
         except OSError as exc:
             self.show_error(f"Could not save the run to {path}: {exc}")
             return
@@ -59,13 +80,7 @@ class FileCommands:
         except CheckpointError as exc:
             self.show_error(f"Could not open the run: {exc}")
             return False
-        self._discard_run()
-        self.select_lesson(saved.lesson)
-        self.form.set_config(saved.config)
-        if self.controls.limit is not None and self.controls.limit <= saved.step:
-            self.controls.step_limit.setValue(0)
-        restore = Restore(saved.state, saved.step, saved.history)
-        if self._start_run(paused=True, restore=restore):
+        if self.continue_run(saved):
             self.log.add(f"Opened {path} at step {saved.step:,}; press Train to continue")
             return True
         self.show_error(f"The run in {path} cannot continue here: {self.form.error}")
@@ -142,13 +157,13 @@ class FileCommands:
         return True
 
     def export_metrics(self, path: str | Path | None = None) -> None:
-        if self.worker is None:
+        if not self.has_run():
             self.statusBar().showMessage("No run: train first", 4000)
             return
         path = path or self._ask_save("Export metrics", f"{self.lesson_name}-metrics.csv",
                                       "CSV files (*.csv)")
         if path:
-            self.worker.submit("export_metrics", path=str(path))
+            self.submit_to_run(EXPORT_METRICS, path=str(path))
 
     def save_screenshot(self, path: str | Path | None = None) -> bool:
         path = path or self._ask_save("Save window screenshot", f"{self.lesson_name}.png",

@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -19,32 +19,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unsuplab.core.checkpoint import SavedRun
+from unsuplab.core.commands import SAVE
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
-from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
 from unsuplab.ui import menus, theme
 from unsuplab.ui.config_form import ConfigForm
-from unsuplab.ui.drawing_pad import DrawingPad
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
 from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 from unsuplab.ui.icons import app_icon
-from unsuplab.ui.lesson_actions import LessonActions
 from unsuplab.ui.lesson_browser import LessonBrowser
+from unsuplab.ui.lesson_tools import LessonTools
 from unsuplab.ui.log_panel import LogPanel
 from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
-from unsuplab.ui.tsne_tool import TsneTool
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.worker import RunWorker
 
 DEFAULT_LESSON = "autoencoder"
 DEFAULT_SIZE = (1500, 950)
-#: How long closing the window waits for a training thread to end.
+#: How long closing the window blocks waiting for a training thread to end; a step that takes
+#: longer is let finish with the window open (it says so), which then closes by itself.
 CLOSE_TIMEOUT_MS = 2000
+CLOSING_MESSAGE = ("Closing: the current training step is still running; the run is saved and "
+                   "the window closes as soon as it ends")
 
 
 class MainWindow(FileCommands, QMainWindow):
@@ -75,7 +77,8 @@ class MainWindow(FileCommands, QMainWindow):
         self.lesson_name: str | None = None
         self._workers: set[RunWorker] = set()  # the current and retired ones still running
         self._docks_sized = False
-        self._stopped_run_file: Path | None = None
+        self._closing = False  # a close waits for a training step to end
+        self.stopped_run_file: Path | None = None  # the autosave of a stopped run, if any
 
         self.setWindowIcon(app_icon())
         self.resize(*DEFAULT_SIZE)
@@ -92,6 +95,9 @@ class MainWindow(FileCommands, QMainWindow):
         column.addWidget(self.banner)
         column.addWidget(self.views, 1)
         self.setCentralWidget(centre)
+        # The lesson's tools and the routing of every question to the model and back.
+        self.tools = LessonTools(self.views, self.send_command, self)
+        self.pad, self.tsne, self.lesson_actions = self.tools.pad, self.tools.tsne, self.tools.actions
 
         # Left: lessons; right: settings; bottom: log.
         self.browser = LessonBrowser()
@@ -105,11 +111,9 @@ class MainWindow(FileCommands, QMainWindow):
                                    Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock.hide()  # the banner and status bar carry what matters; the log is on demand
         # The drawing pad sits under the settings, for lessons whose tools include "draw".
-        self.pad = DrawingPad()
         self.pad_dock = self._dock("Draw a digit", "drawDock", self.pad,
                                    Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
-        self.tsne = TsneTool(self.views)
         # Wide enough for the pad's canvas and, beside a scroll bar, the widest settings form.
         self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340],
                          Qt.Orientation.Horizontal)
@@ -153,7 +157,6 @@ class MainWindow(FileCommands, QMainWindow):
         self.load_config_button.setToolTip("Load settings from a JSON file")
         self.save_config_button = QPushButton("Save…")
         self.save_config_button.setToolTip("Save these settings as a JSON file")
-        self.lesson_actions = LessonActions()
         buttons = QHBoxLayout()
         buttons.setContentsMargins(10, 4, 10, 8)
         for button in (self.defaults_button, self.load_config_button, self.save_config_button):
@@ -174,10 +177,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.browser.lesson_selected.connect(self._on_lesson_selected)
         self.form.edited.connect(self._on_form_edited)
         self.form.live_changed.connect(self._on_live_changed)
-        self.views.command_requested.connect(self.send_command)
-        self.pad.command_requested.connect(self.send_command)
-        self.tsne.command_requested.connect(self._on_tsne_requested)
-        self.lesson_actions.command_requested.connect(self.send_command)
+        self.tools.message.connect(self.statusBar().showMessage)
         self.banner.show_log_requested.connect(self.log_dock.show)
         c = self.controls
         c.train.triggered.connect(self.train)
@@ -219,22 +219,10 @@ class MainWindow(FileCommands, QMainWindow):
 
     def _set_tools(self, cls: type[Experiment]) -> None:
         """Offer the lesson's interactive tools: the drawing pad, the t-SNE button, its actions."""
-        self.lesson_actions.set_actions(dict(cls.actions))
-        self.lesson_actions.set_model_available(False)
-        draw = "draw" in cls.tools
+        self.tools.set_lesson(cls)
+        draw = self.tools.draws(cls)
         self.pad_dock.setVisible(draw)
         self.pad_dock.toggleViewAction().setEnabled(draw)
-        self.pad.reset()
-        # "Add noise" applies the lesson's own corruption, so a denoiser shows what it learned.
-        defaults = cls.Config()
-        kind = getattr(defaults, "corruption", None)
-        level = getattr(defaults, "corruption_level", None)
-        if isinstance(kind, str) and isinstance(level, float) and level > 0:
-            self.pad.set_noise_style(kind, level)
-        else:
-            self.pad.set_noise_style("masking", 0.25)
-        self.tsne.set_enabled("tsne" in cls.tools)
-        self.tsne.set_model_available(False)
 
     # -- running ---------------------------------------------------------------------------------
     def train(self) -> None:
@@ -281,12 +269,35 @@ class MainWindow(FileCommands, QMainWindow):
         self._set_state("ready", "Reset: change any setting, then Train")
         self.log.add("Reset")
 
-    def send_command(self, name: str, kwargs: dict[str, Any] | None = None) -> None:
-        """Forward a view's request (a probe) to the worker, which answers between two steps."""
+    def send_command(self, name: str, kwargs: dict[str, Any] | None = None) -> int | None:
+        """Forward a request (a probe) to the worker, which answers between two steps; returns
+        the id its answer will carry, or None when there is no run to ask."""
         if self.worker is None:
             self.statusBar().showMessage("Train first: there is no model to ask yet", 4000)
-            return
-        self.worker.submit(name, **(kwargs or {}))
+            return None
+        return self.worker.submit(name, **(kwargs or {}))
+
+    # -- what the file commands use (see file_commands.FileHost) -------------------------------
+    def has_run(self) -> bool:
+        return self.worker is not None
+
+    def shown_step(self) -> int:
+        """The step of the newest snapshot shown (0 before the first)."""
+        return self.last_snapshot.progress.step if self.last_snapshot else 0
+
+    def submit_to_run(self, command: str, **kwargs: Any) -> int | None:
+        """Queue a command for the run's loop; None when there is no run."""
+        return None if self.worker is None else self.worker.submit(command, **kwargs)
+
+    def continue_run(self, saved: SavedRun) -> bool:
+        """Discard the run, select the saved run's lesson and settings, and continue it paused."""
+        self._discard_run()
+        self.select_lesson(saved.lesson)
+        self.form.set_config(saved.config)
+        if self.controls.limit is not None and self.controls.limit <= saved.step:
+            self.controls.step_limit.setValue(0)
+        return self._start_run(paused=True, restore=Restore(saved.state, saved.step,
+                                                            saved.history))
 
     def _start_run(self, *, paused: bool, restore: Restore | None = None) -> bool:
         error = self.form.check()
@@ -305,7 +316,7 @@ class MainWindow(FileCommands, QMainWindow):
         self._forget_model()
         self.last_snapshot = None
         self.rendered_step = -1
-        self._stopped_run_file = None
+        self.stopped_run_file = None
         worker = RunWorker(experiment, device=device, seed=self.controls.seed.value(),
                            restore=restore, paused=paused, step_limit=self.controls.limit,
                            delay=self.controls.delay, parent=self)
@@ -338,17 +349,15 @@ class MainWindow(FileCommands, QMainWindow):
 
     def _forget_model(self) -> None:
         """The tools have no model to ask until the next run shows its first snapshot."""
-        self.pad.reset()
-        self.tsne.set_model_available(False)
-        self.lesson_actions.set_model_available(False)
+        self.tools.forget_model()
 
     def _autosave(self, worker: RunWorker) -> None:
         if self.autosave is None or self.last_snapshot is None or self.last_snapshot.progress.step == 0:
             return
         self.autosave.parent.mkdir(parents=True, exist_ok=True)
         # Queued before the stop: the loop serves commands before it checks for a stop.
-        worker.submit("save", path=str(self.autosave))
-        self._stopped_run_file = self.autosave
+        worker.submit(SAVE, path=str(self.autosave))
+        self.stopped_run_file = self.autosave
 
     # -- events from the worker (GUI thread) -----------------------------------------------------
     def _on_snapshot(self, worker: RunWorker, snapshot: Snapshot) -> None:
@@ -359,7 +368,7 @@ class MainWindow(FileCommands, QMainWindow):
         for key in failed:
             self.log.add(f"The panel {key!r} could not show the snapshot", "error")
         self.status.show_progress(snapshot.progress)
-        self._offer_tools(snapshot)
+        self.tools.offer(snapshot)
         if snapshot.progress.step_limit is None and self.controls.limit is not None:
             # The loop drops the limit when training goes on past it; the spin box follows.
             blocked = self.controls.step_limit.blockSignals(True)
@@ -380,7 +389,7 @@ class MainWindow(FileCommands, QMainWindow):
             self.log.add(event.message, "error" if event.error else "info")
             self.statusBar().showMessage(event.message, 8000)
             if event.error and current:
-                self._on_command_failed(event.message)
+                self.tools.failed(event)  # releases the tool that waits for this answer
         elif isinstance(event, RunFailed):
             if current:
                 self.show_error(event.message, event.detail)  # logs it too
@@ -388,48 +397,8 @@ class MainWindow(FileCommands, QMainWindow):
             else:
                 self.log.add(event.message, "error", event.detail)
         elif isinstance(event, ProbeResult) and current:
-            self._show_probe_result(event)
-
-    def _show_probe_result(self, result: ProbeResult) -> None:
-        """Each answer goes where its question came from: the pad, the t-SNE panel, the views."""
-        self.lesson_actions.answered(result.command)
-        payloads = dict(result.payloads)
-        drawing = payloads.pop("drawing", None)
-        if isinstance(drawing, PairedRows):
-            self.pad.show_result(drawing)
-        tsne = payloads.pop("latent_tsne", None)
-        if isinstance(tsne, Scatter):
-            self.tsne.show_result(tsne, self.rendered_step)
-            self.statusBar().showMessage("t-SNE done: it is the panel beside the latent map", 4000)
-        for key in self.views.show_probe_payloads(payloads):
-            self.log.add(f"The panel {key!r} could not show the answer", "error")
-
-    def _offer_tools(self, snapshot: Snapshot) -> None:
-        """A snapshot means a model to ask; its reconstructions say the pad's image shape."""
-        self.tsne.set_model_available(True)
-        self.lesson_actions.set_model_available(True)
-        reconstructions = snapshot.payloads.get("reconstructions")
-        if isinstance(reconstructions, PairedRows) and reconstructions.rows:
-            first = next(iter(reconstructions.rows.values()))
-            self.pad.set_image_shape(tuple(first.shape[1:3]))
-
-    def _on_command_failed(self, message: str) -> None:
-        """Release the tool waiting for an answer that will not come."""
-        # The loop words a failed command "<name> failed: <why>".
-        name, found, _ = message.partition(" failed: ")
-        if not found:
-            return
-        if name == "tsne":
-            self.tsne.failed()
-        elif name == "reconstruct":
-            self.pad.request_failed()
-        elif name in self.lesson_actions.buttons:
-            self.lesson_actions.answered(name)
-
-    def _on_tsne_requested(self, name: str, kwargs: dict[str, Any]) -> None:
-        self.statusBar().showMessage("Computing a t-SNE of the held-out codes; training waits "
-                                     "until it is done", 8000)
-        self.send_command(name, kwargs)
+            for key in self.tools.answer(event):
+                self.log.add(f"The panel {key!r} could not show the answer", "error")
 
     def _on_worker_finished(self, worker: RunWorker) -> None:
         self._workers.discard(worker)
@@ -441,6 +410,8 @@ class MainWindow(FileCommands, QMainWindow):
                 self._set_state("stopped")
         worker.deleteLater()
         self._update_controls()
+        if self._closing and not self._workers:
+            QTimer.singleShot(0, self.close)  # the step a close waited for has ended
 
     # -- controls --------------------------------------------------------------------------------
     def _set_state(self, state: str, message: str = "") -> None:
@@ -458,7 +429,7 @@ class MainWindow(FileCommands, QMainWindow):
             widget.setEnabled(not has_run)
         for name in ("save_run", "export_metrics"):
             self.actions_[name].setEnabled(has_run or (name == "save_run"
-                                                       and self._stopped_run_file is not None))
+                                                       and self.stopped_run_file is not None))
 
     def _on_form_edited(self) -> None:
         error = self.form.error
@@ -535,5 +506,17 @@ class MainWindow(FileCommands, QMainWindow):
         return ended
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        self.shutdown()
-        super().closeEvent(event)
+        if self.shutdown(0 if self._closing else CLOSE_TIMEOUT_MS):
+            super().closeEvent(event)
+            return
+        # A step that outlasts the wait (a huge batch, a slow disk): destroying its thread would
+        # abort the process, so the window stays until it ends, saying why, and then closes.
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            for widget in (self.centralWidget(), self.controls, self.menuBar(), self.lesson_dock,
+                           self.settings_dock, self.pad_dock):
+                widget.setEnabled(False)
+            self.setWindowTitle(f"{self.windowTitle()} — closing…")
+            self.statusBar().showMessage(CLOSING_MESSAGE)
+            self.log.add(CLOSING_MESSAGE)

@@ -8,11 +8,10 @@ import functools
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QPushButton
 
+from unsuplab.core.commands import LATENT, LATENT_TSNE, TSNE
 from unsuplab.core.payloads import Scatter
 from unsuplab.ui.view_area import ViewArea
 
-LATENT_KEY = "latent"  # the snapshot's latent map, which gets the button
-RESULT_KEY = "latent_tsne"  # the probe's answer, shown as a panel of its own
 TOOLTIP = ("Embed the held-out codes in the plane with t-SNE (neighbours stay neighbours), as "
            "its own panel. Takes a few seconds; training waits meanwhile.")
 
@@ -20,7 +19,7 @@ TOOLTIP = ("Embed the held-out codes in the plane with t-SNE (neighbours stay ne
 class TsneTool(QObject):
     """Adds a "t-SNE" button to the latent map panel of a lesson that offers the tool.
 
-    Pressing it emits `command_requested("tsne", {})` and shows a busy indicator on the panel
+    Pressing it emits `command_requested(TSNE, {})` and shows a busy indicator on the panel
     until `show_result` (or `failed`) is called with the answer.
     """
 
@@ -37,7 +36,7 @@ class TsneTool(QObject):
         views.view_added.connect(self._on_view_added)
 
     def set_enabled(self, enabled: bool) -> None:
-        """Whether the lesson offers the tool (its `tools` contains "tsne")."""
+        """Whether the lesson offers the tool (its `tools` contains TSNE_TOOL)."""
         self.enabled = enabled
         self._sync()
 
@@ -54,21 +53,21 @@ class TsneTool(QObject):
         if not (self.enabled and self.model_available) or self.busy or self._latent is None:
             return
         self._set_busy(True)
-        self.command_requested.emit("tsne", {})
+        self.command_requested.emit(TSNE, {})
 
     def show_result(self, payload: Scatter, step: int | None = None) -> None:
-        """Show the answer as the RESULT_KEY panel, titled with the step it was computed at."""
+        """Show the answer as the LATENT_TSNE panel, titled with the step it was computed at."""
         self._set_busy(False)
         if step is not None and step >= 0:
             payload = dataclasses.replace(payload, title=f"{payload.title} (step {step:,})")
-        self.views.show_payloads({RESULT_KEY: payload})
+        self.views.show_payloads({LATENT_TSNE: payload})
 
     def failed(self) -> None:
         self._set_busy(False)
 
     # -- the button ------------------------------------------------------------------------------
     def _on_view_added(self, key: str, view: object) -> None:
-        if key != LATENT_KEY or not hasattr(view, "add_header_button"):
+        if key != LATENT or not hasattr(view, "add_header_button"):
             return
         self._latent = view
         self.button = view.add_header_button("t-SNE", TOOLTIP)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unsuplab.core.commands import INSPECTED
 from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.ui.views import View, make_view
 
@@ -78,11 +79,12 @@ class ViewArea(QStackedWidget):
     probe's answer (a decoded point, the neighbours of a query): they join the bottom row, so
     answering leaves the lesson's own panels where they are, and the same key answered again
     reuses its panel. Every view's
-    `command_requested` is re-emitted as `command_requested(name, kwargs)`; `view_added(key,
-    view)` announces each new panel (so a tool can add its button to it).
+    `command_requested` is re-emitted as `command_requested(key, name, kwargs)`, naming the panel
+    that asks; `view_added(key, view)` announces each new panel (so a tool can add its button to
+    it).
     """
 
-    command_requested = Signal(str, dict)
+    command_requested = Signal(str, str, dict)
     view_added = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None):
@@ -96,7 +98,6 @@ class ViewArea(QStackedWidget):
         self.placeholder.setWordWrap(True)
         self.addWidget(self.placeholder)
         self._page: QWidget | None = None
-        self._inspecting: str | None = None  # key of the view whose point was clicked last
         self._answer_keys: set[str] = set()  # panels that first came as a probe's answer
         self._strip_keys: set[str] = set()  # panels laid out as strips (`reads_as_strip`)
 
@@ -123,16 +124,17 @@ class ViewArea(QStackedWidget):
             self.view_added.emit(key, self.views[key])
         return failed
 
-    def show_probe_payloads(self, payloads: dict[str, Payload]) -> list[str]:
-        """Show a probe's answer: the clicked point ("inspected") beside the panel it was clicked
-        in, anything else as panels of their own. Returns keys whose view failed."""
+    def show_probe_payloads(self, payloads: dict[str, Payload], source: str | None = None
+                            ) -> list[str]:
+        """Show a probe's answer: a clicked point (INSPECTED) beside `source`, the panel that
+        asked, anything else as panels of their own. Returns keys whose view failed."""
         rest = dict(payloads)
-        inspected = rest.pop("inspected", None)
-        source = self.views.get(self._inspecting) if self._inspecting else None
-        if isinstance(inspected, PairedRows) and hasattr(source, "show_inspected"):
-            source.show_inspected(inspected)
+        inspected = rest.pop(INSPECTED, None)
+        asker = self.views.get(source) if source is not None else None
+        if isinstance(inspected, PairedRows) and hasattr(asker, "show_inspected"):
+            asker.show_inspected(inspected)
         elif inspected is not None:
-            rest["inspected"] = inspected  # no panel to pin it to: a strip of its own
+            rest[INSPECTED] = inspected  # no panel to pin it to: a strip of its own
         self._answer_keys.update(key for key in rest if key not in self.views)
         return self.show_payloads(rest) if rest else []
 
@@ -147,9 +149,7 @@ class ViewArea(QStackedWidget):
         return view
 
     def _on_view_command(self, key: str, name: str, kwargs: dict[str, Any]) -> None:
-        if name == "inspect":
-            self._inspecting = key
-        self.command_requested.emit(name, kwargs)
+        self.command_requested.emit(key, name, kwargs)
 
     def clear(self) -> None:
         """Remove every view and show the placeholder again."""
@@ -162,7 +162,6 @@ class ViewArea(QStackedWidget):
             view.deleteLater()
         self.views.clear()
         self.titles.clear()
-        self._inspecting = None
         self._answer_keys.clear()
         self._strip_keys.clear()
 

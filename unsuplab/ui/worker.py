@@ -122,9 +122,10 @@ class RunWorker(QObject):
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
-    def submit(self, command: str, **kwargs: Any) -> None:
-        """Queue a command for the loop (a probe, "set_param", "save", "export_metrics")."""
-        self.control.submit(command, **kwargs)
+    def submit(self, command: str, **kwargs: Any) -> int:
+        """Queue a command for the loop (a probe, or one of `commands.LOOP_COMMANDS`); returns
+        the request id its answer (a ProbeResult or a Notice, on `event`) will carry."""
+        return self.control.submit(command, **kwargs)
 
     def stop(self) -> None:
         """Ask the loop to end; it finishes the current step and returns promptly."""
