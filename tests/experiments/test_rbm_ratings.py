@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from lesson_steps import train
 
 from unsuplab.core.payloads import Bars, Matrix, Table
 from unsuplab.data import DataError
@@ -16,8 +17,7 @@ from unsuplab.experiments.rbm_ratings import Config, RBMRatings
 def trained(steps: int = 400, **changes) -> RBMRatings:
     experiment = RBMRatings(dataclasses.replace(Config(), **changes))
     experiment.build("cpu", 0)
-    for _ in range(steps):
-        experiment.train_step()
+    train(experiment, steps)
     return experiment
 
 

@@ -41,6 +41,10 @@ class Experiment:
     #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
     quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
     quick_steps: ClassVar[int] = 60
+    #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
+    #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
+    #: train_step it is the number of steps done before this one. Lessons read it, never write it.
+    step: int = 0
 
     def __init__(self, config: Any | None = None):
         config = self.Config() if config is None else config

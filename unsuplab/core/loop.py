@@ -249,6 +249,7 @@ def run(
 
     history = restore.history if restore else MetricHistory()
     step = restore.step if restore else 0
+    experiment.step = step
     first_step = step
     speed = _Speedometer(clock)
     sums: dict[str, Any] = {}  # metric -> running total since the last snapshot, on the device
@@ -294,7 +295,7 @@ def run(
         """Back to the last good weights: the step count and the curves go back with them."""
         nonlocal step, dirty
         experiment.load_state_dict(good_state)
-        step = good_step
+        step = experiment.step = good_step
         history.truncate(good_step)
         dirty = True  # the paused run then shows the restored weights
 
@@ -377,6 +378,7 @@ def run(
             yield from enter("failed")
             continue
         step += 1
+        experiment.step = step
         dirty = True
         for name, value in losses.items():
             sums[name] = sums[name] + value if name in sums else value

@@ -87,9 +87,7 @@ class SemanticHashing(deep_autoencoder.DeepAutoencoder):
         noise = torch.randn(a.shape, generator=self.generator, device=self.device)
         h = torch.sigmoid(a + self.noise * noise)
         terms = self.loss(x, self.model.decoder(h), h)
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        self.optimizer.step()
+        self.descend(terms["loss"])
         return {name: value.detach() for name, value in terms.items()}
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:

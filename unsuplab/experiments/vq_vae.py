@@ -25,6 +25,7 @@ from torch import nn
 from unsuplab.core.config import param
 from unsuplab.core.payloads import Bars, ImageGrid, Payload, Scatter
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -67,7 +68,7 @@ class Config:
 
 
 @register
-class VQVAELesson(ImageAutoencoderLesson):
+class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
     name = "vq-vae"
     title = "VQ-VAE"
     group = "Generative"
