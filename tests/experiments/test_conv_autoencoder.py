@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lesson_steps import restore, train
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import ImageGrid
@@ -14,8 +15,7 @@ from unsuplab.experiments.conv_autoencoder import Config, ConvAutoencoder
 def experiment() -> ConvAutoencoder:
     experiment = ConvAutoencoder(Config(batch_size=16))
     experiment.build("cpu", 0)
-    for _ in range(3):
-        experiment.train_step()
+    train(experiment, 3)
     return experiment
 
 
@@ -52,10 +52,10 @@ def test_clicking_a_digit_shows_its_feature_maps(experiment):
 def test_reloaded_weights_replace_the_latent_codes_of_the_last_evaluation():
     trained = ConvAutoencoder(Config(batch_size=16))
     trained.build("cpu", 0)
-    trained.train_step()
+    train(trained)
     fresh = ConvAutoencoder(Config(batch_size=16))
     fresh.build("cpu", 1)
     fresh.evaluate()  # caches codes of its own random weights
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained)
     np.testing.assert_allclose(fresh.snapshot()["latent"].points,
                                trained.snapshot()["latent"].points, rtol=1e-5, atol=1e-6)

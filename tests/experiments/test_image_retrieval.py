@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from lesson_steps import train
 
 from unsuplab.experiments.image_retrieval import ImageRetrieval, nearest
 
@@ -15,8 +16,7 @@ SETTINGS = {"feature_model": "autoencoder", "code_bits": 8, "batch_size": 32}
 def trained() -> ImageRetrieval:
     experiment = ImageRetrieval(ImageRetrieval.Config(**SETTINGS))
     experiment.build("cpu", 0)
-    for _ in range(30):
-        experiment.train_step()
+    train(experiment, 30)
     return experiment
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from lesson_steps import train
 from sklearn.decomposition import PCA as ScikitPCA
 
 from unsuplab.core.config import ConfigError, with_overrides
@@ -25,8 +26,7 @@ def digits_lesson(**changes) -> PrincipalComponentAnalysis:
 @pytest.fixture(scope="module")
 def trained() -> PrincipalComponentAnalysis:
     experiment = digits_lesson()
-    for _ in range(300):
-        experiment.train_step()
+    train(experiment, 300)
     return experiment
 
 

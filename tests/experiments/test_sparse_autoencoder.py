@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 import torch
+from lesson_steps import train
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.experiments.sparse_autoencoder import Config, SparseAutoencoder
@@ -14,8 +15,7 @@ from unsuplab.experiments.sparse_autoencoder import Config, SparseAutoencoder
 def trained(**changes) -> SparseAutoencoder:
     experiment = SparseAutoencoder(dataclasses.replace(Config(batch_size=64), **changes))
     experiment.build("cpu", 0)
-    for _ in range(150):
-        experiment.train_step()
+    train(experiment, 150)
     return experiment
 
 

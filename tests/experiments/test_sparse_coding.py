@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from lesson_steps import restore, train
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.data import DataError
@@ -25,8 +26,7 @@ QUICK = {"dataset": "patches-8-1f", "atoms": 64, "batch_size": 64, "fista_iterat
 def trained(steps: int = 40, **changes) -> SparseCoding:
     experiment = SparseCoding(dataclasses.replace(Config(), **{**QUICK, **changes}))
     experiment.build("cpu", 0)
-    for _ in range(steps):
-        experiment.train_step()
+    train(experiment, steps)
     return experiment
 
 
@@ -69,7 +69,7 @@ def test_own_patches_train_but_have_no_photograph_to_restore(tmp_path):
     experiment = SparseCoding(Config(data_file=str(keras_npz(tmp_path / "p.npz", patches)),
                                      atoms=16, batch_size=32))
     experiment.build("cpu", 0)
-    experiment.train_step()
+    train(experiment)
     assert experiment.snapshot()["dictionary"].images.shape == (16, 6, 6)
     with pytest.raises(ValueError, match="photographs"):
         experiment.probe("denoise")
@@ -96,7 +96,7 @@ def test_the_written_out_terms_are_the_largest_coefficients_of_the_patch():
     assert experiment.explained == before + 1
     fresh = SparseCoding(experiment.config)
     fresh.build("cpu", 1)
-    fresh.load_state_dict(experiment.state_dict())
+    restore(fresh, experiment)
     assert fresh.explained == experiment.explained
 
 
@@ -117,8 +117,7 @@ def test_sparsity_histogram_counts_every_held_out_patch():
 def test_block_coordinate_learns_too():
     experiment = trained(steps=0, dictionary_update="block-coordinate")
     before = experiment.evaluate()["heldout_loss"]
-    for _ in range(30):
-        experiment.train_step()
+    train(experiment, 30)
     assert experiment.evaluate()["heldout_loss"] < 0.85 * before
     assert experiment.updates == 30
 
