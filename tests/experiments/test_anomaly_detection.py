@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lesson_steps import train
 from sklearn.metrics import roc_auc_score
 
 from unsuplab.core.payloads import Curves, Histogram
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.anomaly_detection import AnomalyDetection, Config
 
 
@@ -15,7 +15,7 @@ from unsuplab.experiments.anomaly_detection import AnomalyDetection, Config
 def trained() -> AnomalyDetection:
     experiment = AnomalyDetection(Config(anomaly="digit 0", batch_size=64))
     experiment.build("cpu", 0)
-    train(experiment, 150)
+    train_steps(experiment, 150)
     return experiment
 
 
@@ -57,7 +57,7 @@ def test_noisy_digits_as_anomalies():
     experiment.build("cpu", 0)
     assert len(experiment.features.train_x) == len(experiment.data.train_images)
     assert experiment.is_anomaly.mean() == pytest.approx(0.5, abs=0.01)
-    train(experiment, 60)
+    train_steps(experiment, 60)
     assert experiment.evaluate()["heldout_auc"] > 0.75
 
 

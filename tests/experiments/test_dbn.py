@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 import torch
-from lesson_steps import train
 
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.dbn import Config, DeepBeliefNetwork
 
 
@@ -22,16 +22,16 @@ def built(**changes) -> DeepBeliefNetwork:
 def test_stages_stack_layers_then_train_both_classifiers():
     experiment = built()
     assert experiment.model.depth == 1
-    train(experiment, 20)
+    train_steps(experiment, 20)
     assert experiment.enter_stage().index == 1 and experiment.model.depth == 2
-    train(experiment, 20)
+    train_steps(experiment, 20)
     stage = experiment.enter_stage()
     assert stage.last and stage.name == "classifiers"
     # The pretrained classifier starts from the stack; the other does not.
     first = experiment.classifiers["pretrained"][0].weight
     torch.testing.assert_close(first, experiment.model.layers[0].weight.T)
     assert not torch.equal(experiment.classifiers["random"][0].weight, first)
-    losses = train(experiment)
+    losses = train_steps(experiment)
     assert {"xent_pretrained", "xent_random"} == set(losses)
     metrics = experiment.evaluate()
     assert 0 <= metrics["heldout_accuracy_pretrained"] <= 1
@@ -49,6 +49,6 @@ def test_the_labelled_few_are_balanced_and_fixed():
 
 def test_dreams_come_down_to_pixels():
     experiment = built()
-    train(experiment, 25)
+    train_steps(experiment, 25)
     dreams = experiment.snapshot()["dreams"].images
     assert dreams.shape == (36, 28, 28) and dreams.min() >= 0 and dreams.max() <= 1

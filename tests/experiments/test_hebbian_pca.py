@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from lesson_steps import restore, train
 
 from unsuplab.core.config import with_overrides
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.hebbian_pca import HEBB_NORM_LIMIT, Config, HebbianPCA
 from unsuplab.models.pca import oja_update, vector_angles
 
@@ -25,7 +25,7 @@ def lesson(**changes) -> HebbianPCA:
 def trained() -> tuple[HebbianPCA, dict[str, float], list[dict[str, float]]]:
     experiment = lesson()
     before = experiment.evaluate()
-    history = [{name: float(value) for name, value in train(experiment).items()}
+    history = [{name: float(value) for name, value in train_steps(experiment).items()}
                for _ in range(400)]
     return experiment, before, history
 
@@ -65,7 +65,7 @@ def test_live_learning_rate_is_the_next_steps_eta():
     experiment.set_live("learning_rate", 0.1)
     experiment.generator.manual_seed(5)
     start = experiment.model.oja.clone()
-    train(experiment)
+    train_steps(experiment)
     experiment.generator.manual_seed(5)
     x = experiment.minibatch() - experiment.model.mean
     torch.testing.assert_close(experiment.model.oja, oja_update(start, x, 0.1))
@@ -87,8 +87,8 @@ def test_weight_panel_puts_each_rule_under_pcas_components(trained):
 
 def test_state_round_trip_keeps_all_three_rules():
     experiment = lesson()
-    train(experiment, 3)
+    train_steps(experiment, 3)
     fresh = lesson()
-    restore(fresh, experiment)
+    restore(fresh, experiment.state_dict(), experiment.step)
     for name in ("hebb", "oja", "sanger"):
         torch.testing.assert_close(getattr(fresh.model, name), getattr(experiment.model, name))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from lesson_steps import train
 
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.image_retrieval import ImageRetrieval, nearest
 
 SETTINGS = {"feature_model": "autoencoder", "code_bits": 8, "batch_size": 32}
@@ -16,7 +16,7 @@ SETTINGS = {"feature_model": "autoencoder", "code_bits": 8, "batch_size": 32}
 def trained() -> ImageRetrieval:
     experiment = ImageRetrieval(ImageRetrieval.Config(**SETTINGS))
     experiment.build("cpu", 0)
-    train(experiment, 30)
+    train_steps(experiment, 30)
     return experiment
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from lesson_steps import train
 from sklearn.decomposition import PCA as ScikitPCA
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import Curves, ImageGrid, Scatter
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.pca import Config, PrincipalComponentAnalysis
 from unsuplab.models.pca import vector_angles
 
@@ -26,7 +26,7 @@ def digits_lesson(**changes) -> PrincipalComponentAnalysis:
 @pytest.fixture(scope="module")
 def trained() -> PrincipalComponentAnalysis:
     experiment = digits_lesson()
-    train(experiment, 300)
+    train_steps(experiment, 300)
     return experiment
 
 

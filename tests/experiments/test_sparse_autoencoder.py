@@ -6,16 +6,16 @@ import dataclasses
 
 import pytest
 import torch
-from lesson_steps import train
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.sparse_autoencoder import Config, SparseAutoencoder
 
 
 def trained(**changes) -> SparseAutoencoder:
     experiment = SparseAutoencoder(dataclasses.replace(Config(batch_size=64), **changes))
     experiment.build("cpu", 0)
-    train(experiment, 150)
+    train_steps(experiment, 150)
     return experiment
 
 

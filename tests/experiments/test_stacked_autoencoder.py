@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 import torch
-from lesson_steps import restore, train
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.stacked_autoencoder import Config, StackedAutoencoder
 
 TINY = Config(layer_sizes="16,8,4", pretrain_steps=3, finetune_steps=2, batch_size=8)
@@ -33,7 +33,7 @@ def test_stages_follow_the_configured_step_counts():
     seen = []
     for _ in range(13):
         seen.append(experiment.stage.name)
-        train(experiment)
+        train_steps(experiment)
     assert seen == ["layer 1"] * 3 + ["layer 2"] * 3 + ["layer 3"] * 3 + ["fine-tune"] * 4
     table = experiment.snapshot()["stages"]
     assert table.title == "Training stage: 4. fine-tune"
@@ -48,17 +48,17 @@ def test_each_pretraining_stage_moves_only_its_own_layer():
     experiment = built()
     for stage_layer in range(3):
         before = [weights(experiment, k) for k in range(3)]
-        train(experiment, 3)
+        train_steps(experiment, 3)
         for k in range(3):
             assert unchanged(before[k], experiment, k) == (k != stage_layer)
     before = [weights(experiment, k) for k in range(3)]
-    train(experiment)  # fine-tuning moves every layer
+    train_steps(experiment)  # fine-tuning moves every layer
     assert not any(unchanged(before[k], experiment, k) for k in range(3))
 
 
 def test_window_shows_the_stage_and_the_stack_so_far():
     experiment = built()
-    train(experiment, 4)
+    train_steps(experiment, 4)
     metrics = experiment.evaluate()
     assert metrics["stage"] == 2
     # The objective is layer 2's reconstruction of layer-1 codes plus (λ/2) Σ W² of layer 2 only.
@@ -83,15 +83,15 @@ def test_window_shows_the_stage_and_the_stack_so_far():
 
 def test_a_reloaded_run_continues_in_the_same_stage():
     trained = built()
-    train(trained, 4)
+    train_steps(trained, 4)
     fresh = built(seed=1)
-    restore(fresh, trained)
+    restore(fresh, trained.state_dict(), trained.step)
     assert fresh.snapshot()["stages"].rows == trained.snapshot()["stages"].rows
     assert fresh.stage.name == "layer 2" and fresh.model.depth == 2
     fresh.generator.set_state(trained.generator.get_state())
     for _ in range(3):
-        train(trained)
-        train(fresh)
+        train_steps(trained)
+        train_steps(fresh)
     assert fresh.stage.name == trained.stage.name == "layer 3"
     for a, b in zip(trained.model.parameters(), fresh.model.parameters(), strict=True):
         assert torch.equal(a, b)
