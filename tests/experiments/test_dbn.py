@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 
-from unsuplab.core.stepping import train_steps
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.dbn import Config, DeepBeliefNetwork
 
 
@@ -52,3 +52,15 @@ def test_dreams_come_down_to_pixels():
     train_steps(experiment, 25)
     dreams = experiment.snapshot()["dreams"].images
     assert dreams.shape == (36, 28, 28) and dreams.min() >= 0 and dreams.max() <= 1
+
+
+def test_a_run_saved_with_its_own_step_count_still_loads():
+    """Runs saved before the lesson read the loop's step count carry theirs in the state."""
+    trained = built()
+    train_steps(trained, 45)
+    old_format = {**trained.state_dict(), "stack_copied": True, "steps_done": trained.step}
+    fresh = built()
+    restore(fresh, old_format, 45)
+    assert fresh.snapshot()["stages"].rows == trained.snapshot()["stages"].rows
+    for name, net in trained.classifiers.items():
+        torch.testing.assert_close(fresh.classifiers[name][0].weight, net[0].weight)
