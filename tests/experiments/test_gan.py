@@ -157,5 +157,5 @@ def test_the_run_loop_reports_the_win_and_restores_good_weights():
             break
     control.stop()
     assert failure is not None and "won completely" in failure.message
-    assert failure.restored_step == 0
+    assert failure.restored_step == 0 and experiment.step == 0  # the step count goes back too
     assert torch.equal(parameters(experiment.trainer.discriminator), good)

@@ -8,6 +8,8 @@ import pytest
 import torch
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.history import MetricHistory
+from unsuplab.core.loop import Restore, RunControl, Snapshot, StateChanged, run
 from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.stacked_autoencoder import Config, StackedAutoencoder
 
@@ -95,6 +97,29 @@ def test_a_reloaded_run_continues_in_the_same_stage():
     assert fresh.stage.name == trained.stage.name == "layer 3"
     for a, b in zip(trained.model.parameters(), fresh.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def last_stage_table(experiment: StackedAutoencoder, step_limit: int,
+                     restore_from: Restore | None = None):
+    """The stage table of the run loop's last snapshot once it reaches `step_limit`."""
+    control = RunControl(step_limit=step_limit)
+    tables = []
+    for event in run(experiment, control, restore=restore_from, snapshot_interval=0.0):
+        if isinstance(event, Snapshot):
+            tables.append(event.payloads["stages"])
+        if isinstance(event, StateChanged) and event.state == "finished":
+            control.stop()
+    return tables[-1]
+
+
+def test_the_run_loop_moves_the_stages_on_and_a_restored_run_goes_on_from_its_step():
+    trained = StackedAutoencoder(TINY)
+    table = last_stage_table(trained, 10)
+    assert table.title == "Training stage: 4. fine-tune"
+    assert [row[1] for row in table.rows] == ["3 / 3", "3 / 3", "3 / 3", "1 / 2"]
+    resumed = StackedAutoencoder(TINY)
+    table = last_stage_table(resumed, 11, Restore(trained.state_dict(), 10, MetricHistory()))
+    assert [row[1] for row in table.rows] == ["3 / 3", "3 / 3", "3 / 3", "2 / 2"]
 
 
 def test_no_pretraining_means_end_to_end_training_from_the_start():
