@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from unsuplab.core.registry import lesson
+from unsuplab.core.stepping import train_steps
 
 OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 RETRIEVAL_QUERIES = 2000  # official test digits used as queries (the database is 4,500 images)
@@ -42,7 +43,7 @@ def train_for(experiment, seconds: float, until=lambda: False) -> int:
     """Train until `seconds` have passed or `until()` holds; the number of steps taken."""
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds and not until():
-        experiment.train_step()
+        train_steps(experiment)
         steps += 1
     return steps
 
@@ -65,7 +66,7 @@ def semi_supervised_run(args, test, jitter: float, with_pixels: bool) -> list[li
     start = time.perf_counter()
     # Stage 1 for the budget, then the classifier runs and fine-tuning to completion.
     steps = train_for(experiment, args.budget * 0.45)
-    experiment.config.pretrain_steps = experiment.steps_done
+    experiment.config.pretrain_steps = experiment.step
     train_for(experiment, 600, until=lambda: labels in experiment.fine_tuned)
     seconds = time.perf_counter() - start
     held_out = experiment.evaluate()

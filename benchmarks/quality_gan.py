@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from digit_classifier import OFFICIAL, in_chunks, load_classifier  # noqa: E402
 
 from unsuplab.core.registry import lesson  # noqa: E402
+from unsuplab.core.stepping import train_steps  # noqa: E402
 from unsuplab.data import load_dataset  # noqa: E402
 from unsuplab.data.readers import read_idx  # noqa: E402
 from unsuplab.models.devices import device_label, resolve_device  # noqa: E402
@@ -69,7 +70,7 @@ def train_for(experiment, seconds: float | None = None, steps: int | None = None
     """Train until the budget (seconds or steps) is spent; (steps, seconds)."""
     start, done = time.perf_counter(), 0
     while (steps is None or done < steps) and (seconds is None or time.perf_counter() - start < seconds):
-        experiment.train_step()
+        train_steps(experiment)
         done += 1
     return done, time.perf_counter() - start
 

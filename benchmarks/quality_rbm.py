@@ -175,6 +175,7 @@ def official_test() -> tuple[torch.Tensor, torch.Tensor] | None:
 def dbn_rows(args) -> list[Row]:
     from unsuplab.core.config import with_overrides
     from unsuplab.core.registry import lesson
+    from unsuplab.core.stepping import restore, train_steps
 
     cls = lesson("dbn")
     base = with_overrides(cls.Config(), {"layer_sizes": args.dbn_sizes,
@@ -184,8 +185,7 @@ def dbn_rows(args) -> list[Row]:
     stack = cls(base)
     stack.build(args.device, 0)
     start = time.perf_counter()
-    for _ in range(pretrain):
-        stack.train_step()
+    train_steps(stack, pretrain)
     pretrain_seconds = time.perf_counter() - start
     pretrained_state = stack.state_dict()
     official = official_test()
@@ -195,10 +195,9 @@ def dbn_rows(args) -> list[Row]:
     for labels in (100, 1000):
         run = cls(dataclasses.replace(base, labels=labels))
         run.build(args.device, 0)
-        run.load_state_dict(pretrained_state)
+        restore(run, pretrained_state, pretrain)
         start = time.perf_counter()
-        for _ in range(base.classifier_steps):
-            run.train_step()
+        train_steps(run, base.classifier_steps)
         seconds = time.perf_counter() - start
         metrics = run.evaluate()
         for name in ("pretrained", "random"):

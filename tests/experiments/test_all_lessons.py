@@ -12,6 +12,7 @@ import torch
 from unsuplab.core.config import field_specs, validate
 from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.core.registry import lessons
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments._image_autoencoder import ImageAutoencoderLesson
 from unsuplab.paths import lesson_text_path
 
@@ -50,8 +51,7 @@ def test_training_moves_the_progress_metric_the_right_way(cls):
     assert direction in ("down", "up")
     experiment = built(cls)
     before = experiment.evaluate()[metric]
-    for _ in range(cls.quick_steps):
-        losses = experiment.train_step()
+    losses = train_steps(experiment, cls.quick_steps)
     after = experiment.evaluate()[metric]
     if direction == "down":
         assert after < before - 0.1 * abs(before), f"{metric}: {before} -> {after}"
@@ -74,7 +74,7 @@ def _arrays(payload: Payload) -> list[np.ndarray]:
 @pytest.mark.parametrize("cls", LESSONS, ids=IDS)
 def test_snapshot_payloads_are_finite_numpy(cls):
     experiment = built(cls)
-    experiment.train_step()
+    train_steps(experiment)
     panels = experiment.snapshot()
     assert panels, "a lesson must show something"
     for key, payload in panels.items():
@@ -88,10 +88,9 @@ def test_snapshot_payloads_are_finite_numpy(cls):
 @pytest.mark.parametrize("cls", LESSONS, ids=IDS)
 def test_state_reloads_to_identical_pictures(cls):
     trained = built(cls)
-    for _ in range(5):
-        trained.train_step()
+    train_steps(trained, 5)
     fresh = built(cls, seed=1)
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained.state_dict(), trained.step)
     # A reloaded checkpoint shows exactly what the saved run showed.
     before, after = trained.snapshot(), fresh.snapshot()
     assert before.keys() == after.keys()
@@ -103,7 +102,7 @@ def test_state_reloads_to_identical_pictures(cls):
 @pytest.mark.parametrize("cls", AUTOENCODERS, ids=[cls.name for cls in AUTOENCODERS])
 def test_snapshot_has_filters_and_reconstructions(cls):
     experiment = built(cls)
-    experiment.train_step()
+    train_steps(experiment)
     panels = experiment.snapshot()
     filters, rows = panels["filters"], panels["reconstructions"]
     assert isinstance(filters, ImageGrid) and filters.normalisation == "filter"
@@ -125,17 +124,16 @@ def test_snapshot_has_filters_and_reconstructions(cls):
 @pytest.mark.parametrize("cls", AUTOENCODERS, ids=[cls.name for cls in AUTOENCODERS])
 def test_state_reloads_to_identical_outputs(cls):
     trained = built(cls)
-    for _ in range(5):
-        trained.train_step()
+    train_steps(trained, 5)
     fresh = built(cls, seed=1)
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained.state_dict(), trained.step)
     a = trained.snapshot()["reconstructions"].rows["reconstruction"]
     b = fresh.snapshot()["reconstructions"].rows["reconstruction"]
     np.testing.assert_array_equal(a, b)
     # The optimiser's moments travel too: the same minibatch gives the same next step.
     fresh.generator.set_state(trained.generator.get_state())
-    trained.train_step()
-    fresh.train_step()
+    train_steps(trained)
+    train_steps(fresh)
     np.testing.assert_array_equal(trained.snapshot()["filters"].images,
                                   fresh.snapshot()["filters"].images)
 

@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from unsuplab.core.payloads import Curves, Histogram
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.anomaly_detection import AnomalyDetection, Config
 
 
@@ -14,8 +15,7 @@ from unsuplab.experiments.anomaly_detection import AnomalyDetection, Config
 def trained() -> AnomalyDetection:
     experiment = AnomalyDetection(Config(anomaly="digit 0", batch_size=64))
     experiment.build("cpu", 0)
-    for _ in range(150):
-        experiment.train_step()
+    train_steps(experiment, 150)
     return experiment
 
 
@@ -57,8 +57,7 @@ def test_noisy_digits_as_anomalies():
     experiment.build("cpu", 0)
     assert len(experiment.features.train_x) == len(experiment.data.train_images)
     assert experiment.is_anomaly.mean() == pytest.approx(0.5, abs=0.01)
-    for _ in range(60):
-        experiment.train_step()
+    train_steps(experiment, 60)
     assert experiment.evaluate()["heldout_auc"] > 0.75
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.autoencoder import Autoencoder, Config
 
 
@@ -19,8 +20,7 @@ def test_trains_on_scikit_learn_digits():
     experiment = Autoencoder(with_overrides(Config(), {"dataset": "digits", "batch_size": "32"}))
     experiment.build("cpu", 0)
     before = experiment.evaluate()["heldout_bce"]
-    for _ in range(100):
-        experiment.train_step()
+    train_steps(experiment, 100)
     assert experiment.evaluate()["heldout_bce"] < before
     assert experiment.snapshot()["filters"].images.shape == (32, 8, 8)
 

@@ -7,6 +7,7 @@ import torch
 from torch.autograd.functional import jacobian
 
 from unsuplab.core.config import with_overrides
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.contractive_autoencoder import (
     Config,
     ContractiveAutoencoder,
@@ -28,8 +29,7 @@ def autograd_jacobians(experiment: ContractiveAutoencoder, x: torch.Tensor) -> t
 @pytest.fixture(scope="module")
 def trained() -> ContractiveAutoencoder:
     experiment = built(code_size=40)
-    for _ in range(30):  # weights away from their random start, so the test is not a special case
-        experiment.train_step()
+    train_steps(experiment, 30)  # weights away from their random start, so the test is not a special case
     return experiment
 
 
@@ -75,8 +75,7 @@ def test_spectrum_and_tangents_are_the_jacobians_singular_values_and_vectors(tra
 def test_penalty_makes_the_code_less_sensitive_than_a_plain_autoencoder():
     def held_out_contraction(strength: float) -> float:
         experiment = built(contraction=strength, code_size=64)
-        for _ in range(100):
-            experiment.train_step()
+        train_steps(experiment, 100)
         return experiment.evaluate()["heldout_contraction"]
 
     # About 0.24 at seeds 0 and 1 (and 0.02 at the defaults, λ = 1 against 0, after 2,500 steps).

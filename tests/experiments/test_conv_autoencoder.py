@@ -7,6 +7,7 @@ import pytest
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import ImageGrid
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.conv_autoencoder import Config, ConvAutoencoder
 
 
@@ -14,8 +15,7 @@ from unsuplab.experiments.conv_autoencoder import Config, ConvAutoencoder
 def experiment() -> ConvAutoencoder:
     experiment = ConvAutoencoder(Config(batch_size=16))
     experiment.build("cpu", 0)
-    for _ in range(3):
-        experiment.train_step()
+    train_steps(experiment, 3)
     return experiment
 
 
@@ -52,10 +52,10 @@ def test_clicking_a_digit_shows_its_feature_maps(experiment):
 def test_reloaded_weights_replace_the_latent_codes_of_the_last_evaluation():
     trained = ConvAutoencoder(Config(batch_size=16))
     trained.build("cpu", 0)
-    trained.train_step()
+    train_steps(trained)
     fresh = ConvAutoencoder(Config(batch_size=16))
     fresh.build("cpu", 1)
     fresh.evaluate()  # caches codes of its own random weights
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained.state_dict(), trained.step)
     np.testing.assert_allclose(fresh.snapshot()["latent"].points,
                                trained.snapshot()["latent"].points, rtol=1e-5, atol=1e-6)

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import torch
 
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.dbn import Config, DeepBeliefNetwork
 
 
@@ -21,18 +22,16 @@ def built(**changes) -> DeepBeliefNetwork:
 def test_stages_stack_layers_then_train_both_classifiers():
     experiment = built()
     assert experiment.model.depth == 1
-    for _ in range(20):
-        experiment.train_step()
-    assert experiment.enter_stage().layer == 1 and experiment.model.depth == 2
-    for _ in range(20):
-        experiment.train_step()
+    train_steps(experiment, 20)
+    assert experiment.enter_stage().index == 1 and experiment.model.depth == 2
+    train_steps(experiment, 20)
     stage = experiment.enter_stage()
-    assert stage.layer is None and stage.name == "classifiers"
+    assert stage.last and stage.name == "classifiers"
     # The pretrained classifier starts from the stack; the other does not.
     first = experiment.classifiers["pretrained"][0].weight
     torch.testing.assert_close(first, experiment.model.layers[0].weight.T)
     assert not torch.equal(experiment.classifiers["random"][0].weight, first)
-    losses = experiment.train_step()
+    losses = train_steps(experiment)
     assert {"xent_pretrained", "xent_random"} == set(losses)
     metrics = experiment.evaluate()
     assert 0 <= metrics["heldout_accuracy_pretrained"] <= 1
@@ -50,7 +49,18 @@ def test_the_labelled_few_are_balanced_and_fixed():
 
 def test_dreams_come_down_to_pixels():
     experiment = built()
-    for _ in range(25):
-        experiment.train_step()
+    train_steps(experiment, 25)
     dreams = experiment.snapshot()["dreams"].images
     assert dreams.shape == (36, 28, 28) and dreams.min() >= 0 and dreams.max() <= 1
+
+
+def test_a_run_saved_with_its_own_step_count_still_loads():
+    """Runs saved before the lesson read the loop's step count carry theirs in the state."""
+    trained = built()
+    train_steps(trained, 45)
+    old_format = {**trained.state_dict(), "stack_copied": True, "steps_done": trained.step}
+    fresh = built()
+    restore(fresh, old_format, 45)
+    assert fresh.snapshot()["stages"].rows == trained.snapshot()["stages"].rows
+    for name, net in trained.classifiers.items():
+        torch.testing.assert_close(fresh.classifiers[name][0].weight, net[0].weight)

@@ -8,6 +8,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.deep_autoencoder import Config, DeepAutoencoder
 
 TINY = Config(hidden_sizes="64,32", batch_size=32)
@@ -34,8 +35,7 @@ def test_error_table_compares_both_codes_per_image_and_on_average(experiment):
     first = experiment.snapshot()["errors"]
     assert first.columns == ["digit", "deep AE", "PCA-30"]
     assert [row[0] for row in first.rows] == [f"a {d}" for d in range(10)] + ["mean of 500"]
-    for _ in range(10):
-        experiment.train_step()
+    train_steps(experiment, 10)
     metrics = experiment.evaluate()
     second = experiment.snapshot()["errors"]
     assert second.rows[-1][1:] == [metrics["heldout_squared_error"],

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import ImageGrid
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.data.corruption import corrupt
 from unsuplab.experiments.denoising_autoencoder import Config, DenoisingAutoencoder
 
@@ -31,11 +32,10 @@ def test_config_refuses_levels_outside_the_unit_interval(level):
 
 def test_the_network_sees_the_corrupted_digit_and_is_scored_on_the_clean_one():
     experiment = built(corruption="salt-and-pepper", corruption_level=0.4, weight_decay=0.0)
-    for _ in range(20):  # away from the start, where every output is 0.5 whatever the target
-        experiment.train_step()
+    train_steps(experiment, 20)  # away from the start, where every output is 0.5 whatever the target
     before = copy.deepcopy(experiment.model)
     state = experiment.generator.get_state()
-    losses = experiment.train_step()
+    losses = train_steps(experiment)
     # Replay the step's draws: the same minibatch and the same noise.
     replay = torch.Generator().set_state(state)
     x = experiment.train_x[torch.randint(len(experiment.train_x), (64,), generator=replay)]
@@ -54,8 +54,7 @@ def test_the_network_sees_the_corrupted_digit_and_is_scored_on_the_clean_one():
 
 def test_training_denoises_held_out_digits():
     experiment = built(corruption_level=0.4)
-    for _ in range(300):
-        experiment.train_step()
+    train_steps(experiment, 300)
     with torch.no_grad():
         repaired, _ = experiment.model(experiment.test_input)
     noisy_error = (experiment.test_input - experiment.test_x).pow(2).mean()
@@ -71,7 +70,7 @@ def test_training_denoises_held_out_digits():
 def test_held_out_inputs_are_drawn_once_and_redrawn_when_the_level_changes():
     experiment = built(corruption_level=0.2)
     first = experiment.test_input.clone()
-    experiment.train_step()
+    train_steps(experiment)
     assert torch.equal(experiment.test_input, first)
     masked = experiment.test_x > 0
 
@@ -92,8 +91,7 @@ def test_compare_mode_trains_three_networks_from_one_start():
     start = [g.images for g in grids.values()]
     assert all(np.array_equal(start[0], images) for images in start)  # same initial weights
 
-    for _ in range(20):
-        experiment.train_step()
+    train_steps(experiment, 20)
     trained = [p.images for k, p in experiment.snapshot().items() if k.startswith("filters_")]
     for i in range(3):
         for j in range(i + 1, 3):
@@ -111,8 +109,7 @@ def test_compare_mode_trains_three_networks_from_one_start():
 
 def test_compare_mode_reloads_every_network():
     trained = built(compare=True)
-    for _ in range(3):
-        trained.train_step()
+    train_steps(trained, 3)
     fresh = built(compare=True)
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained.state_dict(), trained.step)
     assert fresh.evaluate() == trained.evaluate()

@@ -12,6 +12,7 @@ import torch
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.loop import RunControl, RunFailed, run
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.gan import Config, Gan
 from unsuplab.models.gan import discriminator_loss, frechet_distance, generator_loss
 
@@ -71,25 +72,24 @@ def test_discriminator_steps_alone_teach_d_to_reject_the_fakes():
 
 def test_k_discriminator_steps_per_generator_step_and_live_change():
     experiment = built(d_steps=3)
-    experiment.train_step()
+    train_steps(experiment)
     steps = [s["step"] for s in experiment.trainer.d_optimizer.state.values()]
     assert float(steps[0]) == 3
     experiment.set_live("d_steps", 1)
-    experiment.train_step()
+    train_steps(experiment)
     assert float(next(iter(experiment.trainer.d_optimizer.state.values()))["step"]) == 4
     assert float(next(iter(experiment.trainer.g_optimizer.state.values()))["step"]) == 2
 
 
 def test_history_strip_keeps_samples_at_the_saved_steps_and_reloads():
     experiment = built(saved_steps="2,4")
-    for _ in range(5):
-        experiment.train_step()
+    train_steps(experiment, 5)
     rows = experiment.snapshot()["history"].rows
     assert list(rows) == ["step 2", "step 4", "now (step 5)"]
     assert all(images.shape == (10, 28, 28) for images in rows.values())
     assert not np.array_equal(rows["step 2"], rows["step 4"])  # G moved between them
     fresh = built(saved_steps="2,4")
-    fresh.load_state_dict(experiment.state_dict())
+    restore(fresh, experiment.state_dict(), experiment.step)
     assert list(fresh.snapshot()["history"].rows) == list(rows)
 
 
@@ -116,7 +116,7 @@ def test_bad_settings_are_refused_by_name(changes, field):
 
 def test_dcgan_makes_28x28_images():
     experiment = built(architecture="dcgan")
-    losses = experiment.train_step()
+    losses = train_steps(experiment)
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(losses)
     images = experiment.snapshot()["samples"].images
     assert images.shape == (64, 28, 28) and images.min() >= 0 and images.max() <= 1
@@ -131,13 +131,13 @@ def test_a_discriminator_that_wins_completely_stops_training_with_a_message():
     experiment = built(generator_loss="minimax")
     _make_d_win(experiment)
     experiment.evaluate()
-    experiment.steps += 250  # ... and D still rejects everything 250 steps later
+    experiment.step += 250  # ... and D still rejects everything 250 steps later
     experiment.evaluate()
     with pytest.raises(RuntimeError, match="discriminator won completely"):
-        experiment.train_step()
+        train_steps(experiment)
     # A reload (the run loop restores the last good weights) clears the verdict.
-    experiment.load_state_dict(experiment.state_dict())
-    experiment.train_step()
+    restore(experiment, experiment.state_dict(), experiment.step)
+    train_steps(experiment)
 
 
 def test_the_run_loop_reports_the_win_and_restores_good_weights():
@@ -155,8 +155,7 @@ def test_the_run_loop_reports_the_win_and_restores_good_weights():
         if isinstance(event, RunFailed):
             failure = event
             break
-        experiment.steps += 50  # each evaluation sees D still winning, 50 steps later
     control.stop()
     assert failure is not None and "won completely" in failure.message
-    assert failure.restored_step == 0
+    assert failure.restored_step == 0 and experiment.step == 0  # the step count goes back too
     assert torch.equal(parameters(experiment.trainer.discriminator), good)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from unsuplab.core.payloads import Field
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.gan_2d import ARROW_POINTS, LATTICE, Config, Gan2D
 
 
@@ -21,7 +22,7 @@ def built(**changes) -> Gan2D:
 
 def test_field_shows_d_over_the_plane_with_both_point_sets_and_arrows():
     experiment = built()
-    experiment.train_step()
+    train_steps(experiment)
     field = experiment.snapshot()["field"]
     assert isinstance(field, Field) and field.draw_command == "draw"
     assert field.heat.shape == (LATTICE, LATTICE)
@@ -50,8 +51,7 @@ def test_heat_row_zero_is_the_lowest_y():
 
 def test_arrows_are_minus_the_generator_loss_gradient():
     experiment = built()
-    for _ in range(30):
-        experiment.train_step()
+    train_steps(experiment, 30)
     fake = experiment.trainer.sample(experiment.fixed_noise[:50])
     logits = experiment.trainer.discriminator(fake).detach()
     push = experiment.generator_push(fake)
@@ -90,9 +90,9 @@ def test_drawing_switches_the_data_and_survives_a_reload():
     assert np.abs(real[:, 1] - 0.5 * real[:, 0]).max() < 0.2
     assert "modes_covered" not in experiment.evaluate()
     assert "Modes covered" not in experiment.curves
-    experiment.train_step()
+    train_steps(experiment)
     fresh = built()
-    fresh.load_state_dict(experiment.state_dict())
+    restore(fresh, experiment.state_dict(), experiment.step)
     np.testing.assert_array_equal(fresh.field().points["real"], real)
 
 

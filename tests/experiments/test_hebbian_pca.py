@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from unsuplab.core.config import with_overrides
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.hebbian_pca import HEBB_NORM_LIMIT, Config, HebbianPCA
 from unsuplab.models.pca import oja_update, vector_angles
 
@@ -24,7 +25,7 @@ def lesson(**changes) -> HebbianPCA:
 def trained() -> tuple[HebbianPCA, dict[str, float], list[dict[str, float]]]:
     experiment = lesson()
     before = experiment.evaluate()
-    history = [{name: float(value) for name, value in experiment.train_step().items()}
+    history = [{name: float(value) for name, value in train_steps(experiment).items()}
                for _ in range(400)]
     return experiment, before, history
 
@@ -64,7 +65,7 @@ def test_live_learning_rate_is_the_next_steps_eta():
     experiment.set_live("learning_rate", 0.1)
     experiment.generator.manual_seed(5)
     start = experiment.model.oja.clone()
-    experiment.train_step()
+    train_steps(experiment)
     experiment.generator.manual_seed(5)
     x = experiment.minibatch() - experiment.model.mean
     torch.testing.assert_close(experiment.model.oja, oja_update(start, x, 0.1))
@@ -86,9 +87,8 @@ def test_weight_panel_puts_each_rule_under_pcas_components(trained):
 
 def test_state_round_trip_keeps_all_three_rules():
     experiment = lesson()
-    for _ in range(3):
-        experiment.train_step()
+    train_steps(experiment, 3)
     fresh = lesson()
-    fresh.load_state_dict(experiment.state_dict())
+    restore(fresh, experiment.state_dict(), experiment.step)
     for name in ("hebb", "oja", "sanger"):
         torch.testing.assert_close(getattr(fresh.model, name), getattr(experiment.model, name))

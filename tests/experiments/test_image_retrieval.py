@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.image_retrieval import ImageRetrieval, nearest
 
 SETTINGS = {"feature_model": "autoencoder", "code_bits": 8, "batch_size": 32}
@@ -15,8 +16,7 @@ SETTINGS = {"feature_model": "autoencoder", "code_bits": 8, "batch_size": 32}
 def trained() -> ImageRetrieval:
     experiment = ImageRetrieval(ImageRetrieval.Config(**SETTINGS))
     experiment.build("cpu", 0)
-    for _ in range(30):
-        experiment.train_step()
+    train_steps(experiment, 30)
     return experiment
 
 

@@ -10,6 +10,7 @@ from sklearn.decomposition import PCA as ScikitPCA
 
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import Curves, ImageGrid, Scatter
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.pca import Config, PrincipalComponentAnalysis
 from unsuplab.models.pca import vector_angles
 
@@ -25,8 +26,7 @@ def digits_lesson(**changes) -> PrincipalComponentAnalysis:
 @pytest.fixture(scope="module")
 def trained() -> PrincipalComponentAnalysis:
     experiment = digits_lesson()
-    for _ in range(300):
-        experiment.train_step()
+    train_steps(experiment, 300)
     return experiment
 
 

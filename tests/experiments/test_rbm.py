@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from unsuplab.core.payloads import Histogram, ImageGrid
+from unsuplab.core.stepping import train_steps
 from unsuplab.data import DataError, ImageDataset, load_dataset
 from unsuplab.experiments import _image_autoencoder
 from unsuplab.experiments.rbm import RBM, Config
@@ -36,8 +37,7 @@ def test_binarised_pixels_are_zero_or_one_and_the_filters_say_so():
 def test_dreams_move_with_training_and_panels_are_there():
     experiment = built(method="pcd")
     first = experiment.snapshot()
-    for _ in range(5):
-        experiment.train_step()
+    train_steps(experiment, 5)
     later = experiment.snapshot()
     assert isinstance(later["dreams"], ImageGrid) and later["dreams"].images.shape == (36, 28, 28)
     assert not np.array_equal(first["dreams"].images, later["dreams"].images)
@@ -50,8 +50,7 @@ def test_dreams_move_with_training_and_panels_are_there():
 def test_training_raises_the_pseudo_likelihood():
     experiment = built(dataset="digits", method="cd", sparsity_cost=0.0)
     before = experiment.evaluate()["heldout_pseudo_likelihood"]
-    for _ in range(500):
-        experiment.train_step()
+    train_steps(experiment, 500)
     assert experiment.evaluate()["heldout_pseudo_likelihood"] > 0.85 * before  # e.g. −24.7 → −19.5
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from unsuplab.core.payloads import Bars, Matrix, Table
+from unsuplab.core.stepping import train_steps
 from unsuplab.data import DataError
 from unsuplab.data.ratings import SIX_MOVIES
 from unsuplab.experiments.rbm_ratings import Config, RBMRatings
@@ -16,8 +17,7 @@ from unsuplab.experiments.rbm_ratings import Config, RBMRatings
 def trained(steps: int = 400, **changes) -> RBMRatings:
     experiment = RBMRatings(dataclasses.replace(Config(), **changes))
     experiment.build("cpu", 0)
-    for _ in range(steps):
-        experiment.train_step()
+    train_steps(experiment, steps)
     return experiment
 
 

@@ -8,6 +8,7 @@ import torch
 
 from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import Curves, ImageGrid, Matrix
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments._feature_lessons import first_per_class
 from unsuplab.experiments.semi_supervised import Config, SemiSupervised
 
@@ -19,8 +20,7 @@ TINY = Config(feature_model="autoencoder", pretrain_steps=20, classifier_steps=1
 def trained() -> SemiSupervised:
     experiment = SemiSupervised(TINY)
     experiment.build("cpu", 0)
-    for _ in range(20 + 7 * 10 + 5):  # stage 1, the seven label counts, fine-tuning
-        experiment.train_step()
+    train_steps(experiment, 20 + 7 * 10 + 5)  # stage 1, the seven label counts, fine-tuning
     return experiment
 
 
@@ -54,8 +54,7 @@ def test_confusion_matrix_and_misclassified_digits_agree(trained):
 def test_the_slider_fits_a_new_count_first(trained):
     trained.set_live("labels_per_class", 3)
     assert (trained.tasks[0].kind, trained.tasks[0].count) == ("fit", 3)
-    for _ in range(10):
-        trained.train_step()
+    train_steps(trained, 10)
     assert 3 in trained.fitted
     assert trained.snapshot()["confusion"].title.endswith("3 labels per class")
 
@@ -80,7 +79,7 @@ def test_more_labels_than_the_data_holds_is_refused_with_the_count(tmp_path):
 def test_a_run_reloads_mid_task_to_the_same_results(trained):
     fresh = SemiSupervised(trained.config)
     fresh.build("cpu", 1)
-    fresh.load_state_dict(trained.state_dict())
+    restore(fresh, trained.state_dict(), trained.step)
     assert fresh.snapshot()["results"].rows == trained.snapshot()["results"].rows
     np.testing.assert_array_equal(fresh.snapshot()["confusion"].values,
                                   trained.snapshot()["confusion"].values)
@@ -109,12 +108,11 @@ def test_fine_tuning_sees_the_labelled_digits_jittered_as_stage_1_did(jitter):
                                        classifier_steps=1, fine_tune_steps=3, batch_size=32,
                                        jitter=jitter))
     experiment.build("cpu", 0)
-    for _ in range(2 + 7):  # stage 1, then one step for each of the seven label counts
-        experiment.train_step()
+    train_steps(experiment, 2 + 7)  # stage 1, then one step for each of the seven label counts
     assert experiment.tasks[0].kind == "fine-tune"
     seen = []
     codes = experiment.fine_tuned_codes
     experiment.fine_tuned_codes = lambda x: (seen.append(x), codes(x))[1]
-    experiment.train_step()
+    train_steps(experiment)
     labelled = experiment.pool_x[experiment.labelled(experiment.config.labels_per_class)]
     assert torch.equal(seen[0], labelled) is (jitter == 0.0)

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.sparse_autoencoder import Config, SparseAutoencoder
 
 
 def trained(**changes) -> SparseAutoencoder:
     experiment = SparseAutoencoder(dataclasses.replace(Config(batch_size=64), **changes))
     experiment.build("cpu", 0)
-    for _ in range(150):
-        experiment.train_step()
+    train_steps(experiment, 150)
     return experiment
 
 

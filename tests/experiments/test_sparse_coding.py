@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.data import DataError
 from unsuplab.data.patches import whitened_patches
 from unsuplab.experiments.sparse_coding import (
@@ -25,8 +26,7 @@ QUICK = {"dataset": "patches-8-1f", "atoms": 64, "batch_size": 64, "fista_iterat
 def trained(steps: int = 40, **changes) -> SparseCoding:
     experiment = SparseCoding(dataclasses.replace(Config(), **{**QUICK, **changes}))
     experiment.build("cpu", 0)
-    for _ in range(steps):
-        experiment.train_step()
+    train_steps(experiment, steps)
     return experiment
 
 
@@ -69,7 +69,7 @@ def test_own_patches_train_but_have_no_photograph_to_restore(tmp_path):
     experiment = SparseCoding(Config(data_file=str(keras_npz(tmp_path / "p.npz", patches)),
                                      atoms=16, batch_size=32))
     experiment.build("cpu", 0)
-    experiment.train_step()
+    train_steps(experiment)
     assert experiment.snapshot()["dictionary"].images.shape == (16, 6, 6)
     with pytest.raises(ValueError, match="photographs"):
         experiment.probe("denoise")
@@ -96,7 +96,7 @@ def test_the_written_out_terms_are_the_largest_coefficients_of_the_patch():
     assert experiment.explained == before + 1
     fresh = SparseCoding(experiment.config)
     fresh.build("cpu", 1)
-    fresh.load_state_dict(experiment.state_dict())
+    restore(fresh, experiment.state_dict(), experiment.step)
     assert fresh.explained == experiment.explained
 
 
@@ -117,8 +117,7 @@ def test_sparsity_histogram_counts_every_held_out_patch():
 def test_block_coordinate_learns_too():
     experiment = trained(steps=0, dictionary_update="block-coordinate")
     before = experiment.evaluate()["heldout_loss"]
-    for _ in range(30):
-        experiment.train_step()
+    train_steps(experiment, 30)
     assert experiment.evaluate()["heldout_loss"] < 0.85 * before
     assert experiment.updates == 30
 

@@ -8,6 +8,9 @@ import pytest
 import torch
 
 from unsuplab.core.config import ConfigError, with_overrides
+from unsuplab.core.history import MetricHistory
+from unsuplab.core.loop import Restore, RunControl, Snapshot, StateChanged, run
+from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments.stacked_autoencoder import Config, StackedAutoencoder
 
 TINY = Config(layer_sizes="16,8,4", pretrain_steps=3, finetune_steps=2, batch_size=8)
@@ -32,7 +35,7 @@ def test_stages_follow_the_configured_step_counts():
     seen = []
     for _ in range(13):
         seen.append(experiment.stage.name)
-        experiment.train_step()
+        train_steps(experiment)
     assert seen == ["layer 1"] * 3 + ["layer 2"] * 3 + ["layer 3"] * 3 + ["fine-tune"] * 4
     table = experiment.snapshot()["stages"]
     assert table.title == "Training stage: 4. fine-tune"
@@ -47,19 +50,17 @@ def test_each_pretraining_stage_moves_only_its_own_layer():
     experiment = built()
     for stage_layer in range(3):
         before = [weights(experiment, k) for k in range(3)]
-        for _ in range(3):
-            experiment.train_step()
+        train_steps(experiment, 3)
         for k in range(3):
             assert unchanged(before[k], experiment, k) == (k != stage_layer)
     before = [weights(experiment, k) for k in range(3)]
-    experiment.train_step()  # fine-tuning moves every layer
+    train_steps(experiment)  # fine-tuning moves every layer
     assert not any(unchanged(before[k], experiment, k) for k in range(3))
 
 
 def test_window_shows_the_stage_and_the_stack_so_far():
     experiment = built()
-    for _ in range(4):
-        experiment.train_step()
+    train_steps(experiment, 4)
     metrics = experiment.evaluate()
     assert metrics["stage"] == 2
     # The objective is layer 2's reconstruction of layer-1 codes plus (λ/2) Σ W² of layer 2 only.
@@ -84,19 +85,41 @@ def test_window_shows_the_stage_and_the_stack_so_far():
 
 def test_a_reloaded_run_continues_in_the_same_stage():
     trained = built()
-    for _ in range(4):
-        trained.train_step()
+    train_steps(trained, 4)
     fresh = built(seed=1)
-    fresh.load_state_dict(trained.state_dict())
-    assert fresh.stage.name == "layer 2" and fresh.model.depth == 2
+    restore(fresh, trained.state_dict(), trained.step)
     assert fresh.snapshot()["stages"].rows == trained.snapshot()["stages"].rows
+    assert fresh.stage.name == "layer 2" and fresh.model.depth == 2
     fresh.generator.set_state(trained.generator.get_state())
     for _ in range(3):
-        trained.train_step()
-        fresh.train_step()
+        train_steps(trained)
+        train_steps(fresh)
     assert fresh.stage.name == trained.stage.name == "layer 3"
     for a, b in zip(trained.model.parameters(), fresh.model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def last_stage_table(experiment: StackedAutoencoder, step_limit: int,
+                     restore_from: Restore | None = None):
+    """The stage table of the run loop's last snapshot once it reaches `step_limit`."""
+    control = RunControl(step_limit=step_limit)
+    tables = []
+    for event in run(experiment, control, restore=restore_from, snapshot_interval=0.0):
+        if isinstance(event, Snapshot):
+            tables.append(event.payloads["stages"])
+        if isinstance(event, StateChanged) and event.state == "finished":
+            control.stop()
+    return tables[-1]
+
+
+def test_the_run_loop_moves_the_stages_on_and_a_restored_run_goes_on_from_its_step():
+    trained = StackedAutoencoder(TINY)
+    table = last_stage_table(trained, 10)
+    assert table.title == "Training stage: 4. fine-tune"
+    assert [row[1] for row in table.rows] == ["3 / 3", "3 / 3", "3 / 3", "1 / 2"]
+    resumed = StackedAutoencoder(TINY)
+    table = last_stage_table(resumed, 11, Restore(trained.state_dict(), 10, MetricHistory()))
+    assert [row[1] for row in table.rows] == ["3 / 3", "3 / 3", "3 / 3", "2 / 2"]
 
 
 def test_no_pretraining_means_end_to_end_training_from_the_start():

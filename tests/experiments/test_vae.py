@@ -12,6 +12,7 @@ import torch
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import ImageGrid, Scatter
 from unsuplab.core.registry import lesson
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.vae import MANIFOLD_SIDE, PRIOR_SAMPLES, VariationalAutoencoder, binarised
 
 
@@ -46,7 +47,7 @@ def test_untrained_loss_is_log_2_nats_per_pixel_plus_a_small_kl():
 
 def test_beta_weighs_the_kl_term_and_changes_live():
     experiment = built(beta=4.0)
-    terms = experiment.train_step()
+    terms = train_steps(experiment)
     assert float(terms["loss"]) == pytest.approx(float(terms["reconstruction"] + 4 * terms["kl"]),
                                                  rel=1e-5)
     experiment.set_live("beta", 0.5)
@@ -73,7 +74,7 @@ def test_binarisation_modes_give_0_1_pixels_where_they_should():
 
 def test_panels_show_the_plane_the_manifold_and_the_samples():
     experiment = built()
-    experiment.train_step()
+    train_steps(experiment)
     panels = experiment.snapshot()
     latent = panels["latent"]
     assert isinstance(latent, Scatter) and latent.plane_command == "decode"
@@ -88,8 +89,7 @@ def test_panels_show_the_plane_the_manifold_and_the_samples():
 
 def test_manifold_corners_are_the_decodings_of_the_inverse_cdf_lattice():
     experiment = built()
-    for _ in range(20):
-        experiment.train_step()
+    train_steps(experiment, 20)
     grid = experiment.snapshot()["manifold"].images
     corner = torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.95))
     # Top-left is the smallest z₁ and the largest z₂, as on the latent map.
@@ -125,8 +125,7 @@ def test_decode_probe_on_a_wide_code_walks_the_principal_plane():
 
 def test_two_picks_interpolate_between_their_codes():
     experiment = built()
-    for _ in range(10):
-        experiment.train_step()
+    train_steps(experiment, 10)
     experiment.probe("pick", index=3)
     row = experiment.probe("pick", index=7)["interpolation"]
     a, b = (int(experiment.pick_index[i]) for i in (3, 7))
@@ -180,5 +179,5 @@ def test_asked_for_input_noise_the_encoder_reads_it_and_the_decoder_must_give_ba
         float(expected["reconstruction"]), rel=1e-6)
     # Training: minibatches are binarised to 0/1, so grey pixels show the encoder read a
     # resampled (moved, turned) copy.
-    noisy.train_step()
+    train_steps(noisy)
     assert bool(((read[-1] > 0.01) & (read[-1] < 0.99)).any())

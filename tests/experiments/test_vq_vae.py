@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from unsuplab.core.config import ConfigError, with_overrides
 from unsuplab.core.payloads import Bars
 from unsuplab.core.registry import lesson
+from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.vq_vae import CODE_TILES, VQVAELesson, perplexity
 
 
@@ -39,7 +40,7 @@ def test_perplexity_counts_codes_in_effective_use():
 
 def test_loss_is_reconstruction_plus_codebook_plus_beta_commitment():
     experiment = built(commitment_beta=0.5)
-    terms = experiment.train_step()
+    terms = train_steps(experiment)
     expected = terms["reconstruction"] + terms["codebook"] + 0.5 * terms["commitment"]
     assert float(terms["loss"]) == pytest.approx(float(expected), rel=1e-5)
     # The two terms are one distance seen from two sides: equal in value, not in gradient.
@@ -49,7 +50,7 @@ def test_loss_is_reconstruction_plus_codebook_plus_beta_commitment():
 def test_ema_codebook_leaves_the_codebook_term_out_of_the_loss():
     experiment = built(codebook_update="ema")
     before = experiment.model.quantiser.codebook.clone()
-    terms = experiment.train_step()
+    terms = train_steps(experiment)
     expected = terms["reconstruction"] + 0.25 * terms["commitment"]
     assert float(terms["loss"]) == pytest.approx(float(expected), rel=1e-5)
     assert not torch.equal(before, experiment.model.quantiser.codebook)  # moved by the averages
@@ -57,7 +58,7 @@ def test_ema_codebook_leaves_the_codebook_term_out_of_the_loss():
 
 def test_usage_panel_sorts_codes_and_shows_the_dead_ones():
     experiment = built()
-    experiment.train_step()
+    train_steps(experiment)
     panels = experiment.snapshot()
     usage = panels["usage"]
     assert isinstance(usage, Bars) and len(usage.categories) == 64
@@ -88,7 +89,7 @@ def test_revive_moves_dead_codes_onto_encoder_outputs():
     assert isinstance(answer["usage"], Bars)
     assert int((experiment.usage_counts() == 0).sum()) < dead_before
     # Training goes on from the revived codebook.
-    assert torch.isfinite(experiment.train_step()["loss"])
+    assert torch.isfinite(train_steps(experiment)["loss"])
 
 
 def test_reconstruction_is_bce_of_the_straight_through_decoding():

@@ -106,6 +106,8 @@ class FeatureLesson(Experiment):
     group = "Applications"
     guarded_metrics = ("loss",)
     progress_metric = ("heldout_loss", "down")  # the autoencoder's held-out loss, stage 1
+    #: True once `build` has run; before it, a live change edits only the config.
+    built = False
 
     def build(self, device: str, seed: int) -> None:
         self.device = torch.device(device)
@@ -119,6 +121,7 @@ class FeatureLesson(Experiment):
         self.test_x = torch.as_tensor(self.data.test_images.reshape(len(self.data.test_images), -1),
                                       device=self.device)
         self.test_labels = self.data.test_labels
+        self.built = True
 
     def train_features(self) -> dict[str, torch.Tensor]:
         """One step of the autoencoder, its losses under its own names ("loss", ...)."""
@@ -128,7 +131,7 @@ class FeatureLesson(Experiment):
         return self.features.evaluate()
 
     def on_live_change(self, name: str, value: Any) -> None:
-        if name == "learning_rate" and hasattr(self.features, "set_live"):
+        if name == "learning_rate" and self.built:
             self.features.set_live(name, value)
 
     def state_dict(self) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""What every image-autoencoder lesson shares: data on the device, the Adam step, held-out
-evaluation, and the panels (filters, reconstructions, the latent map) with their probes.
+"""What every image lesson shares: data on the device, held-out evaluation, and the panels
+(filters, reconstructions, the latent map) with their probes (the drawing pad, inspect, t-SNE).
 
 A lesson subclasses `ImageAutoencoderLesson` and writes its loss the way the slide writes it;
 hooks let it swap the network (`make_model`), corrupt the input (`corrupt`) or show other filters.
+How the model learns is the lesson's own `train_step`, or Adam on `loss` from `GradientTrained`.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def weight_decay_term(model: nn.Module, strength: float) -> torch.Tensor:
 
 
 class ImageAutoencoderLesson(Experiment):
-    """An autoencoder trained by Adam on images; subclasses define `loss`.
+    """A model of images that encodes and reconstructs them; subclasses say how it learns.
 
     The model maps a batch of flattened images to `(reconstruction, code)` and has `encode`.
     """
@@ -95,10 +96,13 @@ class ImageAutoencoderLesson(Experiment):
     #: target staying the clean image. None for a plain autoencoder; a lesson that uses this one
     #: as a feature extractor may ask for it before `build` (the semi-supervised lesson's jitter).
     input_corruption: tuple[str, float] | None = None
+    #: True once `build` has run; before it, a live change edits only the config.
+    built = False
 
     # -- the part a lesson writes ---------------------------------------------------------------
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Named loss terms for a batch (x the clean target); "loss" is the one minimised."""
+        """Named loss terms for a batch (x the clean target), reported on held-out images; "loss"
+        is the one minimised (by `GradientTrained`)."""
         raise NotImplementedError
 
     def make_model(self, pixels: int) -> nn.Module:
@@ -135,7 +139,8 @@ class ImageAutoencoderLesson(Experiment):
         self.latent_index = np.arange(min(LATENT_POINTS, len(self.test_x)))
         self.thumbnails = data.test_images[self.latent_index]
         self.model = self.make_model(data.pixels).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.learning_rate)
+        self._evaluated_codes: torch.Tensor | None = None
+        self.built = True
 
     def load_data(self) -> ImageDataset:
         cfg = self.config
@@ -146,15 +151,6 @@ class ImageAutoencoderLesson(Experiment):
         idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
                             generator=self.generator)
         return self.train_x[idx]
-
-    def train_step(self) -> dict[str, torch.Tensor]:
-        x = self.minibatch()
-        x_hat, h = self.model(self.corrupt(x, self.generator))
-        terms = self.loss(x, x_hat, h)
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        self.optimizer.step()
-        return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
@@ -196,9 +192,8 @@ class ImageAutoencoderLesson(Experiment):
         return self.model(x)[0].flatten(1)
 
     def held_out_codes(self) -> torch.Tensor:
-        cached = getattr(self, "_evaluated_codes", None)
-        if cached is not None:
-            return cached
+        if self._evaluated_codes is not None:
+            return self._evaluated_codes
         return self.model.encode(self.test_input[self.latent_index]).flatten(1)
 
     def latent_map(self) -> Scatter:
@@ -214,17 +209,11 @@ class ImageAutoencoderLesson(Experiment):
         return Scatter(title, points.cpu().numpy(), self.test_labels[self.latent_index],
                        self.thumbnails, *axes)
 
-    def on_live_change(self, name: str, value: Any) -> None:
-        if name == "learning_rate":
-            for group in self.optimizer.param_groups:
-                group["lr"] = value
-
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()})
+        return cpu_copy({"model": self.model.state_dict()})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
         self._evaluated_codes = None  # codes of the weights just replaced
 
     # -- probes: answers to the views ------------------------------------------------------------

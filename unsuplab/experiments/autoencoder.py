@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from unsuplab.core.config import param
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -42,7 +43,7 @@ class Config:
 
 
 @register
-class Autoencoder(ImageAutoencoderLesson):
+class Autoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "autoencoder"
     title = "Autoencoder"
     group = "Autoencoders"

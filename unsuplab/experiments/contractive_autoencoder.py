@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from unsuplab.core.config import param
 from unsuplab.core.payloads import Curves, ImageGrid, Payload
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -52,7 +53,7 @@ def jacobian_norm_squared(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor
 
 
 @register
-class ContractiveAutoencoder(ImageAutoencoderLesson):
+class ContractiveAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "contractive-autoencoder"
     title = "Contractive autoencoder"
     group = "Autoencoders"

@@ -26,6 +26,7 @@ from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import ImageGrid, Payload
 from unsuplab.core.registry import register
 from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -55,7 +56,7 @@ class Config:
 
 
 @register
-class ConvAutoencoder(ImageAutoencoderLesson):
+class ConvAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "conv-autoencoder"
     title = "Convolutional autoencoder"
     group = "Autoencoders"

@@ -28,7 +28,7 @@ from unsuplab.experiments._image_autoencoder import (
     dataset_field,
     parse_widths,
 )
-from unsuplab.experiments.rbm import (
+from unsuplab.experiments._rbm_lessons import (
     DREAM_CHAINS,
     cd_steps_field,
     check_unit_range,
@@ -39,6 +39,7 @@ from unsuplab.experiments.rbm import (
     rbm_learning_rate_field,
     rbm_weight_decay_field,
 )
+from unsuplab.experiments._stages import Schedule, Stage
 from unsuplab.models.rbm import (
     ContrastiveDivergence,
     DeepBeliefNet,
@@ -85,17 +86,6 @@ class Config:
             raise ConfigError("layer_sizes", f"{len(sizes)} layers; at most {MAX_LAYERS} are shown")
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One stage of the schedule: an RBM trained on the layer below, or the classifiers."""
-
-    number: int
-    name: str  # "RBM 2: 500→500", "classifiers"
-    start: int  # the training step at which it begins
-    planned: int
-    layer: int | None  # index of the RBM trained; None: the classifiers
-
-
 @register
 class DeepBeliefNetwork(ImageAutoencoderLesson):
     name = "dbn"
@@ -139,17 +129,15 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
-        del self.optimizer  # the base's Adam: the RBMs learn by CD, the classifiers have their own
         cfg = self.config
         self.model.layers[0].init_visible_bias(self.train_x)
         self.trainers = [ContrastiveDivergence(rbm, k=cfg.cd_steps, persistent=cfg.method == "pcd",
                                                chains=cfg.batch_size, dream_chains=DREAM_CHAINS)
                          for rbm in self.model.layers]
-        self.stages = [Stage(k + 1, f"RBM {k + 1}: {rbm.visible}→{rbm.hidden}",
-                             k * cfg.pretrain_steps, cfg.pretrain_steps, k)
-                       for k, rbm in enumerate(self.model.layers)]
-        self.stages.append(Stage(len(self.sizes) + 1, "classifiers", len(self.sizes) * cfg.pretrain_steps,
-                                 cfg.classifier_steps, None))
+        # The greedy schedule: one stage per RBM (N steps each), then the classifiers.
+        self.schedule = Schedule([*((f"RBM {k + 1}: {rbm.visible}→{rbm.hidden}", cfg.pretrain_steps)
+                                    for k, rbm in enumerate(self.model.layers)),
+                                  ("classifiers", cfg.classifier_steps)])
         classes = int(self.test_labels.max()) + 1
         self.classifiers = {"pretrained": classifier_like(self.model, classes),
                             "random": classifier_like(self.model, classes)}
@@ -157,8 +145,6 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
             name: torch.optim.Adam(net.parameters(), lr=cfg.classifier_learning_rate)
             for name, net in self.classifiers.items()}
         self.labelled = self.labelled_subset(cfg.labels)
-        self.stack_copied = False
-        self.steps_done = 0
         self.enter_stage()
 
     def labelled_subset(self, count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -176,17 +162,16 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     # -- the schedule ---------------------------------------------------------------------------
     @property
     def stage(self) -> Stage:
-        return next((s for s in self.stages if self.steps_done < s.start + s.planned),
-                    self.stages[-1])
+        """The stage the next training step belongs to; the classifiers go on after their plan."""
+        return self.schedule.at(self.step)
 
     def enter_stage(self) -> Stage:
-        """The current stage; the stack in use grows with it, and the pretrained classifier takes
-        the stack's weights when the classifiers' stage begins."""
+        """The current stage; the stack in use grows with it (RBM k's stage uses RBMs 1 … k), and
+        the pretrained classifier takes the stack's weights before its first step."""
         stage = self.stage
-        self.model.depth = len(self.sizes) if stage.layer is None else stage.layer + 1
-        if stage.layer is None and not self.stack_copied:
+        self.model.depth = len(self.sizes) if stage.last else stage.index + 1
+        if stage.last and stage.steps_done(self.step) == 0:
             initialise_from_stack(self.classifiers["pretrained"], self.model)
-            self.stack_copied = True
         return stage
 
     @property
@@ -197,17 +182,14 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     # -- one step ---------------------------------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
         stage = self.enter_stage()
-        if stage.layer is None:
-            losses = self.classifier_step()
-        else:
-            cfg = self.config
-            with torch.no_grad():  # the layers below are frozen: their activities are just data
-                v = self.model.encode(self.minibatch(), depth=stage.layer)
-            losses = self.trainers[stage.layer].step(
-                v, self.generator, cfg.learning_rate,
-                momentum_at(cfg, self.steps_done - stage.start), cfg.weight_decay)
-        self.steps_done += 1
-        return losses
+        if stage.last:
+            return self.classifier_step()
+        cfg = self.config
+        with torch.no_grad():  # the layers below are frozen: their activities are just data
+            v = self.model.encode(self.minibatch(), depth=stage.index)
+        return self.trainers[stage.index].step(v, self.generator, cfg.learning_rate,
+                                               momentum_at(cfg, stage.steps_done(self.step)),
+                                               cfg.weight_decay)
 
     def classifier_step(self) -> dict[str, torch.Tensor]:
         """One Adam step of both classifiers on the same labelled minibatch; the top chain keeps
@@ -234,7 +216,7 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         below = self.model.encode(self.test_x, depth=top)
         error = float(self.model.layers[top].reconstruction_error(below, noise).mean())
         metrics = {"heldout_recon_error": error, "stage": float(stage.number)}
-        if stage.layer is not None:
+        if not stage.last:
             metrics[f"heldout_layer{top + 1}"] = error
         else:
             labels = torch.as_tensor(self.test_labels, device=self.device)
@@ -266,46 +248,27 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
 
     def stage_table(self) -> Table:
         active = self.stage
-        rows: list[list[Any]] = []
-        for s in self.stages:
-            done = max(0, self.steps_done - s.start)
-            if s.layer is not None:  # a frozen RBM stops counting; the classifiers go on
-                done = min(done, s.planned)
-            if s is active:
-                status = "▶ training"
-            elif s.planned == 0:
-                status = "skipped"
-            elif done >= s.planned:
-                status = "frozen"
-            else:
-                status = "waiting"
-            rows.append([f"{s.number}. {s.name}", f"{done} / {s.planned}", status])
+        rows: list[list[Any]] = [[f"{s.number}. {s.name}", f"{s.steps_done(self.step)} / {s.planned}",
+                                  self.schedule.status(s, self.step)] for s in self.schedule]
         return Table(f"Greedy stage: {active.number}. {active.name}  "
                      f"({self.config.labels} labels for the classifiers)",
                      ["stage", "steps", "status"], rows)
 
     # -- checkpoints and live changes -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({
-            "model": self.model.state_dict(),
+        return {**super().state_dict(), **cpu_copy({
             "trainers": [t.state_dict() for t in self.trainers],
             "classifiers": {n: net.state_dict() for n, net in self.classifiers.items()},
             "optimizers": {n: o.state_dict() for n, o in self.classifier_optimizers.items()},
-            "stack_copied": self.stack_copied,
-            "steps_done": self.steps_done,
-        })
+        })}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        super().load_state_dict(state)
         for trainer, saved in zip(self.trainers, state["trainers"], strict=True):
             trainer.load_state_dict(saved)
         for name, net in self.classifiers.items():
             net.load_state_dict(state["classifiers"][name])
             self.classifier_optimizers[name].load_state_dict(state["optimizers"][name])
-        self.stack_copied = bool(state["stack_copied"])
-        self.steps_done = int(state["steps_done"])
-        self._evaluated_codes = None
-        self.enter_stage()
 
     def on_live_change(self, name: str, value: Any) -> None:
         if name == "classifier_learning_rate":

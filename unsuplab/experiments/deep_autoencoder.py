@@ -25,6 +25,7 @@ from torch import nn
 from unsuplab.core.config import param
 from unsuplab.core.payloads import Payload, Table
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -66,7 +67,7 @@ def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 @register
-class DeepAutoencoder(ImageAutoencoderLesson):
+class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "deep-autoencoder"
     title = "Deep autoencoder vs PCA"
     group = "Autoencoders"

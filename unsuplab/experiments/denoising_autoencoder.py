@@ -13,6 +13,7 @@ trains ν = 0, 25 and 50 % side by side from the same start on the same minibatc
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from unsuplab.core.config import param
 from unsuplab.core.payloads import ImageGrid, Payload
 from unsuplab.core.registry import register
 from unsuplab.data.corruption import CORRUPTIONS, corrupt, describe_corruption
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     HELD_OUT_NOISE_SEED,
     ImageAutoencoderLesson,
@@ -81,7 +83,7 @@ def metric_at(name: str, level: float) -> str:
 
 
 @register
-class DenoisingAutoencoder(ImageAutoencoderLesson):
+class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "denoising-autoencoder"
     title = "Denoising autoencoder"
     group = "Autoencoders"
@@ -122,14 +124,21 @@ class DenoisingAutoencoder(ImageAutoencoderLesson):
         return {"loss": reconstruction + decay, "reconstruction": reconstruction}
 
     # -- one network or three, trained in the same loop ----------------------------------------------
+    def make_model(self, pixels: int) -> nn.Module:
+        """The featured network, kept in `self.networks` beside its copies: every network starts
+        from the same weights, so only the corruption level tells them apart."""
+        model = super().make_model(pixels).to(self.device)
+        self.networks = nn.ModuleList(model if i == self.featured else copy.deepcopy(model)
+                                      for i in range(len(self.levels)))
+        return model
+
+    def trained_parameters(self) -> Iterator[nn.Parameter]:
+        # One Adam over all networks is three independent Adams: its update is per parameter.
+        return self.networks.parameters()
+
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
-        # Every network starts from the same weights: only the corruption level tells them apart.
-        self.networks = nn.ModuleList(self.model if i == self.featured else copy.deepcopy(self.model)
-                                      for i in range(len(self.levels)))
         self.draw_held_out_inputs()
-        # One Adam over all networks is three independent Adams: its update is per parameter.
-        self.optimizer = torch.optim.Adam(self.networks.parameters(), lr=self.config.learning_rate)
 
     def draw_held_out_inputs(self) -> None:
         """The held-out inputs at each level, drawn once from a fixed seed so curves compare over
@@ -147,9 +156,7 @@ class DenoisingAutoencoder(ImageAutoencoderLesson):
                                  net)
                        for net, level in zip(self.networks, self.levels, strict=True)]
         terms = self.combined(per_network)
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        self.optimizer.step()
+        self.descend(terms["loss"])
         return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()
@@ -200,7 +207,7 @@ class DenoisingAutoencoder(ImageAutoencoderLesson):
     # -- live changes and checkpoints -----------------------------------------------------------------
     def on_live_change(self, name: str, value: Any) -> None:
         super().on_live_change(name, value)
-        if name == "corruption_level" and hasattr(self, "test_x"):
+        if name == "corruption_level" and self.built:
             self.draw_held_out_inputs()
 
     def state_dict(self) -> dict[str, Any]:

@@ -114,7 +114,6 @@ class AdversarialLesson(Experiment):
         self.device = torch.device(device)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         torch.manual_seed(seed)
-        self.steps = 0
         self._won_since: int | None = None
         self._failure = ""
 
@@ -142,12 +141,12 @@ class AdversarialLesson(Experiment):
         for _ in range(self.config.d_steps):
             d_terms = self.trainer.discriminator_step(self.real_batch(), self.noise_batch())
         g_terms = self.trainer.generator_step(self.noise_batch(), self.config.generator_loss)
-        self.steps += 1
-        self.after_step()
+        self.after_step(self.step + 1)
         return {**d_terms, **g_terms}
 
-    def after_step(self) -> None:
-        """Called after every training step (the image GAN saves its history strip here)."""
+    def after_step(self, steps_done: int) -> None:
+        """Called after every training step, `steps_done` counting it (the image GAN saves its
+        history strip here)."""
 
     def watch_for_a_complete_win(self, d_fake: float) -> None:
         """Stop the next step with a message once D has rejected every sample for a while: G's
@@ -155,10 +154,10 @@ class AdversarialLesson(Experiment):
         if d_fake >= WON_LEVEL:
             self._won_since = None
         elif self._won_since is None:
-            self._won_since = self.steps
-        elif self.steps - self._won_since >= WON_STEPS:
+            self._won_since = self.step
+        elif self.step - self._won_since >= WON_STEPS:
             self._failure = (f"the discriminator won completely: mean D(G(z)) stayed below "
-                             f"{WON_LEVEL:g} for {self.steps - self._won_since} steps, so G "
+                             f"{WON_LEVEL:g} for {self.step - self._won_since} steps, so G "
                              "gets almost no gradient. Choose the non-saturating loss, fewer "
                              "D steps or a lower learning rate, then resume or reset.")
 
@@ -176,13 +175,11 @@ class AdversarialLesson(Experiment):
             self.trainer.set_learning_rate(value)
 
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"trainer": self.trainer.state_dict(), "fixed_noise": self.fixed_noise,
-                         "steps": self.steps})
+        return cpu_copy({"trainer": self.trainer.state_dict(), "fixed_noise": self.fixed_noise})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.trainer.load_state_dict(state["trainer"])
         self.fixed_noise = state["fixed_noise"].to(self.device)
-        self.steps = int(state["steps"])
         self._won_since, self._failure = None, ""
 
     @torch.no_grad()
@@ -237,9 +234,9 @@ class Gan(AdversarialLesson):
         return (MLPGenerator(cfg.noise_size, widths, pixels, batch_norm=True),
                 MLPDiscriminator(pixels, widths[::-1], cfg.minibatch_std))
 
-    def after_step(self) -> None:
-        if self.is_saved_step(self.steps):
-            self.saved_steps.append(self.steps)
+    def after_step(self, steps_done: int) -> None:
+        if self.is_saved_step(steps_done):
+            self.saved_steps.append(steps_done)
             self.saved_samples.append(self.trainer.sample(self.fixed_noise[:HISTORY_SAMPLES]))
 
     def is_saved_step(self, step: int) -> bool:
@@ -268,10 +265,10 @@ class Gan(AdversarialLesson):
         samples = self.trainer.sample(self.fixed_noise[:SHOWN_SAMPLES]).cpu().numpy().reshape(shape)
         rows = {f"step {step}": images.cpu().numpy().reshape(shape)
                 for step, images in zip(self.saved_steps, self.saved_samples, strict=True)}
-        rows[f"now (step {self.steps})"] = samples[:HISTORY_SAMPLES]
+        rows[f"now (step {self.step})"] = samples[:HISTORY_SAMPLES]
         return {
             "samples": ImageGrid("Samples G(z) of 64 fixed noise vectors", samples, "unit",
-                                 columns=8, caption=f"step {self.steps}"),
+                                 columns=8, caption=f"step {self.step}"),
             "history": PairedRows("The same 10 noise vectors at the saved steps", rows),
         }
 

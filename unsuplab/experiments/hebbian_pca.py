@@ -14,7 +14,6 @@ Sanger's reconstruction error x̂ = μ + Wᵀ W (x − μ), which falls to PCA's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -37,7 +36,6 @@ from unsuplab.models.pca import (
     varying_pixels,
     vector_angles,
 )
-from unsuplab.models.state import cpu_copy
 from unsuplab.viz.images import filters_as_images
 
 #: Plain Hebb's weights stop changing once ‖w‖ passes this: the curve has made its point, and
@@ -94,7 +92,6 @@ class HebbianPCA(PCAReferenceLesson):
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
-        self.optimizer = None  # no gradients here: each rule below is the whole update
         self.targets = self.pca.components[: self.config.code_size]  # v₁ … v_m
 
     @torch.no_grad()
@@ -120,9 +117,6 @@ class HebbianPCA(PCAReferenceLesson):
             "sanger_angle_1": sanger_angles[0],
             "sanger_mean_angle": sanger_angles.mean(),
         }
-
-    def on_live_change(self, name: str, value: Any) -> None:
-        """Nothing to forward: every step reads η from the config."""
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
@@ -160,9 +154,3 @@ class HebbianPCA(PCAReferenceLesson):
             "Oja": as_tiles(net.oja[None], v[:1]),
             "Hebb": as_tiles(net.hebb[None], v[:1]),
         }
-
-    def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"model": self.model.state_dict()})
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])

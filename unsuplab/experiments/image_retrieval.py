@@ -87,9 +87,7 @@ class SemanticHashing(deep_autoencoder.DeepAutoencoder):
         noise = torch.randn(a.shape, generator=self.generator, device=self.device)
         h = torch.sigmoid(a + self.noise * noise)
         terms = self.loss(x, self.model.decoder(h), h)
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        self.optimizer.step()
+        self.descend(terms["loss"])
         return {name: value.detach() for name, value in terms.items()}
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -147,6 +145,7 @@ class ImageRetrieval(FeatureLesson):
         self.drawn_query: torch.Tensor | None = None
         self.pixel_precision = self.precision(self.test_x, self.database_x)
         self._database: dict[str, torch.Tensor] | None = None
+        self._last_precision: dict[str, float] | None = None
 
     def train_step(self) -> dict[str, torch.Tensor]:
         hashing = {f"hash_{name}": value for name, value in self.hashing.train_step().items()}
@@ -223,7 +222,7 @@ class ImageRetrieval(FeatureLesson):
 
     def precision_table(self) -> Table:
         k = self.config.neighbours
-        metrics = getattr(self, "_last_precision", None) or {}
+        metrics = self._last_precision or {}
         label = None if self.drawn_query is not None else self.test_labels[self.query_index]
         database, asked = self.database(), self.represent(self.query())
         rows = []

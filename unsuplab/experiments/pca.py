@@ -21,6 +21,7 @@ from unsuplab.core.config import ConfigError, param
 from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload, Scatter
 from unsuplab.core.registry import register
 from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     batch_size_field,
     check_code_width,
@@ -58,7 +59,7 @@ class Config:
 
 
 @register
-class PrincipalComponentAnalysis(PCAReferenceLesson):
+class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
     name = "pca"
     title = "Principal component analysis"
     group = "Classical"

@@ -21,57 +21,28 @@ import torch
 from unsuplab.core.config import param
 from unsuplab.core.payloads import Histogram, ImageGrid, Payload
 from unsuplab.core.registry import register
-from unsuplab.data import DataError, ImageDataset
+from unsuplab.data import ImageDataset
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
     data_file_field,
     dataset_field,
 )
+from unsuplab.experiments._rbm_lessons import (
+    DREAM_CHAINS,
+    cd_steps_field,
+    check_unit_range,
+    method_field,
+    momentum_at,
+    momentum_field,
+    momentum_warmup_field,
+    rbm_learning_rate_field,
+    rbm_weight_decay_field,
+)
 from unsuplab.models.rbm import BernoulliRBM, ContrastiveDivergence
 from unsuplab.models.state import cpu_copy
 
-DREAM_CHAINS = 36  # fantasy chains in the "dreams" panel (a 6 x 6 grid)
 TRAIN_MONITOR = 500  # training images whose free energy is compared with the held-out ones'
-WARMUP_MOMENTUM = 0.5  # the guide's momentum while the weights are still far from anything
-
-
-# -- config fields every RBM lesson shares (dbn and rbm-ratings use them too) --------------------
-def method_field(default: str) -> Any:
-    return param(default, "cd: contrastive divergence, each update's Gibbs chain starts at the "
-                 "data (CD-k). pcd: persistent CD, the chains carry on from the previous update, "
-                 "so they roam further from the data (Tieleman 2008).", choices=("cd", "pcd"))
-
-
-def cd_steps_field() -> Any:
-    return param(1, "k, the Gibbs steps v → h → v between the data statistics ⟨v_i h_j⟩⁰ and the "
-                 "model statistics ⟨v_i h_j⟩ᵏ in Δw_ij = ε(⟨v_i h_j⟩⁰ − ⟨v_i h_j⟩ᵏ).", low=1, high=100)
-
-
-def rbm_learning_rate_field(default: float) -> Any:
-    return param(default, "ε in Δw_ij = ε(⟨v_i h_j⟩⁰ − ⟨v_i h_j⟩ᵏ), the statistics averaged over "
-                 "the minibatch. Can change while training.", low=1e-5, high=10.0, log=True,
-                 live=True)
-
-
-def momentum_field(default: float) -> Any:
-    return param(default, "μ in velocity ← μ·velocity + Δw: how much of the previous update "
-                 f"carries on. It is {WARMUP_MOMENTUM} for the first momentum_warmup steps "
-                 "(Hinton's practical guide); with pcd more than 0.5 makes the persistent chains "
-                 "overshoot. Can change while training.", low=0.0, high=0.99,
-                 live=True)
-
-
-def momentum_warmup_field(default: int) -> Any:
-    return param(default, f"Steps trained with momentum {WARMUP_MOMENTUM} before μ takes over: "
-                 "early updates are large and would build up into oscillations.",
-                 low=0, high=1_000_000)
-
-
-def rbm_weight_decay_field(default: float) -> Any:
-    return param(default, "λ in the update's −ελ w_ij term (L2 weight decay): keeps weights "
-                 "small, so the Gibbs chains mix and unused weights fade. Can change while "
-                 "training.", low=0.0, high=1.0, live=True)
 
 
 def sparsity_target_field(default: float, why: str) -> Any:
@@ -84,24 +55,6 @@ def sparsity_cost_field(default: float) -> Any:
                  "(q_j its recent mean activity; Hinton's guide, section 11). 0 turns the "
                  "sparsity target off. Can change while training.", low=0.0, high=10.0,
                  live=True)
-
-
-def momentum_at(config: Any, steps_done: int) -> float:
-    """μ for the next update: the warm-up momentum first, the configured one after."""
-    if steps_done < config.momentum_warmup:
-        return min(WARMUP_MOMENTUM, config.momentum)
-    return config.momentum
-
-
-def check_unit_range(data: ImageDataset) -> None:
-    """A Bernoulli RBM reads pixel values as probabilities of being on: refuse anything else,
-    naming the file (or data set) it came from."""
-    for part in (data.train_images, data.test_images):
-        low, high = float(part.min()), float(part.max())
-        if low < 0 or high > 1:
-            raise DataError(f"{data.source}: pixel values lie in [{low:g}, {high:g}]; a Bernoulli "
-                            "RBM needs values in [0, 1] (binary pixels, or grey levels read as "
-                            "the probability that a pixel is on)")
 
 
 def binarised(data: ImageDataset) -> ImageDataset:
@@ -169,13 +122,11 @@ class RBM(ImageAutoencoderLesson):
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
-        del self.optimizer  # the base's Adam: an RBM learns by CD, not by a gradient of a loss
         cfg = self.config
         self.model.init_visible_bias(self.train_x)
         self.trainer = ContrastiveDivergence(self.model, k=cfg.cd_steps,
                                              persistent=cfg.method == "pcd",
                                              chains=cfg.batch_size, dream_chains=DREAM_CHAINS)
-        self.steps_done = 0
         monitor = torch.Generator().manual_seed(0)  # the same training images in every run
         chosen = torch.randperm(len(self.train_x), generator=monitor)[:TRAIN_MONITOR]
         self.train_monitor = self.train_x[chosen.to(self.device)]
@@ -183,11 +134,9 @@ class RBM(ImageAutoencoderLesson):
     # -- one step: contrastive divergence ------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
         cfg = self.config
-        losses = self.trainer.step(self.minibatch(), self.generator, cfg.learning_rate,
-                                   momentum_at(cfg, self.steps_done), cfg.weight_decay,
-                                   cfg.sparsity_target, cfg.sparsity_cost)
-        self.steps_done += 1
-        return losses
+        return self.trainer.step(self.minibatch(), self.generator, cfg.learning_rate,
+                                 momentum_at(cfg, self.step), cfg.weight_decay,
+                                 cfg.sparsity_target, cfg.sparsity_cost)
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
@@ -233,19 +182,13 @@ class RBM(ImageAutoencoderLesson):
             "unit means": _density(probs.mean(dim=0), edges),
         }, x_label="probability of being on", y_label="density")
 
-    # -- checkpoints and live changes -----------------------------------------------------------
+    # -- checkpoints -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"model": self.model.state_dict(), "trainer": self.trainer.state_dict(),
-                         "steps_done": self.steps_done})
+        return {**super().state_dict(), "trainer": cpu_copy(self.trainer.state_dict())}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        super().load_state_dict(state)
         self.trainer.load_state_dict(state["trainer"])
-        self.steps_done = int(state["steps_done"])
-        self._evaluated_codes = None
-
-    def on_live_change(self, name: str, value: Any) -> None:
-        """ε, μ and λ are read from the config at every step; nothing else to update."""
 
 
 def _density(values: torch.Tensor, edges: np.ndarray) -> np.ndarray:

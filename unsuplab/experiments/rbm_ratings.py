@@ -22,7 +22,7 @@ from unsuplab.core.experiment import Experiment
 from unsuplab.core.payloads import Bars, Matrix, Payload, Table
 from unsuplab.core.registry import register
 from unsuplab.data.ratings import RATINGS_SETS, RatingsDataset, load_ratings, read_ratings_csv
-from unsuplab.experiments.rbm import (
+from unsuplab.experiments._rbm_lessons import (
     cd_steps_field,
     method_field,
     momentum_at,
@@ -128,7 +128,6 @@ class RBMRatings(Experiment):
                                              chains=min(cfg.batch_size, len(self.train_v)))
         self.new_user = torch.zeros(len(self.movies), device=self.device)
         self.new_user[named_movies(self.movies, cfg.new_user_likes)] = 1.0
-        self.steps_done = 0
 
     @property
     def samples_per_step(self) -> int:
@@ -139,10 +138,8 @@ class RBMRatings(Experiment):
         cfg = self.config
         idx = torch.randint(len(self.train_v), (self.samples_per_step,), device=self.device,
                             generator=self.generator)
-        losses = self.trainer.step(self.train_v[idx], self.generator, cfg.learning_rate,
-                                   momentum_at(cfg, self.steps_done), cfg.weight_decay)
-        self.steps_done += 1
-        return losses
+        return self.trainer.step(self.train_v[idx], self.generator, cfg.learning_rate,
+                                 momentum_at(cfg, self.step), cfg.weight_decay)
 
     def predict(self, v: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(p(v_i = 1) for every movie, p(h | v)) given the `known` entries of v: the unknown
@@ -228,10 +225,9 @@ class RBMRatings(Experiment):
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return cpu_copy({"model": self.model.state_dict(), "trainer": self.trainer.state_dict(),
-                         "new_user": self.new_user, "steps_done": self.steps_done})
+                         "new_user": self.new_user})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.trainer.load_state_dict(state["trainer"])
         self.new_user = state["new_user"].to(self.device).clone()
-        self.steps_done = int(state["steps_done"])

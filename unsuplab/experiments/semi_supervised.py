@@ -131,7 +131,6 @@ class SemiSupervised(FeatureLesson):
         self.pixel_scale = self.scale_of(self.pool_x)
         self.pixel_features = self.standardised(self.pool_x, self.test_x, scale=self.pixel_scale)
         self.code_features: tuple[torch.Tensor, torch.Tensor] | None = None
-        self.steps_done = 0
         self.fitted: dict[int, dict[str, Any]] = {}  # n -> heads and held-out accuracies
         self.fine_tuned: dict[int, torch.Tensor] = {}  # n -> held-out accuracy after stage 3
         self.tasks: list[Task] = self.plan(self.config.labels_per_class)
@@ -181,8 +180,7 @@ class SemiSupervised(FeatureLesson):
 
     # -- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
-        self.steps_done += 1
-        if self.steps_done <= self.config.pretrain_steps:
+        if self.step < self.config.pretrain_steps:  # stage 1: the autoencoder, without labels
             return self.train_features()
         if not self.tasks:  # every count is fitted: keep polishing the chosen n's classifiers
             self.tasks.append(Task("fit", self.config.labels_per_class))
@@ -224,7 +222,7 @@ class SemiSupervised(FeatureLesson):
         heads = self.work["heads"]
         losses = {name: softmax_loss(heads[name], features[0][rows], y, self.config.l2)
                   for name, features in (("codes", self.codes()), ("pixels", self.pixel_features))}
-        self.step(sum(losses.values()))
+        self.descend(sum(losses.values()))
         return {f"classifier_loss_{name}": loss.detach() for name, loss in losses.items()}
 
     def fine_tune_step(self, task: Task) -> dict[str, torch.Tensor]:
@@ -233,7 +231,7 @@ class SemiSupervised(FeatureLesson):
         x = self.features.corrupt(self.pool_x[rows], self.features.generator)
         loss = softmax_loss(self.work["heads"]["codes"], self.fine_tuned_codes(x),
                             self.pool_y[rows], self.config.l2)
-        self.step(loss)
+        self.descend(loss)
         return {"fine_tune_loss": loss.detach()}
 
     def fine_tuned_codes(self, x: torch.Tensor) -> torch.Tensor:
@@ -242,7 +240,8 @@ class SemiSupervised(FeatureLesson):
         return self.standardised(self.work["encoder"].encode(x).flatten(1),
                                  scale=self.code_scale)[0]
 
-    def step(self, loss: torch.Tensor) -> None:
+    def descend(self, loss: torch.Tensor) -> None:
+        """One step of the current task's Adam down the gradient of `loss`."""
         optimizer = self.work["optimizer"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -283,7 +282,7 @@ class SemiSupervised(FeatureLesson):
 
     # -- the slider ------------------------------------------------------------------------------
     def set_live(self, name: str, value: Any) -> None:
-        if name == "labels_per_class" and hasattr(self, "available"):
+        if name == "labels_per_class" and self.built:
             # Refuse before the config changes: the form then keeps the value that works.
             value = coerce(spec_for(Config, name), value)
             self.check_label_count(value)
@@ -291,7 +290,7 @@ class SemiSupervised(FeatureLesson):
 
     def on_live_change(self, name: str, value: Any) -> None:
         super().on_live_change(name, value)
-        if name == "labels_per_class" and hasattr(self, "tasks"):
+        if name == "labels_per_class" and self.built:
             # The new n goes first; an unfinished task restarts after it.
             current = self.tasks[0] if self.tasks and self.work is not None else None
             if current is not None:
@@ -325,7 +324,7 @@ class SemiSupervised(FeatureLesson):
     def reconstruction_panel(self) -> PairedRows:
         index = first_per_class(self.test_labels, 1)[:, 0]
         stage = ("stage 1: learning from unlabelled images"
-                 if self.steps_done < self.config.pretrain_steps else "stage 1 done")
+                 if self.step < self.config.pretrain_steps else "stage 1 done")
         # What the autoencoder reads (jittered, where asked) and what it must give back.
         x_in = self.features.test_input[index]
         rows = {"jittered input" if self.config.jitter else "input": images(x_in, self.image_shape),
@@ -397,11 +396,10 @@ class SemiSupervised(FeatureLesson):
             work = {"heads": {n: h.state_dict() for n, h in self.work["heads"].items()},
                     "optimizer": self.work["optimizer"].state_dict(),
                     "encoder": self.work["encoder"].state_dict() if "encoder" in self.work else None}
-        return {"steps_done": self.steps_done, "fitted": self.fitted, "fine_tuned": self.fine_tuned,
+        return {"fitted": self.fitted, "fine_tuned": self.fine_tuned,
                 "tasks": [(t.kind, t.count, t.steps) for t in self.tasks], "work": work}
 
     def load_own_state(self, state: dict[str, Any]) -> None:
-        self.steps_done = state["steps_done"]
         self.code_features = None  # codes of the autoencoder just loaded
         self.fitted = cpu_copy(state["fitted"])
         self.fitted = {n: {**entry, "accuracy": {k: v.to(self.device)

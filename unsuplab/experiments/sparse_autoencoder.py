@@ -15,6 +15,7 @@ import torch
 
 from unsuplab.core.config import ConfigError, param
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -52,7 +53,7 @@ class Config:
 
 
 @register
-class SparseAutoencoder(ImageAutoencoderLesson):
+class SparseAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "sparse-autoencoder"
     title = "Sparse autoencoder"
     group = "Autoencoders"

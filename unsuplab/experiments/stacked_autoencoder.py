@@ -33,6 +33,7 @@ from unsuplab.experiments._image_autoencoder import (
     weight_decay_field,
     weight_decay_term,
 )
+from unsuplab.experiments._stages import Schedule, Stage
 from unsuplab.models import autoencoders
 from unsuplab.models.state import cpu_copy
 
@@ -62,39 +63,6 @@ class Config:
             raise ConfigError("layer_sizes", f"{len(sizes)} layers; at most {MAX_LAYERS} are shown")
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One stage of the schedule: a layer trained alone on the codes below it, or the fine-tuning."""
-
-    number: int  # 1-based, as the table shows it
-    name: str  # "layer 2", "fine-tune"
-    key: str  # metric name: "layer2", "finetune"
-    trains: str  # what it trains, for the table: "256→64", "all layers"
-    start: int  # the training step at which it begins (counting from 0)
-    planned: int
-    layer: int | None  # index of the layer trained alone; None: the whole stack
-    depth: int  # layers the stack uses in this stage
-
-    def steps_done(self, step: int) -> int:
-        """Steps of this stage among the first `step`; only the last stage runs past its plan."""
-        done = max(0, step - self.start)
-        return done if self.layer is None else min(done, self.planned)
-
-
-def plan_stages(pixels: int, sizes: tuple[int, ...], pretrain_steps: int,
-                finetune_steps: int) -> list[Stage]:
-    """The greedy schedule: one stage per layer (N steps each), then the fine-tuning."""
-    widths = (pixels, *sizes)
-    stages, start = [], 0
-    for k, size in enumerate(sizes):
-        stages.append(Stage(k + 1, f"layer {k + 1}", f"layer{k + 1}", f"{widths[k]}→{size}",
-                            start, pretrain_steps, k, k + 1))
-        start += pretrain_steps
-    stages.append(Stage(len(sizes) + 1, "fine-tune", "finetune", "all layers", start,
-                        finetune_steps, None, len(sizes)))
-    return stages
-
-
 @register
 class StackedAutoencoder(ImageAutoencoderLesson):
     name = "stacked-autoencoder"
@@ -122,43 +90,43 @@ class StackedAutoencoder(ImageAutoencoderLesson):
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
         cfg = self.config
-        self.stages = plan_stages(int(np.prod(self.image_shape)), self.sizes, cfg.pretrain_steps,
-                                  cfg.finetune_steps)
+        # The greedy schedule: one stage per layer (N steps each), then the fine-tuning.
+        self.schedule = Schedule([*((f"layer {k + 1}", cfg.pretrain_steps)
+                                    for k in range(len(self.sizes))),
+                                  ("fine-tune", cfg.finetune_steps)])
         # One Adam per stage: a layer's stage moves only that layer (the ones below stay frozen),
         # and fine-tuning starts with fresh moments for every weight.
         self.optimizers = [torch.optim.Adam(self.trained_by(s).parameters(), lr=cfg.learning_rate)
-                           for s in self.stages]
-        del self.optimizer  # the base's single optimiser; the stages' own replace it
-        self.steps_done = 0
+                           for s in self.schedule]
         self.enter_stage()
 
     # -- the schedule -------------------------------------------------------------------------
     @property
     def stage(self) -> Stage:
-        """The stage the next training step belongs to; the last one goes on after its plan."""
-        return next((s for s in self.stages if self.steps_done < s.start + s.planned),
-                    self.stages[-1])
+        """The stage the next training step belongs to; fine-tuning goes on after its plan."""
+        return self.schedule.at(self.step)
 
     def enter_stage(self) -> Stage:
-        """The current stage, with the stack cut to the layers it uses (for every panel too)."""
+        """The current stage, with the stack cut to the layers it uses (for every panel too):
+        layer k's stage uses layers 1 … k, fine-tuning all of them."""
         stage = self.stage
-        self.model.depth = stage.depth
+        self.model.depth = len(self.sizes) if stage.last else stage.index + 1
         return stage
 
     def trained_by(self, stage: Stage) -> nn.Module:
         """The layer a pretraining stage trains alone, or the whole stack when fine-tuning."""
-        return self.model if stage.layer is None else self.model.layers[stage.layer]
+        return self.model if stage.last else self.model.layers[stage.index]
 
     def stage_loss(self, stage: Stage, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """L_k = ½ Σ (ĥ − h)² of the layer trained alone on the codes h of the frozen layers
         below it (pixels for layer 1), or of the pixels through the whole stack when
         fine-tuning; plus (λ/2) Σ W² of the weights the stage trains."""
-        if stage.layer is None:
+        if stage.last:
             target, rebuilt = x, self.model(x)[0]
         else:
             with torch.no_grad():  # the layers below are frozen: their codes are just data now
-                target = self.model.encode(x, depth=stage.layer)
-            rebuilt = self.model.layers[stage.layer](target)[0]
+                target = self.model.encode(x, depth=stage.index)
+            rebuilt = self.trained_by(stage)(target)[0]
         reconstruction = 0.5 * (rebuilt - target).pow(2).sum(dim=1).mean()
         decay = weight_decay_term(self.trained_by(stage), self.config.weight_decay)
         return {"loss": reconstruction + decay, "reconstruction": reconstruction}
@@ -166,11 +134,10 @@ class StackedAutoencoder(ImageAutoencoderLesson):
     def train_step(self) -> dict[str, torch.Tensor]:
         stage = self.enter_stage()
         terms = self.stage_loss(stage, self.minibatch())
-        optimizer = self.optimizers[stage.number - 1]
+        optimizer = self.optimizers[stage.index]
         optimizer.zero_grad(set_to_none=True)
         terms["loss"].backward()
         optimizer.step()
-        self.steps_done += 1
         return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()
@@ -178,8 +145,9 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         stage = self.enter_stage()
         terms = self.stage_loss(stage, self.test_input)
         pixel_error = (self.model(self.test_input)[0] - self.test_x).pow(2).sum(dim=1).mean()
+        key = "finetune" if stage.last else f"layer{stage.number}"
         return {"heldout_loss": float(terms["loss"]),
-                f"heldout_{stage.key}": float(terms["reconstruction"]),
+                f"heldout_{key}": float(terms["reconstruction"]),
                 "heldout_pixel_error": float(pixel_error), "stage": float(stage.number)}
 
     # -- what the window shows -----------------------------------------------------------------
@@ -205,33 +173,31 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         """Each stage with its steps done / planned and whether it trains now, is frozen, done,
         waiting or skipped (kept short: the table is a narrow strip of the window)."""
         active = self.stage
-        rows: list[list[Any]] = []
-        for s in self.stages:
-            done = s.steps_done(self.steps_done)
-            if s is active:
-                status = "▶ training"
-            elif s.planned == 0:
-                status = "skipped"
-            elif done >= s.planned:
-                status = "frozen" if active.layer is not None else "done"
-            else:
-                status = "waiting"
-            rows.append([f"{s.number}. {s.name}: {s.trains}", f"{done} / {s.planned}", status])
+        # A finished layer is frozen while a later one trains alone; fine-tuning moves it again.
+        finished = "done" if active.last else "frozen"
+        rows: list[list[Any]] = [[f"{s.number}. {s.name}: {self.trains(s)}",
+                                  f"{s.steps_done(self.step)} / {s.planned}",
+                                  self.schedule.status(s, self.step, finished)]
+                                 for s in self.schedule]
         return Table(f"Training stage: {active.number}. {active.name}",
                      ["stage", "steps", "status"], rows)
 
+    def trains(self, stage: Stage) -> str:
+        """What a stage trains, for the table: "256→64", or "all layers"."""
+        if stage.last:
+            return "all layers"
+        widths = (int(np.prod(self.image_shape)), *self.sizes)
+        return f"{widths[stage.index]}→{widths[stage.index + 1]}"
+
     # -- checkpoints and live changes -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"model": self.model.state_dict(),
-                         "optimizers": [o.state_dict() for o in self.optimizers],
-                         "steps_done": self.steps_done})
+        return {**super().state_dict(),
+                "optimizers": [cpu_copy(o.state_dict()) for o in self.optimizers]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        super().load_state_dict(state)
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
-        self.steps_done = int(state["steps_done"])
-        self.enter_stage()
 
     def on_live_change(self, name: str, value: Any) -> None:
         if name == "learning_rate":

@@ -25,6 +25,7 @@ from unsuplab.core.config import param
 from unsuplab.core.payloads import ImageGrid, Payload, Scatter
 from unsuplab.core.registry import register
 from unsuplab.data import ImageDataset
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -93,7 +94,7 @@ class Config:
 
 
 @register
-class VariationalAutoencoder(ImageAutoencoderLesson):
+class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     name = "vae"
     title = "Variational autoencoder"
     group = "Generative"
@@ -160,9 +161,7 @@ class VariationalAutoencoder(ImageAutoencoderLesson):
     def train_step(self) -> dict[str, torch.Tensor]:
         x = self.minibatch()
         terms = self.elbo_terms(x, self.noise(len(x), self.generator), self.corrupt(x, self.generator))
-        self.optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        self.optimizer.step()
+        self.descend(terms["loss"])
         return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()

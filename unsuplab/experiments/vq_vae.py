@@ -25,6 +25,7 @@ from torch import nn
 from unsuplab.core.config import param
 from unsuplab.core.payloads import Bars, ImageGrid, Payload, Scatter
 from unsuplab.core.registry import register
+from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
     batch_size_field,
@@ -67,7 +68,7 @@ class Config:
 
 
 @register
-class VQVAELesson(ImageAutoencoderLesson):
+class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
     name = "vq-vae"
     title = "VQ-VAE"
     group = "Generative"
@@ -94,6 +95,12 @@ class VQVAELesson(ImageAutoencoderLesson):
         cfg = self.config
         return VQVAE(self.image_shape, cfg.codes, cfg.code_dim, cfg.channels,
                      cfg.ema_decay if cfg.codebook_update == "ema" else None)
+
+    def build(self, device: str, seed: int) -> None:
+        super().build(device, seed)
+        # The code usage and the latent map of the newest evaluation (see `evaluate`): none yet.
+        self._evaluated_usage: torch.Tensor | None = None
+        self._evaluated_map: Scatter | None = None
 
     def filter_images(self) -> np.ndarray:
         return self.model.filters.detach().cpu().numpy()[:, 0]
@@ -132,12 +139,10 @@ class VQVAELesson(ImageAutoencoderLesson):
         return torch.bincount(q.indices.flatten(), minlength=self.config.codes)
 
     def latent_map(self) -> Scatter:
-        cached = getattr(self, "_evaluated_map", None)
-        return cached if cached is not None else super().latent_map()
+        return self._evaluated_map if self._evaluated_map is not None else super().latent_map()
 
     def held_out_usage(self) -> torch.Tensor:
-        cached = getattr(self, "_evaluated_usage", None)
-        return cached if cached is not None else self.usage_counts()
+        return self._evaluated_usage if self._evaluated_usage is not None else self.usage_counts()
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
