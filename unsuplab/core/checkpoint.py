@@ -103,7 +103,7 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         # torch's own messages run to several sentences; the first one says what broke.
         text = str(exc).strip()
         reason = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
-        if isinstance(exc, KeyError):
+        if isinstance(exc, KeyError) or "weights_only" in reason:
             reason = "unexpected content"
         if path.is_file() and path.stat().st_size == 0:
             reason = "the file is empty"
