@@ -81,6 +81,7 @@ class RunFailed:
     message: str
     detail: str = ""
     restored_step: int | None = None
+    cause: type[BaseException] | None = None  # the exception's type, when one stopped it
 
 
 Event = Snapshot | StateChanged | ProbeResult | Notice | RunFailed
@@ -244,7 +245,8 @@ def run(
         if restore is not None:
             experiment.load_state_dict(restore.state)
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported, not raised
-        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc())
+        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc(),
+                        cause=type(exc))
         return
 
     history = restore.history if restore else MetricHistory()

@@ -234,7 +234,7 @@ def _from_idx_images(images_path: Path) -> ImageDataset:
     train = _paired(images_path, images, _labels_beside(images_path))
     test_images = _t10k_beside(images_path)
     if test_images is None:
-        return _dataset(images_path, *_hold_out(*train))
+        return _dataset(images_path, *_hold_out(images_path, *train))
     test = read_idx_pair(test_images, _labels_beside(test_images))
     if test[0].shape[1:] != train[0].shape[1:]:
         raise DataError(f"{test_images} holds {_size(test[0])} images but {images_path} holds "
@@ -288,9 +288,13 @@ def _from_folder(folder: Path) -> ImageDataset:
                     "part), just the two t10k files, or a Keras mnist.npz")
 
 
-def _hold_out(images: np.ndarray, labels: np.ndarray):
+def _hold_out(path: Path, images: np.ndarray, labels: np.ndarray):
     """Train and held-out parts: about 10 % of every class, never more than half the smallest."""
     classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < 2:
+        raise DataError(f"{path}: class {classes[counts.argmin()]} has only one image; every class "
+                        "needs two or more, one to train on and one to hold out (or put a t10k "
+                        "test file beside it)")
     per_class = round(_HELD_OUT_FRACTION * len(labels) / len(classes))
     per_class = max(1, min(per_class, int(counts.min()) // 2))
     x_train, y_train, x_test, y_test = held_out_split(images, labels, per_class=per_class)
@@ -302,6 +306,9 @@ def _unit(images: np.ndarray) -> np.ndarray:
 
 
 def _dataset(path: Path, train, test) -> ImageDataset:
+    for part, images in (("training", train[0]), ("test", test[0])):
+        if len(images) == 0:
+            raise DataError(f"{path}: holds no {part} images")
     return ImageDataset(path.name, train[0], train[1], test[0], test[1], source=str(path))
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unsuplab.atomic import atomic_write
+
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """[0, 1] floats to 0..255 bytes."""
@@ -20,5 +22,6 @@ def write_png(path, image: np.ndarray, scale: int = 1) -> Path:
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(path)
+    with atomic_write(path) as f:  # never a 0-byte picture under the real name
+        picture.save(f, format="PNG")
     return path
