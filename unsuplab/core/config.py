@@ -20,8 +20,8 @@ BYTES_PER_WEIGHT = 16
 MAX_WIDTH = math.isqrt(MEMORY_BUDGET // BYTES_PER_WEIGHT)
 #: Most numbers a list setting (layer widths, saved steps) may hold.
 MAX_LIST = 32
-#: What a list setting holds: "numbers" (each within [low, high]), or "widths" of layers, whose
-#: weights between neighbouring layers must also fit MEMORY_BUDGET.
+#: What a list setting holds: positive whole "numbers" (each within [low, high]), or "widths" of
+#: layers, whose weights between neighbouring layers must also fit MEMORY_BUDGET.
 LIST_KINDS = ("numbers", "widths")
 
 
@@ -157,8 +157,8 @@ def check_value(spec: FieldSpec, value: Any) -> None:
 def _check_list(spec: FieldSpec, text: str) -> None:
     """Bound every number of a list setting, and the memory a list of layer widths needs."""
     parts = [part.strip() for part in text.split(",")]
-    if not all(part.isascii() and part.isdigit() for part in parts):
-        return  # a word ("doubling") or a typo: the lesson's own parser names what is wrong
+    if not all(part.isascii() and part.isdigit() and int(part) > 0 for part in parts):
+        return  # a word ("doubling"), a 0 or a typo: the lesson's own parser names what is wrong
     numbers = [int(part) for part in parts]
     if len(numbers) > MAX_LIST:
         raise ConfigError(spec.name, f"{len(numbers)} numbers; at most {MAX_LIST}")
