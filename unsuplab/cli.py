@@ -6,6 +6,7 @@ import argparse
 import math
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import unsuplab
+from unsuplab.atomic import OutputError, atomic_write, remove_partials
 from unsuplab.core.checkpoint import CheckpointError, load_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
@@ -36,10 +38,11 @@ from unsuplab.viz.export import write_pictures
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run failed (diverged, or an exception); outputs of the last good state exist
-EXIT_USAGE = 2  # bad command line, setting, checkpoint, data file or device
+EXIT_USAGE = 2  # bad command line, setting, checkpoint, data file, device or output folder
 EXIT_INTERRUPTED = 130  # Ctrl+C, the shell's convention (128 + SIGINT)
 
 DEFAULT_STEPS = 1000
+MAX_STEPS = 1_000_000_000  # a day at 10,000 steps a second is under a tenth of it
 THEMES = ("dark", "light")
 # Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
 # while costing training far less than the window's ten.
@@ -72,8 +75,10 @@ DIR (default runs/<lesson>-<date>-<time>) receives:
 The last line on stdout is "final step=N key=value ..." with the final metrics.
 
 exit status: 0 done; 1 the run failed (diverged or crashed; the outputs of the last good state
-are still written); 2 bad lesson, setting, checkpoint, data file or device; 130 stopped by
-Ctrl+C (outputs written; press it twice to quit at once).
+are still written); 2 bad lesson, setting, checkpoint, data file or device, or an output folder
+that cannot hold the outputs (full or read-only; no half-written file is left); 130 stopped by
+Ctrl+C (outputs written; press it twice to quit at once). Nothing is written to DIR until the
+lesson has been built from the settings, data and checkpoint.
 """
 
 
@@ -124,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_run_options(parser: argparse.ArgumentParser, default_steps: int) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
                         help="change a setting, e.g. --set batch_size=64 (repeatable)")
-    parser.add_argument("--steps", type=_count, default=default_steps, metavar="N",
+    parser.add_argument("--steps", type=_steps, default=default_steps, metavar="N",
                         help=f"training steps (default {default_steps})")
     parser.add_argument("--device", default="auto", metavar="D",
                         help="auto (default: CUDA, then MPS, then CPU), cpu, cuda or mps")
@@ -139,6 +144,13 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def _steps(text: str) -> int:
+    value = _count(text)
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"{value} is too large (at most {MAX_STEPS})")
     return value
 
 
@@ -212,11 +224,14 @@ def _cmd_shot(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    plan = _plan(args)
-    save_json(plan.config, plan.out / "config.json")
+    plan = _plan(args)  # everything is checked before anything is written
     _announce(plan)
-    outcome = _train(plan, args.seed)
-    return _report(plan, outcome)
+    try:
+        outcome = _train(plan, args.seed)
+        return _report(plan, outcome)
+    finally:
+        if plan.made_out and not any(plan.out.iterdir()):
+            plan.out.rmdir()  # a run refused at the start leaves no empty folder behind
 
 
 # --- train: checking what was asked ---------------------------------------------------------------
@@ -233,6 +248,7 @@ class _Plan:
     start: int
     limit: int
     out: Path
+    made_out: bool  # the output folder did not exist before
 
 
 def _plan(args: argparse.Namespace) -> _Plan:
@@ -254,8 +270,9 @@ def _plan(args: argparse.Namespace) -> _Plan:
     _check_data_file(config)
     device = _device(args.device)
     start = restore.step if restore else 0
+    out = _out_dir(args.out, cls.name)
     return _Plan(cls, config, device, restore, args.resume, start, start + args.steps,
-                 _out_dir(args.out, cls.name))
+                 *_usable_folder(out))
 
 
 def _lesson(name: str) -> type[Experiment]:
@@ -313,11 +330,23 @@ def _out_dir(given: str | None, name: str) -> Path:
             if not out.exists():
                 break
             out = out.with_name(f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{n}")
+    return out
+
+
+def _usable_folder(out: Path) -> tuple[Path, bool]:
+    """Make the output folder and check it takes files; whether it was made."""
+    made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"{out}: cannot create the output folder ({exc.strerror or exc})") from None
-    return out
+    try:
+        with tempfile.TemporaryFile(dir=out):  # a read-only folder is refused before training
+            pass
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot write in the output folder ({exc.strerror or exc})") from None
+    remove_partials(out)  # temp files of an earlier run killed while writing here
+    return out, made
 
 
 def _announce(plan: _Plan) -> None:
@@ -340,6 +369,7 @@ class _Outcome:
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    unwritten: list[str] = field(default_factory=list)  # outputs the folder could not take
 
 
 def _train(plan: _Plan, seed: int) -> _Outcome:
@@ -347,19 +377,39 @@ def _train(plan: _Plan, seed: int) -> _Outcome:
 
     experiment = plan.cls(plan.config)
     control = RunControl(step_limit=plan.limit)
-    events = run(experiment, control, device=plan.device, seed=seed, restore=plan.restore,
-                 snapshot_interval=SNAPSHOT_INTERVAL)
+    loop = run(experiment, control, device=plan.device, seed=seed, restore=plan.restore,
+               snapshot_interval=SNAPSHOT_INTERVAL)
     outcome = _Outcome()
+    events = _config_once_built(loop, plan, outcome)
     meter = _ProgressMeter(sys.stderr, plan.start, plan.limit)
     with _sigint_flag() as interrupted, listening(printer(sys.stderr)):  # data loading's progress
-        alive = _until_over(events, control, outcome, meter, interrupted)
+        try:
+            alive = _until_over(events, control, outcome, meter, interrupted)
+        except OutputError as exc:
+            loop.close()
+            raise UsageError(str(exc)) from None
         meter.close()
         if alive and outcome.snapshot is not None:
             outcome.written += _export_through_loop(events, control, plan.out, outcome)
-            outcome.written += write_pictures(outcome.snapshot.payloads, plan.out)
+            try:
+                outcome.written += write_pictures(outcome.snapshot.payloads, plan.out)
+            except OutputError as exc:
+                outcome.unwritten.append(str(exc))
         else:
-            events.close()
+            loop.close()
     return outcome
+
+
+def _config_once_built(events: Iterator[Event], plan: _Plan,
+                       outcome: _Outcome) -> Iterator[Event]:
+    """The run's events, with config.json written at the first snapshot: a lesson that cannot
+    be built from the settings, data and checkpoint leaves DIR as it was."""
+    for event in events:
+        if isinstance(event, Snapshot) and outcome.snapshot is None:
+            path = plan.out / "config.json"
+            save_json(plan.config, path)
+            outcome.written.append(path)
+        yield event
 
 
 def _until_over(events: Iterator[Event], control: RunControl, outcome: _Outcome,
@@ -405,8 +455,8 @@ def _export_through_loop(events: Iterator[Event], control: RunControl, out: Path
     for event in events:
         if isinstance(event, Notice) and event.request_id in waiting:
             path = waiting.pop(event.request_id)
-            if event.error:
-                outcome.errors.append(event.message)
+            if event.error:  # the folder cannot take the file (full, read-only)
+                outcome.unwritten.append(event.message)
             else:
                 written.append(path)
             if not waiting:
@@ -514,16 +564,27 @@ def _save_traceback(out: Path, failure: RunFailed) -> str:
     if not failure.detail:
         return ""
     path = out / "failure.txt"
-    path.write_text(f"{failure.message}\n\n{failure.detail}", encoding="utf-8")
+    try:
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            f.write(f"{failure.message}\n\n{failure.detail}")
+    except OutputError as exc:
+        return f" (the traceback could not be kept: {exc})"
     return f" (traceback in {path})"
 
 
 def _report(plan: _Plan, outcome: _Outcome) -> int:
     if outcome.written:
-        names = ", ".join(path.name for path in [plan.out / "config.json", *outcome.written])
+        names = ", ".join(path.name for path in outcome.written)
         print(f"wrote {plan.out}: {names}")
     for message in outcome.errors:
         _error(message)
+    if outcome.unwritten:  # one line: the first file the folder refused says why
+        more = len(outcome.unwritten) - 1
+        _error(outcome.unwritten[0] + (f" (and {more} more output{'s' * (more > 1)} not "
+                                       "written)" if more else ""))
+    if outcome.failure is not None and _bad_input(outcome.failure):
+        _error(outcome.failure.message)  # a file or setting to fix, not a bug: no traceback
+        return EXIT_USAGE
     if outcome.failure is not None and outcome.snapshot is None and plan.restore is not None:
         # The checkpoint's weights do not fit the model these settings build: a bad request.
         why = " ".join(outcome.failure.message.split())
@@ -534,6 +595,16 @@ def _report(plan: _Plan, outcome: _Outcome) -> int:
         _error(outcome.failure.message + _save_traceback(plan.out, outcome.failure))
     if outcome.snapshot is not None:
         print(final_line(outcome.snapshot.progress.step, outcome.snapshot.metrics))
+    if outcome.unwritten:
+        return EXIT_USAGE
     if outcome.failure is not None or outcome.errors:
         return EXIT_FAILED
     return EXIT_INTERRUPTED if outcome.interrupted else EXIT_OK
+
+
+def _bad_input(failure: RunFailed) -> bool:
+    """True when the run stopped on a data file, setting or checkpoint the user can fix."""
+    from unsuplab.data import DataError
+
+    return failure.cause is not None and issubclass(failure.cause,
+                                                    (DataError, ConfigError, CheckpointError))

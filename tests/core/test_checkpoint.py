@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
+import subprocess
+import sys
+import time
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
+from unsuplab.atomic import OutputError, partial_path
 from unsuplab.core.checkpoint import FORMAT, VERSION, CheckpointError, load_run, save_run
 from unsuplab.core.config import with_overrides
 from unsuplab.core.history import MetricHistory
@@ -113,9 +118,26 @@ def test_a_file_that_would_run_code_is_refused_and_the_code_never_runs(tmp_path,
         path.write_bytes(pickle.dumps(record, protocol=2))
     with pytest.raises(CheckpointError) as info:
         load_run(path)
-    assert str(path) in str(info.value)
-    assert "call Python code" in str(info.value) and "system" in str(info.value)
+    message = str(info.value)
+    assert str(path) in message
+    assert "tries to run code" in message and "not loaded" in message and "system" in message
+    assert "weights_only" not in message and "trust" not in message  # never the unsafe path
     assert not marker.exists()
+
+
+class Plain:
+    """An ordinary object: no payload, but still not a tensor or a plain value."""
+
+
+def test_a_file_holding_other_objects_is_refused_without_torchs_unsafe_advice(tmp_path):
+    path = tmp_path / "objects.pt"
+    torch.save({"format": FORMAT, "version": VERSION, "state": {"w": Plain()}}, path)
+    with pytest.raises(CheckpointError) as info:
+        load_run(path)
+    message = str(info.value)
+    assert str(path) in message and "not loaded" in message and "Plain" in message
+    assert "other than tensors" in message
+    assert "weights_only" not in message and "PyTorch" not in message and "trust" not in message
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -163,3 +185,105 @@ def test_damaged_records_are_refused_saying_what_is_wrong(saved, tmp_path, chang
     torch.save(record, path)
     with pytest.raises(CheckpointError, match=words):
         load_run(path)
+
+
+# --- writing: whole or not at all ---------------------------------------------------------------
+
+def no_space_after(limit: int):
+    """An `open` for the temp file whose writes fail with ENOSPC once `limit` bytes are written."""
+    real_open = open
+
+    class FullDisk:
+        def __init__(self, f):
+            self.f, self.written = f, 0
+
+        def write(self, data):
+            self.written += len(data)
+            if self.written > limit:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+    return lambda *args, **kwargs: FullDisk(real_open(*args, **kwargs))
+
+
+def test_a_full_disk_keeps_the_earlier_file_and_leaves_no_temp_file(saved, tmp_path, monkeypatch):
+    path = tmp_path / "checkpoint.pt"
+    path.write_bytes(saved[0].read_bytes())
+    before = path.read_bytes()
+    monkeypatch.setattr("unsuplab.atomic.open", no_space_after(1000), raising=False)
+    with pytest.raises(OutputError) as info:
+        save_run(path, saved[1], 6, saved[2])
+    assert str(info.value) == f"{path}: cannot write (No space left on device)"
+    assert path.read_bytes() == before
+    assert not partial_path(path).exists()
+
+
+def test_an_unwritable_folder_is_one_output_error_naming_the_file(saved, tmp_path):
+    path = tmp_path / "missing-folder" / "checkpoint.pt"
+    with pytest.raises(OutputError, match=r"checkpoint.pt: cannot write \(No such file"):
+        save_run(path, saved[1], 5, saved[2])
+
+
+def test_the_next_save_replaces_a_stale_partial_file(saved, tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    partial_path(path).write_bytes(b"half a run from a killed save")
+    save_run(path, saved[1], 5, saved[2])
+    assert not partial_path(path).exists()
+    assert load_run(path).step == 5
+
+
+def test_a_partial_file_is_never_loaded(saved, tmp_path):
+    partial = partial_path(tmp_path / "checkpoint.pt")
+    partial.write_bytes(saved[0].read_bytes())  # even a complete-looking one
+    with pytest.raises(CheckpointError, match="unfinished save") as info:
+        load_run(partial)
+    assert "open checkpoint.pt instead" in str(info.value)
+
+
+KILLED_SAVER = """
+import sys
+from unsuplab.atomic import OutputError, partial_path
+from unsuplab.core.checkpoint import save_run
+from unsuplab.core.history import MetricHistory
+from unsuplab.experiments.deep_autoencoder import DeepAutoencoder
+from unsuplab.core.config import with_overrides
+experiment = DeepAutoencoder(with_overrides(DeepAutoencoder.Config(), {"hidden_sizes": "1500,1000"}))
+experiment.build("cpu", 0)
+step = 0
+while True:
+    save_run(sys.argv[1], experiment, step, MetricHistory())
+    step += 1
+    print(step, flush=True)
+"""
+
+
+def test_kill_9_while_saving_leaves_a_loadable_run_and_the_next_save_cleans_up(saved, tmp_path):
+    """A process killed in the middle of its saves: the file holds a whole earlier save, and the
+    temp file the kill left is gone after the next save."""
+    path = tmp_path / "checkpoint.pt"
+    saver = subprocess.Popen([sys.executable, "-c", KILLED_SAVER, str(path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert saver.stdout.readline().strip() == "1"  # one whole save exists
+        deadline = time.monotonic() + 60
+        while not partial_path(path).exists() and time.monotonic() < deadline:
+            time.sleep(0.001)  # polling a file another process writes; not waiting on our own
+        saver.kill()
+    finally:
+        saver.kill()
+        saver.wait(timeout=60)
+    assert partial_path(path).exists(), "the kill did not land during a save"
+    assert load_run(path).lesson == "deep-autoencoder"
+    with pytest.raises(CheckpointError):
+        load_run(partial_path(path))
+    save_run(path, saved[1], 5, saved[2])
+    assert not partial_path(path).exists() and load_run(path).step == 5

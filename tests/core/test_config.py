@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from dataclasses import dataclass
 
 import pytest
 
+from unsuplab.atomic import OutputError
 from unsuplab.core.config import (
+    BYTES_PER_WEIGHT,
+    MAX_WIDTH,
+    MEMORY_BUDGET,
     ConfigError,
     coerce,
     field_specs,
@@ -153,3 +159,75 @@ def test_a_json_file_with_a_bad_value_names_the_field(tmp_path):
     path.write_text('{"width": 1000}')
     with pytest.raises(ConfigError, match="width: 1000 is above the maximum 64"):
         load_json(ToyConfig, path)
+
+
+def test_a_json_file_that_cannot_be_written_leaves_the_old_one_whole(tmp_path, monkeypatch):
+    path = tmp_path / "config.json"
+    save_json(ToyConfig(), path)
+    before = path.read_text()
+
+    def no_space(obj, f, **kwargs):
+        f.write("{\n  \"wid")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(json, "dump", no_space)
+    with pytest.raises(OutputError, match=r"config.json: cannot write \(No space left on device\)"):
+        save_json(with_overrides(ToyConfig(), {"width": "12"}), path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+# --- size settings: bounded by the memory they need -------------------------------------------------
+
+@dataclass
+class Layered:
+    widths: str = param("64,32", "Layer widths.", list_of="widths", low=1, high=MAX_WIDTH)
+    saved: str = param("10,100", "Steps to keep.", list_of="numbers", low=5, high=1000)
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("widths", "100000000", ["widths: 100000000 is above the maximum 16384", "4 GiB"]),
+    ("widths", "200000,200000", ["widths: 200000 is above the maximum 16384"]),
+    ("widths", "16384,16384", ["widths: 16384,16384 needs about 8 GiB", "536,870,912 weights",
+                               "the limit is 4 GiB"]),
+    ("widths", ",".join(["8"] * 33), ["widths: 33 numbers; at most 32"]),
+    ("saved", "99999999999999999999", ["saved: 99999999999999999999 is above the maximum 1000"]),
+    ("saved", "10,2", ["saved: 2 is below the minimum 5"]),
+])
+def test_list_settings_are_bounded_with_the_numbers_in_the_message(name, value, words):
+    with pytest.raises(ConfigError) as info:
+        with_overrides(Layered(), {name: value})
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_list_settings_within_bounds_and_words_pass_to_the_lesson():
+    config = with_overrides(Layered(), {"widths": "8000,8000", "saved": "doubling"})
+    assert (config.widths, config.saved) == ("8000,8000", "doubling")
+    # Not a list of positive whole numbers: the lesson's own check says what the format is.
+    assert with_overrides(Layered(), {"widths": "0,10"}).widths == "0,10"
+
+
+def test_the_widest_layer_alone_fits_the_memory_budget():
+    assert MAX_WIDTH**2 * BYTES_PER_WEIGHT == MEMORY_BUDGET
+
+
+def test_a_list_setting_needs_an_upper_bound():
+    with pytest.raises(TypeError, match="high"):
+        param("1,2", "Widths.", list_of="widths")
+
+
+def test_every_size_setting_of_every_lesson_has_an_upper_bound():
+    """A width, a count or a list of them without a bound is how 'hidden=100000000' reached
+    'can't allocate 313600000000 bytes'."""
+    from unsuplab.core.registry import lessons
+
+    unbounded = []
+    for cls in lessons():
+        for s in field_specs(cls.Config):
+            is_list = s.type is str and all(p.strip().isdigit() for p in str(s.default).split(","))
+            if (s.type is int or is_list) and s.param.high is None:
+                unbounded.append(f"{cls.name}.{s.name}")
+            if is_list and s.param.list_of is None:
+                unbounded.append(f"{cls.name}.{s.name} (a list not checked as one)")
+    assert unbounded == []

@@ -74,3 +74,19 @@ def test_an_unknown_movie_id_is_refused_with_its_line(tmp_path):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         read_ratings_csv(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_whatever_the_bytes_a_bad_file_raises_only_a_data_error_naming_it(tmp_path, seed):
+    """A DataError is what the CLI turns into exit status 2; any other exception would be a bug."""
+    rng = np.random.default_rng(seed)
+    alphabet = list(b'ab,"\r\n\x00 1.5e9-')
+    bodies = [rng.bytes(200), bytes(rng.choice(alphabet, 300)), b'"unterminated,a,1\n',
+              b"u,m,1e400\n", b"x" * 200_000 + b"\n"]
+    for body in bodies:
+        path = write(tmp_path, "")
+        path.write_bytes(b"user,movie,rating\n" + body)
+        try:
+            read_ratings_csv(path)
+        except DataError as exc:
+            assert str(path) in str(exc)

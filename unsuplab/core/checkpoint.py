@@ -1,15 +1,18 @@
 """The saved-run format: lesson, config, step, metric history and weights in one `.pt` file.
 
 Files are read with `torch.load(..., weights_only=True)`, so a file from the internet can hold
-tensors and plain values but never code. torch is imported only when a file is read or written.
+tensors and plain values but never code. Files are written whole or not at all (`unsuplab.atomic`).
+torch is imported only when a file is read or written.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from unsuplab.atomic import PARTIAL, atomic_write
 from unsuplab.core.config import ConfigError, from_dict, to_dict
 from unsuplab.core.history import MetricHistory
 
@@ -33,10 +36,11 @@ class SavedRun:
 
 
 def save_run(path, experiment, step: int, history: MetricHistory) -> None:
-    """Write a run atomically (a crash mid-write leaves any earlier file intact)."""
+    """Write a run atomically: a crash, a kill or a full disk mid-write leaves any earlier file
+    intact and no temp file behind (a stale one from a killed save is replaced); a file that
+    cannot be written raises `unsuplab.atomic.OutputError` naming it and the OS error."""
     import torch
 
-    path = Path(path)
     record = {
         "format": FORMAT,
         "version": VERSION,
@@ -46,9 +50,32 @@ def save_run(path, experiment, step: int, history: MetricHistory) -> None:
         "history": history.to_dict(),
         "state": experiment.state_dict(),
     }
-    partial = path.with_name(path.name + ".partial")
-    torch.save(record, partial)
-    partial.replace(path)
+    with atomic_write(path) as f:
+        stream = _WriteErrors(f)
+        try:
+            torch.save(record, stream)
+        except RuntimeError:
+            if stream.error is None:
+                raise
+            raise stream.error from None
+
+
+class _WriteErrors:
+    """A file that remembers why a write failed: torch.save turns an OSError ("No space left on
+    device") into a RuntimeError about stream positions."""
+
+    def __init__(self, f):
+        self.f, self.error = f, None
+
+    def write(self, data) -> int:
+        try:
+            return self.f.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.f.flush()
 
 
 def load_run(path, expected_lesson: str | None = None) -> SavedRun:
@@ -60,6 +87,10 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
     from unsuplab.core.registry import lesson
 
     path = Path(path)
+    if path.name.endswith(PARTIAL):
+        raise CheckpointError(f"{path}: an unfinished save (the temp file of a save that was "
+                              f"interrupted), never a complete run; open "
+                              f"{path.name[:-len(PARTIAL)]} instead")
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -72,7 +103,7 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         # torch's own messages run to several sentences; the first one says what broke.
         text = str(exc).strip()
         reason = text.splitlines()[0].split(". ")[0] if text else type(exc).__name__
-        if isinstance(exc, KeyError):
+        if isinstance(exc, KeyError) or "weights_only" in reason:
             reason = "unexpected content"
         if path.is_file() and path.stat().st_size == 0:
             reason = "the file is empty"
@@ -104,13 +135,19 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
 
 
 def _refusal(path: Path, exc: Exception) -> str:
-    """Why torch's safe loader refused a file, without its generic boilerplate."""
-    boilerplate = ("Weights only load failed", "Please file an issue", "Check the documentation",
-                   "In PyTorch 2.6")
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    detail = next((line for line in lines if not line.startswith(boilerplate)), "")
-    if "GLOBAL" in detail:
-        # The pickle names a Python callable to import: that is how a file runs code on load.
-        return (f"{path}: refused: loading it would import and call Python code, and a run "
-                f"file holds only weights and plain values ({detail})")
-    return f"{path}: not an unsuplab run file (corrupt, or another program's file: {detail or exc})"
+    """Why torch's safe loader refused a file, in our words: never its advice on how to load the
+    file unsafely, which is the one thing a refused file must not be tempted with."""
+    text = str(exc)
+    unsafe = re.search(r"GLOBAL ([\w.]+)", text)
+    if unsafe:
+        # The pickle names a Python object to import and call: that is how a file runs code.
+        return (f"{path}: refused, not loaded: the file holds a Python object other than tensors "
+                f"and plain values ({unsafe.group(1)}), which loading would import and call: it "
+                "tries to run code. A run file never does; do not open this file")
+    marker = "WeightsUnpickler error:"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    detail = next((line.split(marker, 1)[1].strip() for line in lines if marker in line), None)
+    if detail is None and "weights_only" not in text and lines:
+        detail = lines[0]
+    return (f"{path}: not loaded: not an unsuplab run file (corrupt, or another program's file"
+            f"{': ' + detail if detail else ''})")

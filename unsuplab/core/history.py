@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from unsuplab.atomic import atomic_write
+
 
 class MetricHistory:
     """Scalar metrics recorded at steps; thinned (every other point dropped) past `max_points`."""
@@ -69,7 +71,7 @@ class MetricHistory:
         for name in names:
             for step, value in zip(self._steps[name], self._values[name], strict=True):
                 table.setdefault(step, {})[name] = value
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with atomic_write(path, "w", newline="", encoding="utf-8") as f:  # whole or not at all
             writer = csv.writer(f)
             writer.writerow(["step", *names])
             for step in sorted(table):

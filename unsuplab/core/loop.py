@@ -95,6 +95,7 @@ class RunFailed:
     message: str
     detail: str = ""
     restored_step: int | None = None
+    cause: type[BaseException] | None = None  # the exception's type, when one stopped it
 
 
 Event = Snapshot | StateChanged | ProbeResult | Notice | RunFailed
@@ -161,7 +162,8 @@ def run(
         if restore is not None:
             experiment.load_state_dict(restore.state)
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported, not raised
-        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc())
+        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc(),
+                        cause=type(exc))
         return
     yield from _Run(experiment, control, restore=restore, snapshot_interval=snapshot_interval,
                     eval_interval=eval_interval, good_state_interval=good_state_interval,

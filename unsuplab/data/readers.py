@@ -428,6 +428,9 @@ def to_unit(images: np.ndarray) -> np.ndarray:
 
 
 def _dataset(path: Path, train, test) -> ImageDataset:
+    for part, images in (("training", train[0]), ("test", test[0])):
+        if len(images) == 0:
+            raise DataError(f"{path}: holds no {part} images")
     return ImageDataset(path.name, train[0], train[1], test[0], test[1], source=str(path))
 
 

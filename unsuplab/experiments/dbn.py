@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from unsuplab.core.config import ConfigError, param
+from unsuplab.core.config import MAX_WIDTH, ConfigError, param
 from unsuplab.core.payloads import ImageGrid, Payload, Table
 from unsuplab.core.registry import register
 from unsuplab.experiments._image_autoencoder import (
@@ -58,7 +58,7 @@ class Config:
     data_file: str = data_file_field()
     layer_sizes: str = param("500,500,1000", "Hidden units of the stacked RBMs, pixels side first "
                              f"(1 to {MAX_LAYERS} layers): Hinton's 784-500-500-2000, scaled to "
-                             "a laptop.")
+                             "a laptop.", list_of="widths", low=1, high=MAX_WIDTH)
     pretrain_steps: int = param(800, "CD updates each RBM gets before it is frozen and the next "
                                 "one trains on its hidden activities. 0 skips pretraining.",
                                 low=0, high=10_000_000)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unsuplab.core.config import param
+from unsuplab.core.config import MAX_WIDTH, param
 from unsuplab.core.payloads import Payload, Table
 from unsuplab.core.registry import register
 from unsuplab.experiments._gradient import GradientTrained
@@ -47,7 +47,8 @@ class Config:
     data_file: str = data_file_field()
     hidden_sizes: str = param("1000,500,250", "Widths of the logistic layers between the pixels "
                               "and the code, input side first; the decoder mirrors them. The "
-                              "paper's 1000,500,250 is slow on a laptop: try 256,128.")
+                              "paper's 1000,500,250 is slow on a laptop: try 256,128.",
+                              list_of="widths", low=1, high=MAX_WIDTH)
     code_size: int = param(30, "Width of the linear code h, and the number of principal "
                            "components of the PCA it is compared with.", low=1, high=4096)
     activation: str = param("sigmoid", "Hidden units: sigmoid σ(a) = 1/(1 + e⁻ᵃ) as in the paper, "

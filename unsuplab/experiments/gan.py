@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from unsuplab.core.config import ConfigError, param
+from unsuplab.core.config import MAX_WIDTH, ConfigError, param
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.core.registry import register
@@ -75,7 +75,7 @@ class Config:
     noise_size: int = param(100, "Dimension of the noise z ~ N(0, I) that G turns into an image.",
                             low=1, high=1024)
     hidden: str = param("256,512", "MLP widths of G's hidden layers, e.g. 256,512; D uses them in "
-                        "reverse (512,256). Not used by dcgan.")
+                        "reverse (512,256). Not used by dcgan.", list_of="widths", low=1, high=MAX_WIDTH)
     minibatch_std: bool = param(True, "mlp only: D's read-out also sees s = mean_j √(Var_batch(h_j) "
                                 "+ 10⁻⁸), the spread of its last hidden features h over the batch "
                                 "(Karras et al. 2018), so a batch of near-identical fakes is easy "
@@ -88,7 +88,8 @@ class Config:
     batch_size: int = batch_size_field(64)
     saved_steps: str = param("200,500,1000,2000,5000,10000", "Steps at which the history strip keeps "
                              "10 samples of the same noise vectors, e.g. 1000,3000,5000; or "
-                             "'doubling' for 100, 200, 400, ...")
+                             "'doubling' for 100, 200, 400, ...", list_of="numbers", low=1,
+                             high=10_000_000)
 
     def check(self) -> None:
         parse_widths("hidden", self.hidden)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from unsuplab.core.config import param
+from unsuplab.core.config import MAX_WIDTH, param
 from unsuplab.core.payloads import Field, Payload
 from unsuplab.core.registry import register
 from unsuplab.data.points2d import (
@@ -63,7 +63,7 @@ class Config:
     noise_size: int = param(2, "Dimension of the noise z ~ N(0, I); 2 lets you picture G as a "
                             "folding of the noise plane onto the data.", low=1, high=256)
     hidden: str = param("64,64", "Widths of the hidden layers of G and of D (LeakyReLU 0.2), "
-                        "e.g. 64,64.")
+                        "e.g. 64,64.", list_of="widths", low=1, high=MAX_WIDTH)
     d_steps: int = param(1, "k, the discriminator steps per generator step. Can change while "
                          "training.", low=1, high=20, live=True)
     learning_rate: float = param(1e-3, "Adam step size η for both players (β₁ = 0.5, β₂ = 0.999). "

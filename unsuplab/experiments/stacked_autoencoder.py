@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from unsuplab.core.config import ConfigError, param
+from unsuplab.core.config import MAX_WIDTH, ConfigError, param
 from unsuplab.core.payloads import ImageGrid, Payload, Table
 from unsuplab.core.registry import register
 from unsuplab.experiments._image_autoencoder import (
@@ -46,7 +46,8 @@ class Config:
     data_file: str = data_file_field()
     layer_sizes: str = param("256,64", "Widths of the stacked layers h₁, h₂, …, input side first "
                              f"(1 to {MAX_LAYERS} layers); each is trained as an autoencoder of "
-                             "the codes of the layer below.")
+                             "the codes of the layer below.", list_of="widths", low=1,
+                             high=MAX_WIDTH)
     pretrain_steps: int = param(2000, "N, the steps each layer trains alone, L_k = ½ Σ (ĥ − h)², "
                                 "before it is frozen. 0 skips pretraining: plain end-to-end "
                                 "training from random weights.", low=0, high=10_000_000)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from unsuplab.core.config import param
+from unsuplab.core.config import MAX_WIDTH, param
 from unsuplab.core.payloads import ImageGrid, Payload, Scatter
 from unsuplab.core.registry import register
 from unsuplab.data import ImageDataset
@@ -77,7 +77,8 @@ class Config:
     data_file: str = data_file_field()
     binarise: str = binarise_field()
     hidden: str = param("512", "Widths of the relu layers between the pixels and (μ, log σ²), "
-                        "mirrored in the decoder: 512 gives 784-512-z-512-784.")
+                        "mirrored in the decoder: 512 gives 784-512-z-512-784.", list_of="widths",
+                        low=1, high=MAX_WIDTH)
     code_size: int = param(2, "Latent size d of z = μ + σ ⊙ ε. 2 draws the latent plane as it is "
                            "and decodes a lattice of it; wider codes reconstruct better and are "
                            "projected on their two principal axes.", low=1, high=512)

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from unsuplab.atomic import atomic_write
+
 
 def write_png(path, pixels: np.ndarray, scale: int = 1) -> Path:
     """Save grey (H, W) or RGB (H, W, 3) uint8 pixels, enlarged `scale` times without blur."""
@@ -15,5 +17,6 @@ def write_png(path, pixels: np.ndarray, scale: int = 1) -> Path:
     if scale > 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     path.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(path)
+    with atomic_write(path) as f:  # never a 0-byte picture under the real name
+        picture.save(f, format="PNG")
     return path
