@@ -59,7 +59,7 @@ def test_you_can_play_and_your_score_is_kept():
     assert not np.array_equal(before, after)  # the paddle moved right (and the ball on)
     for _ in range(200):  # doing nothing loses the ball sooner or later
         experiment.probe("play", action=0)
-    assert experiment.human_scores and "in " in experiment.snapshot()["you"].caption
+    assert experiment.human.scores and "in " in experiment.snapshot()["you"].caption
     with pytest.raises(ValueError, match="not one of"):
         experiment.probe("play", action=7)
 

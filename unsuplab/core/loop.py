@@ -382,9 +382,10 @@ def run(
             sums[name] = sums[name] + value if name in sums else value
             counts[name] = counts.get(name, 0) + 1
         speed.update(step)
-        if control.delay:
-            control.wait(control.delay)
-        if control.delay >= snapshot_interval or clock() - last_snapshot >= snapshot_interval:
+        delay = max(control.delay, experiment.step_delay)  # the speed slider, or the lesson's pace
+        if delay:
+            control.wait(delay)
+        if delay >= snapshot_interval or clock() - last_snapshot >= snapshot_interval:
             dirty = False
             result = take_snapshot(evaluate=False)
             yield result
