@@ -77,6 +77,25 @@ def test_watch_mode_plays_one_game_greedily_without_learning():
     assert not np.array_equal(first, experiment.snapshot()["game"].image)
 
 
+def test_the_run_loop_paces_watch_mode_at_watch_speed():
+    settings = {**DQN.quick_settings, "mode": "watch", "watch_speed": 20.0}
+    experiment = DQN(dataclasses.replace(DQN.Config(), **settings))
+    control = RunControl(step_limit=4)
+    waits: list[float] = []
+
+    def record(seconds: float) -> None:  # what the loop waits for, instead of waiting
+        waits.append(seconds)
+        if len(waits) == 3:
+            control.stop()
+
+    control.wait = record
+    list(run(experiment, control, good_state_interval=0.0))
+    assert waits == [pytest.approx(1 / 20)] * 3  # one frame every 1/20 s, no learning
+    assert experiment.updates == 0 and experiment.frames == 0
+    experiment.set_live("mode", "train")
+    assert experiment.step_delay == 0.0  # training runs at full speed
+
+
 def test_checkpoint_of_another_game_is_refused_naming_both_shapes():
     experiment = built()
     state = experiment.state_dict()

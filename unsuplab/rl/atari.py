@@ -26,13 +26,15 @@ FRAME_STACK, SCREEN = 4, 84
 
 
 def require_atari() -> None:
-    """Import Gymnasium and ale-py, or raise ImportError saying how to install them."""
+    """Import Gymnasium, ale-py and OpenCV (Gymnasium's Atari preprocessing resizes with it), or
+    raise ImportError saying how to install them."""
     try:
         import ale_py  # noqa: F401
+        import cv2  # noqa: F401
         import gymnasium  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"real Atari games need Gymnasium with ale-py, which are not installed "
-                          f"({exc}); install them with: {INSTALL_COMMAND}") from None
+        raise ImportError(f"real Atari games need Gymnasium with ale-py and OpenCV, which are not "
+                          f"installed ({exc}); install them with: {INSTALL_COMMAND}") from None
 
 
 class AtariGame:

@@ -18,7 +18,7 @@ resetting finished games in place, seeding and checkpoints.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -37,6 +37,7 @@ class StepResult(NamedTuple):
     episode_return: torch.Tensor  # (B,) float32: the finished episode's return where done, else 0
 
 
+@runtime_checkable
 class Game(Protocol):
     """`num_envs` games of one kind played together: what an agent and its lesson rely on."""
 
