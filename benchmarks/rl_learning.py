@@ -24,6 +24,7 @@ import torch
 from unsuplab.core.config import with_overrides
 from unsuplab.core.registry import lesson
 from unsuplab.rl.dqn import random_returns
+from unsuplab.rl.games import make_game
 
 GOAL_FACTOR = 10.0
 QUICK_EPISODES = 16
@@ -40,7 +41,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def random_level(experiment, episodes: int) -> float:
     """The uniformly random policy's mean return, measured like the agent's."""
-    game = experiment._make_game(episodes, seed=2024, cap=2_000)
+    cfg = experiment.config
+    game = make_game(cfg.game, episodes, experiment.device, seed=2024,
+                     sticky_actions=cfg.sticky_actions, max_episode_steps=2_000)
     rng = torch.Generator(device=experiment.device).manual_seed(0)
     return float(random_returns(game, rng, 2_000).mean())
 
