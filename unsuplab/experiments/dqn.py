@@ -189,22 +189,22 @@ class DQN(Experiment):
         if cfg.mode == "watch":  # no learning: one greedy frame, paced by the run loop
             self.watched.play_greedily(self.online)
             return {}
-        with torch.no_grad():
+        with torch.no_grad():  # a = argmax_a Q(s, a), or a random action with probability ε
             actions = epsilon_greedy(self.online(self.obs), self.epsilon, self.generator)
-        result = self.envs.step(actions)
+        result = self.envs.step(actions)  # every game one frame on
         self.replay.add(self.obs, actions, result.reward, result.obs, result.done)
         self.frames += cfg.num_envs
         self.episodes.record(result.done, result.episode_return, self.frames)
         self.obs = result.obs
         if self.replay.size < cfg.replay_start:
             return {}
-        for _ in range(cfg.updates_per_step):
+        for _ in range(cfg.updates_per_step):  # L = Huber(y − Q(s, a)) on replayed minibatches
             loss, q_taken = self._td_loss(self.replay.sample(cfg.batch_size, self.generator))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.updates += 1
-            if self.updates % cfg.target_update == 0:
+            if self.updates % cfg.target_update == 0:  # Q_target ← Q every C updates
                 self.target.load_state_dict(self.online.state_dict())
         return {"loss": loss.detach(), "q_mean": q_taken.detach().mean()}
 
