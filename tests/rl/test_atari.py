@@ -8,12 +8,14 @@ import dataclasses
 import pytest
 import torch
 
-pytest.importorskip("gymnasium")
-pytest.importorskip("ale_py")
-pytest.importorskip("cv2")
+from unsuplab.experiments.dqn import DQN
+from unsuplab.rl.atari import require_atari
+from unsuplab.rl.games import Game, make_game
 
-from unsuplab.experiments.dqn import DQN  # noqa: E402
-from unsuplab.rl.games import Game, make_game  # noqa: E402
+try:
+    require_atari()
+except ImportError as exc:  # the message names the install command
+    pytest.skip(str(exc), allow_module_level=True)
 
 
 @pytest.fixture(autouse=True)
