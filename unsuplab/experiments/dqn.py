@@ -29,7 +29,6 @@ from unsuplab.rl.dqn import (
     Transitions,
     bellman_target,
     epsilon_greedy,
-    greedy_returns,
     linear_schedule,
     make_q_network,
     random_returns,
@@ -230,13 +229,6 @@ class DQN(Experiment):
         if greedy is not None:
             metrics["greedy_return"] = greedy
         return metrics
-
-    @torch.no_grad()
-    def greedy_evaluation(self, episodes: int, seed: int = FIXED_SEED + 4,
-                          max_steps: int = EPISODE_CAP) -> np.ndarray:
-        """Returns of `episodes` fresh games played greedily by the current network (benchmarks)."""
-        game = self._game(episodes, seed, cap=max_steps)
-        return greedy_returns(self.online, game, max_steps=max_steps).cpu().numpy()
 
     # -- what the views show ----------------------------------------------------------------------
     @torch.no_grad()
