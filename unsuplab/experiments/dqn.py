@@ -37,7 +37,7 @@ from unsuplab.rl.dqn import (
 )
 from unsuplab.rl.episodes import EpisodeLog
 from unsuplab.rl.games import GAMES, Game, make_game
-from unsuplab.rl.sessions import GreedyScore, HumanPlay, Session
+from unsuplab.rl.play import GreedyScore, HumanPlay, Play
 from unsuplab.viz.images import tile
 
 EPISODE_RING = 50_000  # finished training episodes kept for the return curve
@@ -149,7 +149,7 @@ class DQN(Experiment):
         self.updates = 0  # gradient steps taken
         self.episodes = EpisodeLog(EPISODE_RING, self.device)
         # Games with their own fixed seeds, so a checkpoint shows the same picture in any run.
-        self.watched = Session(self._game(1, FIXED_SEED, cap=EPISODE_CAP), FIXED_SEED)
+        self.watched = Play(self._game(1, FIXED_SEED, cap=EPISODE_CAP), FIXED_SEED)
         self.human = HumanPlay(self._game(1, FIXED_SEED + 1, sticky=0.0), FIXED_SEED + 1)
         self.random_return, self.held_out = self._random_play()
         self.greedy = GreedyScore(self._game(GREEDY_ENVS, FIXED_SEED + 2, cap=EPISODE_CAP),

@@ -14,7 +14,7 @@ from unsuplab.rl.games import Game, StepResult
 QNetwork = Callable[[torch.Tensor], torch.Tensor]  # (B, C, H, W) observations -> (B, actions)
 
 
-class Session:
+class Play:
     """A game (of one or more environments) and the observation it shows now."""
 
     def __init__(self, game: Game, seed: int):
@@ -45,7 +45,7 @@ class Session:
         self.obs = state[f"{prefix}_obs"].to(self.obs.device)
 
 
-class HumanPlay(Session):
+class HumanPlay(Play):
     """A one-environment game played by a person, one key press at a time, with their scores."""
 
     def __init__(self, game: Game, seed: int):
@@ -69,7 +69,7 @@ class HumanPlay(Session):
         self.scores = list(state[f"{prefix}_scores"])
 
 
-class GreedyScore(Session):
+class GreedyScore(Play):
     """Games played greedily a few steps at a time: the mean return of the last `kept` episodes
     they finished is a cheap running estimate of how well the agent plays now."""
 

@@ -9,7 +9,7 @@ import torch
 
 from unsuplab.rl.episodes import EpisodeLog
 from unsuplab.rl.games import GAMES, Game, make_game
-from unsuplab.rl.sessions import GreedyScore, HumanPlay, Session
+from unsuplab.rl.play import GreedyScore, HumanPlay, Play
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +43,7 @@ def test_a_person_plays_one_key_at_a_time_and_finished_games_are_scored():
         human.press(3)
 
 
-def test_a_session_reloads_its_game_and_observation_under_its_prefix():
+def test_a_play_reloads_its_game_and_observation_under_its_prefix():
     human = HumanPlay(make_game("breakout", 1, seed=1), seed=1)
     for action in (2, 2, 1, 0, 0):
         human.press(action)
@@ -67,7 +67,7 @@ def test_greedy_score_is_none_until_an_episode_ends_then_the_mean_of_the_last_ke
 
 
 def test_watched_game_plays_the_network_s_choice():
-    watched = Session(make_game("breakout", 1, seed=3, sticky_actions=0.0), seed=3)
+    watched = Play(make_game("breakout", 1, seed=3, sticky_actions=0.0), seed=3)
 
     def right(obs: torch.Tensor) -> torch.Tensor:
         return torch.tensor([[0.0, 0.0, 1.0]]).expand(obs.shape[0], 3)
