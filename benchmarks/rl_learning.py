@@ -23,7 +23,9 @@ import torch
 
 from unsuplab.core.config import with_overrides
 from unsuplab.core.registry import lesson
-from unsuplab.rl.dqn import random_returns
+from unsuplab.experiments.dqn import EPISODE_CAP, FIXED_SEED
+from unsuplab.rl.dqn import greedy_returns, random_returns
+from unsuplab.rl.games import make_game
 
 GOAL_FACTOR = 10.0
 QUICK_EPISODES = 16
@@ -38,11 +40,23 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(_row(r, widths) for r in [header, *rows])
 
 
+def fresh_games(experiment, episodes: int, seed: int):
+    """`episodes` new games of the lesson's kind, each cut off after 2,000 frames."""
+    cfg = experiment.config
+    return make_game(cfg.game, episodes, experiment.device, seed=seed,
+                     sticky_actions=cfg.sticky_actions, max_episode_steps=EPISODE_CAP)
+
+
+def greedy_level(experiment, episodes: int) -> np.ndarray:
+    """Returns of `episodes` fresh games played greedily by the agent's current network."""
+    games = fresh_games(experiment, episodes, seed=FIXED_SEED + 4)
+    return greedy_returns(experiment.online, games, max_steps=EPISODE_CAP).cpu().numpy()
+
+
 def random_level(experiment, episodes: int) -> float:
     """The uniformly random policy's mean return, measured like the agent's."""
-    game = experiment._make_game(episodes, seed=2024, cap=2_000)
     rng = torch.Generator(device=experiment.device).manual_seed(0)
-    return float(random_returns(game, rng, 2_000).mean())
+    return float(random_returns(fresh_games(experiment, episodes, seed=2024), rng, EPISODE_CAP).mean())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     while True:
         if trained >= next_report or trained >= budget:
             metrics = experiment.evaluate()
-            quick = float(experiment.greedy_evaluation(QUICK_EPISODES).mean())
+            quick = float(greedy_level(experiment, QUICK_EPISODES).mean())
             cells = [f"{trained:.0f}", f"{experiment.frames:,}", f"{experiment.updates:,}",
                      f"{experiment.epsilon:.3f}", f"{metrics.get('return_avg100', float('nan')):.2f}",
                      f"{quick:.2f}", f"{steps / max(trained, 1e-9):.0f}"]
@@ -97,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         trained += time.perf_counter() - start
 
     start = time.perf_counter()
-    final = experiment.greedy_evaluation(args.episodes)
+    final = greedy_level(experiment, args.episodes)
     random = random_level(experiment, args.episodes)
     mean = float(final.mean())
     print(f"(final evaluation took {time.perf_counter() - start:.0f} s)")

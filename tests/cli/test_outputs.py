@@ -216,7 +216,8 @@ def write_ratings(folder: Path, text: str) -> Path:
 
 
 @pytest.mark.parametrize(("make", "args", "words"), [
-    (write_empty_npz, lambda p: ["autoencoder", "--data", p], ["holds no images", "needs images to train on"]),
+    (write_empty_npz, lambda p: ["autoencoder", "--data", p], 
+     ["holds no images", "needs images to train on"]),
     (write_one_image_per_class, lambda p: ["autoencoder", "--data", p],
      ["label 0 has only 1 image", "hold out"]),
     (lambda f: write_ratings(f, "user,movie,rating\nalice,Up,9\n"),

@@ -59,7 +59,7 @@ def test_you_can_play_and_your_score_is_kept():
     assert not np.array_equal(before, after)  # the paddle moved right (and the ball on)
     for _ in range(200):  # doing nothing loses the ball sooner or later
         experiment.probe("play", action=0)
-    assert experiment.human_scores and "in " in experiment.snapshot()["you"].caption
+    assert experiment.human.scores and "in " in experiment.snapshot()["you"].caption
     with pytest.raises(ValueError, match="not one of"):
         experiment.probe("play", action=7)
 
@@ -75,6 +75,25 @@ def test_watch_mode_plays_one_game_greedily_without_learning():
     assert experiment.samples_per_step == 1
     assert "greedily" in experiment.snapshot()["game"].title
     assert not np.array_equal(first, experiment.snapshot()["game"].image)
+
+
+def test_the_run_loop_paces_watch_mode_at_watch_speed():
+    settings = {**DQN.quick_settings, "mode": "watch", "watch_speed": 20.0}
+    experiment = DQN(dataclasses.replace(DQN.Config(), **settings))
+    control = RunControl(step_limit=4)
+    waits: list[float] = []
+
+    def record(seconds: float) -> None:  # what the loop waits for, instead of waiting
+        waits.append(seconds)
+        if len(waits) == 3:
+            control.stop()
+
+    control.wait = record
+    list(run(experiment, control, good_state_interval=0.0))
+    assert waits == [pytest.approx(1 / 20)] * 3  # one frame every 1/20 s, no learning
+    assert experiment.updates == 0 and experiment.frames == 0
+    experiment.set_live("mode", "train")
+    assert experiment.step_delay == 0.0  # training runs at full speed
 
 
 def test_checkpoint_of_another_game_is_refused_naming_both_shapes():

@@ -81,6 +81,12 @@ class Experiment:
     def samples_per_step(self) -> int:
         return int(getattr(self.config, "batch_size", 1))
 
+    @property
+    def step_delay(self) -> float:
+        """Seconds the run loop waits after each step at the least, for a lesson that shows
+        something at a human pace (a game played to be watched); 0 runs at full speed."""
+        return 0.0
+
     # -- optional hooks -----------------------------------------------------------------------
     def set_live(self, name: str, value: Any) -> None:
         """Change a `live=True` config field mid-run; the default updates the config only."""

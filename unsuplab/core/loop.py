@@ -242,7 +242,7 @@ class _Run:
             losses = self.experiment.train_step()
         except Exception as exc:  # noqa: BLE001 - reported as an event, the thread lives on
             yield from self._fail(f"{self.experiment.title} failed at step {self.step + 1}: {exc}",
-                                  traceback.format_exc())
+                                  traceback.format_exc(), type(exc))
             return
         self.step += 1
         self.dirty = True
@@ -250,7 +250,7 @@ class _Run:
             self.sums[name] = self.sums[name] + value if name in self.sums else value
             self.counts[name] = self.counts.get(name, 0) + 1
         self.speed.update(self.step)
-        delay = self.control.delay
+        delay = max(self.control.delay, self.experiment.step_delay)  # the slider, or the lesson's pace
         if delay:
             self.control.wait(delay)
         if delay >= self.snapshot_interval \
@@ -312,13 +312,14 @@ class _Run:
         if self.state == "failed" and self.step == self.good_step:
             yield Notice(message, error=True)
             return False
-        yield from self._fail(message, traceback.format_exc())
+        yield from self._fail(message, traceback.format_exc(), type(exc))
         return True
 
-    def _fail(self, message: str, detail: str = "") -> Iterator[Event]:
+    def _fail(self, message: str, detail: str = "",
+              cause: type[BaseException] | None = None) -> Iterator[Event]:
         """Back to the last good weights, say why, and wait paused in the "failed" state."""
         self._roll_back()
-        yield RunFailed(message, detail, self.good_step)
+        yield RunFailed(message, detail, self.good_step, cause)
         self.control.pause()
         yield from self._enter("failed")
 

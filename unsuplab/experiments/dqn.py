@@ -12,7 +12,6 @@ Double DQN takes a' = argmax_a' Q(s', a') from the online network and its value 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,21 +23,23 @@ from unsuplab.core.experiment import Experiment
 from unsuplab.core.payloads import Bars, Curves, Frame, Payload
 from unsuplab.core.registry import register
 from unsuplab.models.state import cpu_copy
+from unsuplab.rl.atari import ATARI_GAMES, RANDOM_SCORES, require_atari
 from unsuplab.rl.dqn import (
     ReplayBuffer,
+    Transitions,
     bellman_target,
     epsilon_greedy,
-    greedy_returns,
     linear_schedule,
     make_q_network,
     random_returns,
+    random_transitions,
     td_loss,
 )
-from unsuplab.rl.games import GAMES, make_game
-from unsuplab.rl.render import render_rgb
+from unsuplab.rl.episodes import EpisodeLog
+from unsuplab.rl.games import GAMES, Game, make_game
+from unsuplab.rl.play import GreedyScore, HumanPlay, Play
 from unsuplab.viz.images import tile
 
-ATARI_PREFIX = "atari-"
 EPISODE_RING = 50_000  # finished training episodes kept for the return curve
 REPLAY_KEPT_BYTES = 16 * 2**20  # a checkpoint keeps the replay buffer when it is this small
 HELD_OUT_ENVS, HELD_OUT_STEPS = 64, 64  # random-policy play that gives the held-out transitions
@@ -55,7 +56,7 @@ class Config:
     game: str = param("breakout", "The game: a MinAtar-style 10x10 game written in this lab, or "
                       "atari-breakout, real Atari through Gymnasium (84x84 grey, 4 frames stacked, "
                       "frame skip 4; needs pip install \"unsuplab[atari]\").",
-                      choices=(*GAMES, "atari-breakout"))
+                      choices=(*GAMES, *ATARI_GAMES))
     mode: str = param("train", "train: all environments play ε-greedily and the network learns; "
                       "watch: learning pauses and one game is played greedily, "
                       "a = argmax_a Q(s, a), at human speed.", choices=("train", "watch"), live=True)
@@ -97,9 +98,7 @@ class Config:
                                live=True)
 
     def check(self) -> None:
-        if self.game.startswith(ATARI_PREFIX):
-            from unsuplab.rl.atari import require_atari
-
+        if self.game in ATARI_GAMES:
             try:
                 require_atari()
             except ImportError as exc:
@@ -132,76 +131,45 @@ class DQN(Experiment):
                       "epsilon_frames": 2_000}
     quick_steps = 80
 
-    # -- building ---------------------------------------------------------------------------------
-    def _make_game(self, num_envs: int, seed: int, sticky: float | None = None,
-                   cap: int | None = None):
-        cfg = self.config
-        sticky = cfg.sticky_actions if sticky is None else sticky
-        if self.atari:
-            from unsuplab.rl.atari import AtariGame
-
-            return AtariGame(cfg.game, num_envs, self.device, seed, sticky, cap)
-        return make_game(cfg.game, num_envs, self.device, seed, sticky, cap)
-
     def build(self, device: str, seed: int) -> None:
         cfg = self.config
         self.device = torch.device(device)
-        self.atari = cfg.game.startswith(ATARI_PREFIX)
         torch.manual_seed(seed)
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
-        self.game = self._make_game(cfg.num_envs, seed)
-        self.obs = self.game.reset(seed)
-        self.obs_shape = tuple(self.game.obs_shape)
-        self.action_names = tuple(self.game.action_names)
+        self.envs = self._game(cfg.num_envs, seed)
+        self.obs = self.envs.reset(seed)
+        self.obs_shape, self.action_names = tuple(self.envs.obs_shape), self.envs.action_names
         self.online = make_q_network(self.obs_shape, len(self.action_names)).to(self.device)
         self.target = make_q_network(self.obs_shape, len(self.action_names)).to(self.device)
         self.target.load_state_dict(self.online.state_dict())
         self.target.requires_grad_(False)
         self.optimizer = torch.optim.Adam(self.online.parameters(), lr=cfg.learning_rate)
-        self.replay = ReplayBuffer(cfg.replay_capacity, self.obs_shape, self.device,
-                                   levels=getattr(self.game, "levels", 1))
+        self.replay = ReplayBuffer(cfg.replay_capacity, self.obs_shape, self.device, self.envs.levels)
         self.frames = 0  # environment frames played in training, summed over the games
         self.updates = 0  # gradient steps taken
-        # Finished training episodes in a ring (slot EPISODE_RING collects the games that did
-        # not finish): written with one scatter per step, so no step waits for the device.
-        self.episode_returns = torch.zeros(EPISODE_RING + 1, device=self.device)
-        self.episode_frames = torch.zeros(EPISODE_RING + 1, device=self.device)
-        self.episodes = torch.zeros((), dtype=torch.int64, device=self.device)
+        self.episodes = EpisodeLog(EPISODE_RING, self.device)
         # Games with their own fixed seeds, so a checkpoint shows the same picture in any run.
-        self.watch_game = self._make_game(1, FIXED_SEED, cap=EPISODE_CAP)
-        self.watch_obs = self.watch_game.reset(FIXED_SEED)
-        self.human_game = self._make_game(1, FIXED_SEED + 1, sticky=0.0)
-        self.human_obs = self.human_game.reset(FIXED_SEED + 1)
-        self.human_scores: list[float] = []
-        self._next_watch_time = 0.0
-        self._make_held_out_set()
-        self._greedy_game = self._make_game(GREEDY_ENVS, FIXED_SEED + 2, cap=EPISODE_CAP)
-        self._greedy_obs = self._greedy_game.reset(FIXED_SEED + 2)
-        self._greedy_scores: list[float] = []
+        self.watched = Play(self._game(1, FIXED_SEED, cap=EPISODE_CAP), FIXED_SEED)
+        self.human = HumanPlay(self._game(1, FIXED_SEED + 1, sticky=0.0), FIXED_SEED + 1)
+        self.random_return, self.held_out = self._random_play()
+        self.greedy = GreedyScore(self._game(GREEDY_ENVS, FIXED_SEED + 2, cap=EPISODE_CAP),
+                                  FIXED_SEED + 2, GREEDY_STEPS_PER_EVALUATION, GREEDY_EPISODES)
 
-    def _make_held_out_set(self) -> None:
-        """Transitions of a uniformly random policy, never trained on, for the held-out TD error;
-        and the random policy's mean return over whole episodes, the level the agent must beat."""
+    def _game(self, num_envs: int, seed: int, sticky: float | None = None,
+              cap: int | None = None) -> Game:
+        sticky = self.config.sticky_actions if sticky is None else sticky
+        return make_game(self.config.game, num_envs, self.device, seed, sticky, cap)
+
+    def _random_play(self) -> tuple[float, Transitions | None]:
+        """The uniformly random policy's mean return, the level the agent must beat, and its
+        transitions, never trained on, for the held-out TD error. Real Atari takes the published
+        level and has no held-out set: random episodes there take minutes."""
+        if self.config.game in ATARI_GAMES:
+            return RANDOM_SCORES[self.config.game], None
         rng = torch.Generator(device=self.device).manual_seed(FIXED_SEED)
-        if self.atari:
-            from unsuplab.rl.atari import RANDOM_SCORES
-
-            self.random_return = RANDOM_SCORES[self.config.game]
-            self.held_out = None
-            return
-        game = self._make_game(HELD_OUT_ENVS, FIXED_SEED + 3, cap=EPISODE_CAP)
-        self.random_return = float(random_returns(game, rng, EPISODE_CAP).mean())
-        store = ReplayBuffer(HELD_OUT_ENVS * HELD_OUT_STEPS // HELD_OUT_EVERY, self.obs_shape,
-                             self.device)
-        obs = game.reset(FIXED_SEED + 3)
-        for t in range(HELD_OUT_STEPS):
-            action = torch.randint(len(self.action_names), (HELD_OUT_ENVS,), device=self.device,
-                                   generator=rng)
-            result = game.step(action)
-            if t % HELD_OUT_EVERY == 0:
-                store.add(obs, action, result.reward, result.obs, result.done)
-            obs = result.obs
-        self.held_out = store.get(torch.arange(store.size, device=self.device))
+        game = self._game(HELD_OUT_ENVS, FIXED_SEED + 3, cap=EPISODE_CAP)
+        level = float(random_returns(game, rng, EPISODE_CAP).mean())
+        return level, random_transitions(game, FIXED_SEED + 3, HELD_OUT_STEPS, HELD_OUT_EVERY, rng)
 
     # -- one training step ------------------------------------------------------------------------
     @property
@@ -209,103 +177,64 @@ class DQN(Experiment):
         cfg = self.config
         return linear_schedule(cfg.epsilon_start, cfg.epsilon_end, cfg.epsilon_frames, self.frames)
 
-    @property
-    def samples_per_step(self) -> int:
-        return self.config.num_envs if self.config.mode == "train" else 1
+    def _td_loss(self, batch: Transitions) -> tuple[torch.Tensor, torch.Tensor]:
+        """Huber(y − Q(s, a)) of a batch, and Q(s, a)."""
+        cfg = self.config
+        y = bellman_target(batch, self.target, cfg.gamma, self.online if cfg.double_dqn else None)
+        return td_loss(self.online, batch, y)
 
     def train_step(self) -> dict[str, torch.Tensor]:
-        if self.config.mode == "watch":
-            self._watch_step()
-            return {}
         cfg = self.config
-        with torch.no_grad():
+        if cfg.mode == "watch":  # no learning: one greedy frame, paced by the run loop
+            self.watched.play_greedily(self.online)
+            return {}
+        with torch.no_grad():  # a = argmax_a Q(s, a), or a random action with probability ε
             actions = epsilon_greedy(self.online(self.obs), self.epsilon, self.generator)
-        result = self.game.step(actions)
+        result = self.envs.step(actions)  # every game one frame on
         self.replay.add(self.obs, actions, result.reward, result.obs, result.done)
-        self._record_episodes(result.done, result.episode_return)
-        self.obs = result.obs
         self.frames += cfg.num_envs
+        self.episodes.record(result.done, result.episode_return, self.frames)
+        self.obs = result.obs
         if self.replay.size < cfg.replay_start:
             return {}
-        for _ in range(cfg.updates_per_step):
-            batch = self.replay.sample(cfg.batch_size, self.generator)
-            y = bellman_target(batch, self.target, cfg.gamma, self.online if cfg.double_dqn else None)
-            loss, q_taken = td_loss(self.online, batch, y)
+        for _ in range(cfg.updates_per_step):  # L = Huber(y − Q(s, a)) on replayed minibatches
+            loss, q_taken = self._td_loss(self.replay.sample(cfg.batch_size, self.generator))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.updates += 1
-            if self.updates % cfg.target_update == 0:
+            if self.updates % cfg.target_update == 0:  # Q_target ← Q every C updates
                 self.target.load_state_dict(self.online.state_dict())
         return {"loss": loss.detach(), "q_mean": q_taken.detach().mean()}
 
-    def _record_episodes(self, done: torch.Tensor, episode_return: torch.Tensor) -> None:
-        order = self.episodes + done.long().cumsum(0) - 1
-        slot = torch.where(done, order % EPISODE_RING, EPISODE_RING)
-        self.episode_returns.scatter_(0, slot, episode_return)
-        self.episode_frames.scatter_(0, slot, float(self.frames + self.config.num_envs))
-        self.episodes += done.sum()
+    @property
+    def samples_per_step(self) -> int:
+        return self.config.num_envs if self.config.mode == "train" else 1
 
-    @torch.no_grad()
-    def _watch_step(self) -> None:
-        """One greedy frame of the watched game, paced to `watch_speed` frames per second: at
-        full speed a whole episode would flash past in a fraction of a second."""
-        wait = self._next_watch_time - time.perf_counter()
-        if wait > 0:
-            time.sleep(wait)
-        self._next_watch_time = time.perf_counter() + 1.0 / self.config.watch_speed
-        result = self.watch_game.step(self.online(self.watch_obs).argmax(dim=1))
-        self.watch_obs = result.obs
+    @property
+    def step_delay(self) -> float:
+        """Watch mode plays at human speed: the run loop waits 1 / watch_speed after a frame."""
+        return 1.0 / self.config.watch_speed if self.config.mode == "watch" else 0.0
 
     # -- evaluation -------------------------------------------------------------------------------
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         metrics = {"epsilon": self.epsilon, "random_return": self.random_return}
         if self.held_out is not None:
-            cfg = self.config
-            y = bellman_target(self.held_out, self.target, cfg.gamma,
-                               self.online if cfg.double_dqn else None)
-            metrics["heldout_td_error"] = float(td_loss(self.online, self.held_out, y)[0])
-        returns, _ = self._finished_episodes()
+            metrics["heldout_td_error"] = float(self._td_loss(self.held_out)[0])
+        returns, _ = self.episodes.finished()
         if len(returns):
             metrics["return_avg100"] = float(returns[-MOVING_AVERAGE:].mean())
-        greedy = self._advance_greedy_games()
+        greedy = self.greedy.advance(self.online)
         if greedy is not None:
             metrics["greedy_return"] = greedy
         return metrics
 
-    def _advance_greedy_games(self) -> float | None:
-        """A few frames more of a few games played greedily, a = argmax Q(s, a), with the current
-        network: the mean return of the last greedy episodes, a cheap running estimate."""
-        returns, ended = [], []
-        for _ in range(GREEDY_STEPS_PER_EVALUATION):
-            result = self._greedy_game.step(self.online(self._greedy_obs).argmax(dim=1))
-            self._greedy_obs = result.obs
-            returns.append(result.episode_return)
-            ended.append(result.done)
-        finished = torch.stack(returns)[torch.stack(ended)]  # one read of the device, not one a frame
-        self._greedy_scores = (self._greedy_scores + finished.tolist())[-GREEDY_EPISODES:]
-        return float(np.mean(self._greedy_scores)) if self._greedy_scores else None
-
-    def _finished_episodes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Returns and end frames of the finished training episodes still in the ring, oldest first."""
-        count = int(self.episodes)
-        kept = min(count, EPISODE_RING)
-        order = (np.arange(count - kept, count) % EPISODE_RING)
-        return (self.episode_returns[:EPISODE_RING].cpu().numpy()[order],
-                self.episode_frames[:EPISODE_RING].cpu().numpy()[order])
-
     # -- what the views show ----------------------------------------------------------------------
-    def render(self, obs: torch.Tensor) -> np.ndarray:
-        """One (C, H, W) observation as an RGB picture: a colour per object channel."""
-        if self.atari:
-            return self.game.render(obs)
-        return render_rgb(type(self.game), obs)
-
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         watching = self.config.mode == "watch"
-        obs = self.watch_obs[0] if watching else self.obs[0]
+        obs = self.watched.obs[0] if watching else self.obs[0]
         q = self.online(obs.unsqueeze(0))[0].cpu().numpy()
         return {
             "game": self._game_frame(obs, watching),
@@ -318,19 +247,18 @@ class DQN(Experiment):
         }
 
     def _game_frame(self, obs: torch.Tensor, watching: bool) -> Frame:
-        game = self.config.game
+        game, picture = self.config.game, self.envs.render(obs)
         if watching:
-            score = float(self.watch_game.episode_return[0]) if hasattr(self.watch_game,
-                                                                        "episode_return") else 0.0
-            return Frame(f"{game}: the agent playing greedily, a = argmax Q(s, a)", self.render(obs),
-                         caption=f"score this game {score:g} · {self.config.watch_speed:g} frames/s")
-        score = float(self.game.episode_return[0])
-        return Frame(f"{game}: game 1 of {self.config.num_envs}, ε-greedy while learning",
-                     self.render(obs), caption=f"ε = {self.epsilon:.3f} · score this game {score:g} "
-                     f"· {self.frames:,} frames played · {self.updates:,} gradient steps")
+            return Frame(f"{game}: the agent playing greedily, a = argmax Q(s, a)", picture,
+                         caption=f"score this game {self.watched.score:g} · "
+                         f"{self.config.watch_speed:g} frames/s")
+        score = float(self.envs.episode_return[0])
+        return Frame(f"{game}: game 1 of {self.config.num_envs}, ε-greedy while learning", picture,
+                     caption=f"ε = {self.epsilon:.3f} · score this game {score:g} · "
+                     f"{self.frames:,} frames played · {self.updates:,} gradient steps")
 
     def _return_curves(self) -> Curves:
-        returns, frames = self._finished_episodes()
+        returns, frames = self.episodes.finished()
         series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if len(returns):
             # Thinned to about 2,000 points: a view need not draw 50,000 episodes.
@@ -339,54 +267,40 @@ class DQN(Experiment):
             average = np.convolve(returns, np.ones(window) / window, mode="valid")
             series["episode return"] = (frames[::every], returns[::every])
             series[f"moving average of {window}"] = (frames[window - 1::every], average[::every])
-            span = np.array([0.0, max(float(frames[-1]), 1.0)])
-        else:
-            span = np.array([0.0, max(float(self.frames), 1.0)])
-        series["random policy"] = (span, np.full(2, self.random_return))
+        end = float(frames[-1]) if len(returns) else float(self.frames)
+        series["random policy"] = (np.array([0.0, max(end, 1.0)]), np.full(2, self.random_return))
         return Curves("Return of each training episode (ε-greedy)", series, y_label="return",
                       x_label="frames")
 
     def _replay_strip(self) -> Frame:
         """Transitions spread evenly over the replay buffer: s above, s′ below."""
-        size = self.replay.size
+        size, render = self.replay.size, self.envs.render
         if size == 0:
-            blank = np.zeros((*self.render(self.obs[0]).shape[:2], 3), dtype=np.float32)
+            blank = np.zeros((*render(self.obs[0]).shape[:2], 3), dtype=np.float32)
             return Frame("Replay buffer (empty until the first frames are played)", blank)
         index = torch.as_tensor(np.linspace(0, size - 1, min(REPLAY_STRIP, size)).round().astype(int),
                                 device=self.device)
         batch = self.replay.get(index)
-        pictures = np.stack([np.stack([self.render(o) for o in batch.obs]),
-                             np.stack([self.render(o) for o in batch.next_obs])])
-        columns = pictures.shape[1]
-        flat = pictures.reshape(2 * columns, *pictures.shape[2:])
-        strip = np.stack([tile(flat[..., c], columns=columns, fill=0.3) for c in range(3)], axis=-1)
+        pictures = np.stack([render(o) for o in (*batch.obs, *batch.next_obs)])
+        columns = len(batch.obs)
+        strip = np.stack([tile(pictures[..., c], columns=columns, fill=0.3) for c in range(3)], axis=-1)
         actions = ", ".join(self.action_names[a] for a in batch.action.tolist())
         rewards = ", ".join(f"{r:g}" for r in batch.reward.tolist())
         return Frame(f"Replay buffer: {columns} of its {size:,} transitions (s above, s′ below)",
                      strip, caption=f"a: {actions} · r: {rewards}")
 
     def _human_frame(self) -> Frame:
-        game = self.human_game
-        score = float(game.episode_return[0]) if hasattr(game, "episode_return") else 0.0
-        best = max(self.human_scores, default=0.0)
-        caption = (f"your score {score:g} · best {best:g} in {len(self.human_scores)} games · "
-                   f"random play averages {self.random_return:.2f}")
-        keys = " ".join(f"{key}={self.action_names[a]}" for key, a in game.key_actions.items())
-        return Frame(f"Play it yourself ({keys})", self.render(self.human_obs[0]), caption=caption,
-                     play_command="play", key_actions=dict(game.key_actions), idle_action=0,
-                     tick_ms=150)
+        human, keys = self.human, self.human.game.key_actions
+        caption = (f"your score {human.score:g} · best {max(human.scores, default=0.0):g} in "
+                   f"{len(human.scores)} games · random play averages {self.random_return:.2f}")
+        names = " ".join(f"{key}={self.action_names[a]}" for key, a in keys.items())
+        return Frame(f"Play it yourself ({names})", self.envs.render(human.obs[0]), caption=caption,
+                     play_command="play", key_actions=dict(keys), idle_action=0, tick_ms=150)
 
-    # -- probes -----------------------------------------------------------------------------------
-    @torch.no_grad()
+    # -- probes and live changes ------------------------------------------------------------------
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         if command == "play":
-            action = int(kwargs.get("action", 0))
-            if not 0 <= action < len(self.action_names):
-                raise ValueError(f"action {action} is not one of 0..{len(self.action_names) - 1}")
-            result = self.human_game.step(torch.tensor([action], device=self.device))
-            self.human_obs = result.obs
-            if bool(result.done[0]):
-                self.human_scores.append(float(result.episode_return[0]))
+            self.human.press(int(kwargs.get("action", 0)))
             return {"you": self._human_frame()}
         return super().probe(command, **kwargs)
 
@@ -400,26 +314,14 @@ class DQN(Experiment):
         """Networks, optimiser, counters (ε follows the frames), the games' states and the episode
         record; the replay buffer only when it is small (a resumed run refills a large one)."""
         state = {
-            "game": self.config.game,
-            "obs_shape": list(self.obs_shape),
-            "online": self.online.state_dict(),
-            "target": self.target.state_dict(),
+            "game": self.config.game, "obs_shape": list(self.obs_shape),
+            "online": self.online.state_dict(), "target": self.target.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "frames": self.frames,
-            "updates": self.updates,
-            "generator": self.generator.get_state(),
-            "obs": self.obs,
-            "watch_obs": self.watch_obs,
-            "human_obs": self.human_obs,
-            "human_scores": list(self.human_scores),
-            "episode_returns": self.episode_returns[:EPISODE_RING],
-            "episode_frames": self.episode_frames[:EPISODE_RING],
-            "episodes": self.episodes,
+            "frames": self.frames, "updates": self.updates, "generator": self.generator.get_state(),
+            "games": self.envs.state_dict(), "obs": self.obs,
+            **self.watched.state_dict("watch"), **self.human.state_dict("human"),
+            **self.episodes.state_dict(),
         }
-        for key, game in (("games", self.game), ("watch_game", self.watch_game),
-                          ("human_game", self.human_game)):
-            if hasattr(game, "state_dict"):
-                state[key] = game.state_dict()
         if self.replay.nbytes <= REPLAY_KEPT_BYTES:
             state["replay"] = self.replay.state_dict()
         return cpu_copy(state)
@@ -437,24 +339,10 @@ class DQN(Experiment):
         self.optimizer.load_state_dict(state["optimizer"])
         self.frames, self.updates = int(state["frames"]), int(state["updates"])
         self.generator.set_state(state["generator"])
-        for key, game in (("games", self.game), ("watch_game", self.watch_game),
-                          ("human_game", self.human_game)):
-            if key in state and hasattr(game, "load_state_dict"):
-                game.load_state_dict(state[key])
+        self.envs.load_state_dict(state["games"])
         self.obs = state["obs"].to(self.device)
-        self.watch_obs = state["watch_obs"].to(self.device)
-        self.human_obs = state["human_obs"].to(self.device)
-        self.human_scores = list(state["human_scores"])
-        self.episode_returns[:EPISODE_RING] = state["episode_returns"].to(self.device)
-        self.episode_frames[:EPISODE_RING] = state["episode_frames"].to(self.device)
-        self.episodes.copy_(state["episodes"])
+        self.watched.load_state_dict(state, "watch")
+        self.human.load_state_dict(state, "human")
+        self.episodes.load_state_dict(state)
         if "replay" in state:
             self.replay.load_state_dict(state["replay"])
-
-    # -- what other lessons and the benchmark use ------------------------------------------------
-    @torch.no_grad()
-    def greedy_evaluation(self, episodes: int, seed: int = FIXED_SEED + 4,
-                          max_steps: int = EPISODE_CAP) -> np.ndarray:
-        """Returns of `episodes` fresh games played greedily by the current network."""
-        game = self._make_game(episodes, seed, cap=max_steps)
-        return greedy_returns(self.online, game, max_steps=max_steps).cpu().numpy()

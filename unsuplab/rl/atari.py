@@ -26,18 +26,20 @@ FRAME_STACK, SCREEN = 4, 84
 
 
 def require_atari() -> None:
-    """Import Gymnasium and ale-py, or raise ImportError saying how to install them."""
+    """Import Gymnasium, ale-py and OpenCV (Gymnasium's Atari preprocessing resizes with it), or
+    raise ImportError saying how to install them."""
     try:
         import ale_py  # noqa: F401
+        import cv2  # noqa: F401
         import gymnasium  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"real Atari games need Gymnasium with ale-py, which are not installed "
-                          f"({exc}); install them with: {INSTALL_COMMAND}") from None
+        raise ImportError(f"real Atari games need Gymnasium with ale-py and OpenCV, which are not "
+                          f"installed ({exc}); install them with: {INSTALL_COMMAND}") from None
 
 
 class AtariGame:
-    """`num_envs` preprocessed Atari games with the `VecGame` interface (reset, step, obs_shape,
-    action_names); observations are (4, 84, 84) float32 in [0, 1], 255 grey levels."""
+    """`num_envs` preprocessed Atari games behind the `Game` interface of the small games;
+    observations are (4, 84, 84) float32 in [0, 1], 255 grey levels."""
 
     levels = 255  # grey levels above black: how the replay buffer stores these frames
     channels = tuple(f"frame t-{k}" for k in range(FRAME_STACK - 1, 0, -1)) + ("frame t",)
@@ -106,3 +108,12 @@ class AtariGame:
         """The newest frame of a (4, 84, 84) observation as an (84, 84, 3) grey picture."""
         newest = obs[-1].detach().to("cpu", torch.float32).numpy()
         return np.repeat(newest[:, :, None], 3, axis=2)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The game's name only: the emulators' states are not saved, so a restored run plays on
+        from the games as they are."""
+        return {"game": self.name}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state.get("game") != self.name:
+            raise ValueError(f"this state belongs to game {state.get('game')!r}, not {self.name!r}")

@@ -1,5 +1,5 @@
 """DQN's parts: Q-networks, a replay buffer on the device, the ε schedule, the Bellman target, the
-Huber TD loss, and a greedy evaluation of a Q-network on a batch of games."""
+Huber TD loss, a greedy evaluation of a Q-network on a batch of games, and random play's level."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from unsuplab.rl.games import Game
 
 
 # --- Q-networks ----------------------------------------------------------------------------------
@@ -218,3 +220,21 @@ def random_returns(game: Any, generator: torch.Generator, max_steps: int = 10_00
         return torch.zeros(obs.shape[0], n_actions, device=obs.device)
 
     return greedy_returns(no_preference, game, max_steps, epsilon=1.0, generator=generator)
+
+
+@torch.no_grad()
+def random_transitions(game: Game, seed: int, steps: int, every: int,
+                       generator: torch.Generator) -> Transitions:
+    """Every `every`-th of `steps` transitions of each of the game's environments, restarted with
+    `seed`, under uniformly random actions: transitions from all stages of an episode."""
+    obs = game.reset(seed)
+    store = ReplayBuffer(game.num_envs * -(-steps // every), game.obs_shape, obs.device,
+                         game.levels)
+    for t in range(steps):
+        action = torch.randint(len(game.action_names), (game.num_envs,), device=obs.device,
+                               generator=generator)
+        result = game.step(action)
+        if t % every == 0:
+            store.add(obs, action, result.reward, result.obs, result.done)
+        obs = result.obs
+    return store.get(torch.arange(store.size, device=obs.device))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from unsuplab.rl.games.base import VecGame
+if TYPE_CHECKING:  # the games render themselves with this module: no import at run time
+    from unsuplab.rl.games.base import VecGame
 
 # Colours for channel names a game class does not colour itself (a bare list of names).
 _NAMED_COLOURS: dict[str, tuple[float, float, float]] = {
@@ -28,9 +30,7 @@ _FALLBACK = (
 
 def channel_colours(game_or_channels: type[VecGame] | VecGame | Sequence[str]) -> np.ndarray:
     """(C, 3) colours for a game class, a game, or a list of channel names."""
-    if isinstance(game_or_channels, VecGame) or (
-        isinstance(game_or_channels, type) and issubclass(game_or_channels, VecGame)
-    ):
+    if not isinstance(game_or_channels, Sequence):
         return np.asarray(game_or_channels.colours, dtype=np.float32)
     names = list(game_or_channels)
     return np.asarray(

@@ -1,15 +1,17 @@
-"""The small Atari-style games, by name: `make_game("breakout", num_envs=4096)`."""
+"""The games by name: `make_game("breakout", num_envs=4096)`, or a real one, `"atari-breakout"`."""
 
 from __future__ import annotations
 
 import torch
 
-from unsuplab.rl.games.base import GRID, StepResult, VecGame
+from unsuplab.rl.games.base import GRID, Game, StepResult, VecGame
 from unsuplab.rl.games.breakout import Breakout
 from unsuplab.rl.games.freeway import Freeway
 from unsuplab.rl.games.space_invaders import SpaceInvaders
 
+#: The small games written in this lab; real Atari games are named in `unsuplab.rl.atari`.
 GAMES: dict[str, type[VecGame]] = {game.name: game for game in (Breakout, SpaceInvaders, Freeway)}
+ATARI_PREFIX = "atari-"
 
 
 def make_game(
@@ -19,8 +21,12 @@ def make_game(
     seed: int = 0,
     sticky_actions: float = 0.0,
     max_episode_steps: int | None = None,
-) -> VecGame:
-    """`num_envs` games called `name` on `device`, seeded; see `VecGame`."""
+) -> Game:
+    """`num_envs` games called `name` on `device`, seeded; see `Game`."""
+    if name.startswith(ATARI_PREFIX):
+        from unsuplab.rl.atari import AtariGame  # it imports this package: only when asked for
+
+        return AtariGame(name, num_envs, device, seed, sticky_actions, max_episode_steps)
     try:
         game = GAMES[name]
     except KeyError:
@@ -29,4 +35,4 @@ def make_game(
                 max_episode_steps=max_episode_steps)
 
 
-__all__ = ["GAMES", "GRID", "StepResult", "VecGame", "make_game"]
+__all__ = ["ATARI_PREFIX", "GAMES", "GRID", "Game", "StepResult", "VecGame", "make_game"]

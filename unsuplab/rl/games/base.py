@@ -10,14 +10,20 @@ A game subclass says what its state tensors are (`state_names`), what a fresh ga
 (`_fresh_state`), what one step does (`_advance`) and how the state looks (`_observe`); this base
 class adds what every game shares: sticky actions, episode returns, an optional time limit,
 resetting finished games in place, seeding and checkpoints.
+
+`Game` is the interface an agent plays through, met by every `VecGame` and by real Atari
+(`unsuplab.rl.atari.AtariGame`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
+import numpy as np
 import torch
+
+from unsuplab.rl.render import render_rgb
 
 GRID = 10  # every game is played on a GRID x GRID board
 
@@ -25,10 +31,40 @@ GRID = 10  # every game is played on a GRID x GRID board
 class StepResult(NamedTuple):
     """What one `VecGame.step` returns, every field batched over the environments."""
 
-    obs: torch.Tensor  # (B, C, 10, 10) float32 in {0, 1}; where done, the new episode's first frame
+    obs: torch.Tensor  # (B, C, H, W) float32 in [0, 1]; where done, the new episode's first frame
     reward: torch.Tensor  # (B,) float32
     done: torch.Tensor  # (B,) bool: the episode ended this step (lost, or cut off by the time limit)
     episode_return: torch.Tensor  # (B,) float32: the finished episode's return where done, else 0
+
+
+@runtime_checkable
+class Game(Protocol):
+    """`num_envs` games of one kind played together: what an agent and its lesson rely on."""
+
+    num_envs: int
+    action_names: tuple[str, ...]  # action 0 is "noop"
+    key_actions: dict[str, int]  # keyboard key name -> action, for a playable Frame
+    levels: int  # grey levels above black in an observation: how a replay buffer stores it
+    episode_return: torch.Tensor  # (B,) what each game's running episode has scored so far
+
+    @property
+    def obs_shape(self) -> tuple[int, int, int]: ...
+
+    def reset(self, seed: int | None = None) -> torch.Tensor:
+        """Start every game afresh; the (B, C, H, W) first observations."""
+        ...
+
+    def step(self, actions: torch.Tensor) -> StepResult:
+        """Advance every game one step; a game whose episode ends starts the next in place."""
+        ...
+
+    def render(self, obs: torch.Tensor) -> np.ndarray:
+        """One (C, H, W) observation as an (H, W, 3) RGB picture in [0, 1]."""
+        ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 class VecGame(ABC):
@@ -41,6 +77,7 @@ class VecGame(ABC):
     action_names: ClassVar[tuple[str, ...]]  # action 0 is always "noop"
     key_actions: ClassVar[dict[str, int]]  # keyboard key name -> action, for a playable Frame
     state_names: ClassVar[tuple[str, ...]]  # the attributes holding the game's state tensors
+    levels: ClassVar[int] = 1  # object channels are 0 or 1
 
     def __init__(
         self,
@@ -71,6 +108,10 @@ class VecGame(ABC):
     @property
     def obs_shape(self) -> tuple[int, int, int]:
         return (len(self.channels), GRID, GRID)
+
+    def render(self, obs: torch.Tensor) -> np.ndarray:
+        """An observation as an RGB picture: a colour per object channel (see `render_rgb`)."""
+        return render_rgb(self, obs)
 
     # -- what a game defines -------------------------------------------------------------------
 
