@@ -28,15 +28,21 @@ def timed(label: str) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     data = load_official("mnist")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"{label:<12} {wall:6.2f} s wall  {cpu:6.2f} s CPU   "
-          f"{len(data.train_images):,} + {len(data.test_images):,} digits from {data.source}")
+    print(
+        f"{label:<12} {wall:6.2f} s wall  {cpu:6.2f} s CPU   "
+        f"{len(data.train_images):,} + {len(data.test_images):,} digits from {data.source}"
+    )
     return wall, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=os.environ.get(local.ENV) or OFFICIAL,
-                        help="folder with the four official MNIST files")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=os.environ.get(local.ENV) or OFFICIAL,
+        help="folder with the four official MNIST files",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="loads of each kind")
     args = parser.parse_args()
     local.set_data_folder(args.data)
@@ -44,7 +50,7 @@ def main() -> None:
         os.environ["UNSUPLAB_CACHE"] = cache
         for _ in range(args.repeats):
             for npy in Path(cache).rglob("*.npy"):
-                npy.unlink()   # every first load starts from the files
+                npy.unlink()  # every first load starts from the files
             timed("first load")
         for _ in range(args.repeats):
             timed("cached load")

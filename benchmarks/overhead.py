@@ -66,8 +66,7 @@ def gui(samples: int, device: str, batch: int) -> tuple[float, float, float]:
     """(samples/s, worst event-loop stall in ms, seconds from Train to the first snapshot shown)."""
     from window_driver import measure_window_run  # beside this script
 
-    return measure_window_run("autoencoder", samples // batch, device,
-                              {"batch_size": str(batch)})
+    return measure_window_run("autoencoder", samples // batch, device, {"batch_size": str(batch)})
 
 
 def measure_in_subprocess(way: str, args: argparse.Namespace) -> list[float]:
@@ -76,8 +75,18 @@ def measure_in_subprocess(way: str, args: argparse.Namespace) -> list[float]:
     (measured here: a worker thread trains at 0.6 of the main thread's speed after the main thread
     has trained, at 1.0 when it has not). The window never trains on its own thread, so its worker
     runs at full speed; measuring it after the bare loop in one process would hide that."""
-    command = [sys.executable, __file__, "--way", way, "--samples", str(args.samples),
-               "--batch", str(args.batch), "--device", args.device]
+    command = [
+        sys.executable,
+        __file__,
+        "--way",
+        way,
+        "--samples",
+        str(args.samples),
+        "--batch",
+        str(args.batch),
+        "--device",
+        args.device,
+    ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return [float(v) for v in output.strip().splitlines()[-1].split()]
 
@@ -104,8 +113,10 @@ def main() -> None:
     if args.way:
         run_one_way(args)
         return
-    print(f"device: {device_label(resolve_device(args.device))}; autoencoder 784-32-784, "
-          f"batch {args.batch}, {args.samples:,} samples per way, each way in its own process")
+    print(
+        f"device: {device_label(resolve_device(args.device))}; autoencoder 784-32-784, "
+        f"batch {args.batch}, {args.samples:,} samples per way, each way in its own process"
+    )
     (bare_rate,) = measure_in_subprocess("bare", args)
     print(f"bare PyTorch loop : {bare_rate:12,.0f} samples/s")
     (core_rate,) = measure_in_subprocess("core", args)
@@ -113,8 +124,7 @@ def main() -> None:
     gui_rate, stall_ms, first_s = measure_in_subprocess("gui", args)
     print(f"window + worker   : {gui_rate:12,.0f} samples/s  ({gui_rate / bare_rate:.3f} of bare)")
     print(f"worst GUI event-loop stall while training: {stall_ms:.1f} ms (timer every 10 ms)")
-    print(f"first snapshot on screen after Train (pressed 2 s after the window opened): "
-          f"{first_s:.3f} s")
+    print(f"first snapshot on screen after Train (pressed 2 s after the window opened): {first_s:.3f} s")
     print(f"gui/bare ratio: {gui_rate / bare_rate:.3f}")
 
 

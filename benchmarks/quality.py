@@ -38,8 +38,17 @@ from unsuplab.core.registry import lesson
 from unsuplab.data.readers import read_idx
 from unsuplab.models.devices import device_label, resolve_device
 
-QUALITY_HEADER = ["model", "metric", "ours: sample held-out", "ours: official 10k", "anchor / target",
-              "reached?", "samples seen", "epochs", "seconds"]
+QUALITY_HEADER = [
+    "model",
+    "metric",
+    "ours: sample held-out",
+    "ours: official 10k",
+    "anchor / target",
+    "reached?",
+    "samples seen",
+    "epochs",
+    "seconds",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 OFFICIAL_TEST = REPO.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
@@ -98,11 +107,11 @@ class Outcome:
 
 # --- figures -------------------------------------------------------------------------------------
 
-@torch.no_grad()
 
+@torch.no_grad()
 def outputs(experiment: Experiment, x_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The model's (reconstruction, code) for flattened images, in chunks."""
-    parts = [experiment.model(x_in[i:i + CHUNK]) for i in range(0, len(x_in), CHUNK)]
+    parts = [experiment.model(x_in[i : i + CHUNK]) for i in range(0, len(x_in), CHUNK)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1].flatten(1) for p in parts])
 
 
@@ -149,53 +158,101 @@ def pca_mse(experiment: Experiment, x: torch.Tensor, x_in: torch.Tensor) -> floa
 
 # --- what is measured ----------------------------------------------------------------------------
 
+
 def runs() -> list[Run]:
-    sparse_like_keras = {"code_size": 32, "activation": "relu", "penalty": "l1",
-                         "weight_decay": 0.0, "learning_rate": 1e-3, "batch_size": 128}
+    sparse_like_keras = {
+        "code_size": 32,
+        "activation": "relu",
+        "penalty": "l1",
+        "weight_decay": 0.0,
+        "learning_rate": 1e-3,
+        "batch_size": 128,
+    }
     return [
-        Run("dense", "autoencoder", {}, [
-            Metric("held-out BCE/pixel", bce, "0.11 Keras 2016", 0.11),
-            Metric("held-out BCE/pixel", bce, "~0.09 Keras+Adam", 0.09),
-        ], "784-32-784 relu/sigmoid, lesson defaults (batch 256, Adam 1e-3, λ 1e-5)"),
-        Run("conv", "conv-autoencoder", {}, [
-            Metric("held-out BCE/pixel", bce, "0.094 slide", 0.094),
-            Metric("BCE below dense AE's", bce, "0.094 < 0.11", "dense/held-out BCE/pixel"),
-        ], "Keras conv AE (8x4x4 code), lesson defaults (batch 128, Adam 1e-3)", 2.0),
-        Run("plain", "sparse-autoencoder", {**sparse_like_keras, "sparsity_beta": 0.0}, [
-            Metric("held-out MSE/pixel", mse, "0.0318 simple", 0.0318),
-            Metric("mean activation", mean_activation, "7.30 Keras blog"),
-        ], "sparse-autoencoder with beta=0: 784-32 relu, batch 128, Adam 1e-3, no weight decay",
-            0.5),
-        Run("sparse", "sparse-autoencoder", {**sparse_like_keras, "sparsity_beta": SPARSE_BETA}, [
-            Metric("held-out MSE/pixel", mse, "0.0301 sparse", 0.0301),
-            Metric("MSE vs plain AE's", mse, "0.0301 < 0.0318", "plain/held-out MSE/pixel"),
-            Metric("mean activation", mean_activation, "3.33 Keras blog",
-                   "plain/mean activation"),
-        ], f"same, L1 penalty beta = 392 x {KERAS_L1:g} = {SPARSE_BETA:g} "
-           f"(Keras activity_regularizer l1({KERAS_L1:g}) per pixel-mean MSE)", 0.5),
-        Run("deep", "deep-autoencoder", {"activation": "relu"}, [
-            Metric("Σ(x̂−x)²/image, deep", squared_error, "3.00 (2006, 60k)"),
-            Metric("Σ(x̂−x)²/image, PCA-30", pca_squared_error, "13.87 (2006, 60k)"),
-            Metric("deep / PCA-30", deep_over_pca, "≤ 0.333 (2006: 0.22)", 1 / 3),
-        ], "784-1000-500-250-30 with relu units (the lesson's sigmoid default creeps without "
-           "RBM pretraining), batch 128, Adam 1e-3", 3.0),
-        Run("linear", "pca", {}, [
-            Metric("largest angle to PCA (°)", principal_angle, "< 5°", 5.0, on_test=False),
-            Metric("held-out MSE/pixel, lin. AE", mse, "PCA-16 (next row)"),
-            Metric("held-out MSE/pixel, PCA-16", pca_mse, "optimum of rank 16"),
-        ], "pca lesson: linear AE with a 16-unit code vs exact PCA-16, batch 256, Adam 2e-3", 0.5),
+        Run(
+            "dense",
+            "autoencoder",
+            {},
+            [
+                Metric("held-out BCE/pixel", bce, "0.11 Keras 2016", 0.11),
+                Metric("held-out BCE/pixel", bce, "~0.09 Keras+Adam", 0.09),
+            ],
+            "784-32-784 relu/sigmoid, lesson defaults (batch 256, Adam 1e-3, λ 1e-5)",
+        ),
+        Run(
+            "conv",
+            "conv-autoencoder",
+            {},
+            [
+                Metric("held-out BCE/pixel", bce, "0.094 slide", 0.094),
+                Metric("BCE below dense AE's", bce, "0.094 < 0.11", "dense/held-out BCE/pixel"),
+            ],
+            "Keras conv AE (8x4x4 code), lesson defaults (batch 128, Adam 1e-3)",
+            2.0,
+        ),
+        Run(
+            "plain",
+            "sparse-autoencoder",
+            {**sparse_like_keras, "sparsity_beta": 0.0},
+            [
+                Metric("held-out MSE/pixel", mse, "0.0318 simple", 0.0318),
+                Metric("mean activation", mean_activation, "7.30 Keras blog"),
+            ],
+            "sparse-autoencoder with beta=0: 784-32 relu, batch 128, Adam 1e-3, no weight decay",
+            0.5,
+        ),
+        Run(
+            "sparse",
+            "sparse-autoencoder",
+            {**sparse_like_keras, "sparsity_beta": SPARSE_BETA},
+            [
+                Metric("held-out MSE/pixel", mse, "0.0301 sparse", 0.0301),
+                Metric("MSE vs plain AE's", mse, "0.0301 < 0.0318", "plain/held-out MSE/pixel"),
+                Metric("mean activation", mean_activation, "3.33 Keras blog", "plain/mean activation"),
+            ],
+            f"same, L1 penalty beta = 392 x {KERAS_L1:g} = {SPARSE_BETA:g} "
+            f"(Keras activity_regularizer l1({KERAS_L1:g}) per pixel-mean MSE)",
+            0.5,
+        ),
+        Run(
+            "deep",
+            "deep-autoencoder",
+            {"activation": "relu"},
+            [
+                Metric("Σ(x̂−x)²/image, deep", squared_error, "3.00 (2006, 60k)"),
+                Metric("Σ(x̂−x)²/image, PCA-30", pca_squared_error, "13.87 (2006, 60k)"),
+                Metric("deep / PCA-30", deep_over_pca, "≤ 0.333 (2006: 0.22)", 1 / 3),
+            ],
+            "784-1000-500-250-30 with relu units (the lesson's sigmoid default creeps without "
+            "RBM pretraining), batch 128, Adam 1e-3",
+            3.0,
+        ),
+        Run(
+            "linear",
+            "pca",
+            {},
+            [
+                Metric("largest angle to PCA (°)", principal_angle, "< 5°", 5.0, on_test=False),
+                Metric("held-out MSE/pixel, lin. AE", mse, "PCA-16 (next row)"),
+                Metric("held-out MSE/pixel, PCA-16", pca_mse, "optimum of rank 16"),
+            ],
+            "pca lesson: linear AE with a 16-unit code vs exact PCA-16, batch 256, Adam 2e-3",
+            0.5,
+        ),
     ]
 
 
 # --- training ------------------------------------------------------------------------------------
+
 
 def sync(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
 
 
-def train(run: Run, device: str, budget: float, eval_every: float, seed: int,
-          official: torch.Tensor | None) -> Outcome:
+def train(
+    run: Run, device: str, budget: float, eval_every: float, seed: int, official: torch.Tensor | None
+) -> Outcome:
     """Train for `budget` seconds of training time, measuring the held-out figures every
     `eval_every` seconds (measuring is not counted in the time)."""
     outcome = Outcome()
@@ -221,8 +278,7 @@ def train(run: Run, device: str, budget: float, eval_every: float, seed: int,
         outcome.samples = steps * per_step
         for metric in run.metrics:
             value = metric.measure(experiment, experiment.test_x, experiment.test_input)
-            outcome.history.setdefault(metric.name, []).append(
-                (outcome.seconds, outcome.samples, value))
+            outcome.history.setdefault(metric.name, []).append((outcome.seconds, outcome.samples, value))
     outcome.heldout = {name: points[-1][2] for name, points in outcome.history.items()}
     if official is not None:
         x = official.to(experiment.device)
@@ -241,6 +297,7 @@ def load_official_test() -> torch.Tensor | None:
 
 # --- the table -----------------------------------------------------------------------------------
 
+
 def threshold_of(metric: Metric, outcomes: dict[str, Outcome]) -> float | None:
     if isinstance(metric.threshold, str):
         key, name = metric.threshold.split("/", 1)
@@ -252,8 +309,9 @@ def meets(value: float, threshold: float, below: bool) -> bool:
     return value <= threshold if below else value >= threshold
 
 
-def first_reached(points: list[tuple[float, int, float]], threshold: float,
-                  below: bool) -> tuple[float, int] | None:
+def first_reached(
+    points: list[tuple[float, int, float]], threshold: float, below: bool
+) -> tuple[float, int] | None:
     for seconds, samples, value in points:
         if meets(value, threshold, below):
             return seconds, samples
@@ -290,18 +348,26 @@ def table_rows(run: Run, outcome: Outcome, outcomes: dict[str, Outcome]) -> list
         else:
             anchor = metric.anchor
         epochs = samples / outcome.train_size
-        rows.append([model, metric.name, fmt(outcome.heldout[metric.name]),
-                     fmt(outcome.test.get(metric.name)), anchor, reached, f"{samples:,}",
-                     f"{epochs:.1f}", f"{seconds:.1f}"])
+        rows.append(
+            [
+                model,
+                metric.name,
+                fmt(outcome.heldout[metric.name]),
+                fmt(outcome.test.get(metric.name)),
+                anchor,
+                reached,
+                f"{samples:,}",
+                f"{epochs:.1f}",
+                f"{seconds:.1f}",
+            ]
+        )
     return rows
-
 
 
 def suites() -> dict[str, Path]:
     """Suite name -> its script: quality_sparse_coding.py is the suite "sparse-coding"."""
     here = Path(__file__).resolve().parent
-    return {p.stem.removeprefix("quality_").replace("_", "-"): p
-            for p in sorted(here.glob("quality_*.py"))}
+    return {p.stem.removeprefix("quality_").replace("_", "-"): p for p in sorted(here.glob("quality_*.py"))}
 
 
 def run_suite(path: Path, argv: list[str]) -> None:
@@ -320,23 +386,32 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        epilog=f"other suites: {', '.join(available) or 'none'} (python benchmarks/quality.py "
-        "SUITE --help)")
-    parser.add_argument("--budget", type=float, default=70.0,
-                        help="training seconds per model (measuring excluded)")
+        epilog=f"other suites: {', '.join(available) or 'none'} (python benchmarks/quality.py SUITE --help)",
+    )
+    parser.add_argument(
+        "--budget", type=float, default=70.0, help="training seconds per model (measuring excluded)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    parser.add_argument("--eval-every", type=float, default=2.0,
-                        help="training seconds between held-out measurements")
+    parser.add_argument(
+        "--eval-every", type=float, default=2.0, help="training seconds between held-out measurements"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch CPU threads; 0 keeps torch's default (one per core). On a "
-                        "machine other jobs are using, 1 can be many times faster")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads; 0 keeps torch's default (one per core). On a "
+        "machine other jobs are using, 1 can be many times faster",
+    )
     parser.add_argument("--only", nargs="*", help="run keys to train (default: all)")
-    parser.add_argument("--dataset", default="mnist-sample",
-                        help="data set every run trains on: mnist-sample (bundled), or mnist "
-                        "(the full 60,000-digit training set, once it is in the download cache: "
-                        "python -c \"from unsuplab.data.datasets import load_dataset; "
-                        "load_dataset('mnist')\" on a machine with network)")
+    parser.add_argument(
+        "--dataset",
+        default="mnist-sample",
+        help="data set every run trains on: mnist-sample (bundled), or mnist "
+        "(the full 60,000-digit training set, once it is in the download cache: "
+        'python -c "from unsuplab.data.datasets import load_dataset; '
+        "load_dataset('mnist')\" on a machine with network)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -344,23 +419,33 @@ def main() -> None:
     started = time.perf_counter()
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     official = load_official_test()
-    print(f"device: {device_label(device)}; {os.cpu_count()} cores; load average {load}"
-          f"{' (busy: try --threads 1)' if not args.threads and os.getloadavg()[0] > 1.5 else ''}")
-    print(f"data: {args.dataset} (held out: its own test split); official test: "
-          f"{f'{len(official):,} digits from {OFFICIAL_TEST}' if official is not None else 'absent'}")
-    print(f"budget {args.budget:g} s of training per model (x0.5 for plain, sparse and linear, "
-          f"x2 conv, x3 deep), held-out measured every "
-          f"{args.eval_every:g} s; 'seconds' and 'samples seen' are when the target was first "
-          "reached, else at the end of the budget; epochs = samples seen / training images")
-    chosen = [dataclasses.replace(r, overrides={**r.overrides, "dataset": args.dataset})
-              for r in runs() if not args.only or r.key in args.only]
+    print(
+        f"device: {device_label(device)}; {os.cpu_count()} cores; load average {load}"
+        f"{' (busy: try --threads 1)' if not args.threads and os.getloadavg()[0] > 1.5 else ''}"
+    )
+    print(
+        f"data: {args.dataset} (held out: its own test split); official test: "
+        f"{f'{len(official):,} digits from {OFFICIAL_TEST}' if official is not None else 'absent'}"
+    )
+    print(
+        f"budget {args.budget:g} s of training per model (x0.5 for plain, sparse and linear, "
+        f"x2 conv, x3 deep), held-out measured every "
+        f"{args.eval_every:g} s; 'seconds' and 'samples seen' are when the target was first "
+        "reached, else at the end of the budget; epochs = samples seen / training images"
+    )
+    chosen = [
+        dataclasses.replace(r, overrides={**r.overrides, "dataset": args.dataset})
+        for r in runs()
+        if not args.only or r.key in args.only
+    ]
     outcomes: dict[str, Outcome] = {}
     rows: list[list[str]] = []
     for run in chosen:
         try:
-            outcomes[run.key] = train(run, device, args.budget * run.budget_scale,
-                                      args.eval_every, args.seed, official)
-        except Exception as exc:  # a lesson still landing must not take the other rows down
+            outcomes[run.key] = train(
+                run, device, args.budget * run.budget_scale, args.eval_every, args.seed, official
+            )
+        except Exception as exc:  # noqa: BLE001 - a lesson still landing must not take the other rows down
             outcomes[run.key] = Outcome(missing=f"failed: {type(exc).__name__}: {exc}"[:60])
         rows.extend(table_rows(run, outcomes[run.key], outcomes))
     print()
@@ -369,8 +454,10 @@ def main() -> None:
     for run in chosen:
         print(f"{run.key} ({args.budget * run.budget_scale:g} s): {run.note}")
     print("reached? yes: met at the end; lost: met at 'seconds' but not at the end; no: never")
-    print(f"\ntotal wall time {time.perf_counter() - started:.0f} s; load average now "
-          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"\ntotal wall time {time.perf_counter() - started:.0f} s; load average now "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,15 @@ def semi_supervised(args, test) -> list[list[object]]:
 def semi_supervised_run(args, test, jitter: float, with_pixels: bool) -> list[list[object]]:
     cls = lesson("semi-supervised")
     labels = 10
-    experiment = cls(cls.Config(feature_model=args.feature_model, labels_per_class=labels,
-                                jitter=jitter, fine_tune_steps=300, pretrain_steps=10_000_000))
+    experiment = cls(
+        cls.Config(
+            feature_model=args.feature_model,
+            labels_per_class=labels,
+            jitter=jitter,
+            fine_tune_steps=300,
+            pretrain_steps=10_000_000,
+        )
+    )
     experiment.build(args.device, 0)
     start = time.perf_counter()
     # Stage 1 for the budget, then the classifier runs and fine-tuning to completion.
@@ -79,8 +86,13 @@ def semi_supervised_run(args, test, jitter: float, with_pixels: bool) -> list[li
     pixel_error = official.get("pixels", 100 - held_out["heldout_accuracy_pixels"])
     rows = []
     names = [("pixels", "pixels", "≈ 25 % (plain net, 100 labels)")] if with_pixels else []
-    names.append(("codes", f"codes ({args.feature_model}, jitter ν = {jitter:g})",
-                  "≤ 15 % and ≥ 10 points under pixels (lit. ≈ 12 %)"))
+    names.append(
+        (
+            "codes",
+            f"codes ({args.feature_model}, jitter ν = {jitter:g})",
+            "≤ 15 % and ≥ 10 points under pixels (lit. ≈ 12 %)",
+        )
+    )
     for name, title, target in names:
         error = 100 - held_out[f"heldout_accuracy_{name}"]
         test_error = official.get(name)
@@ -88,12 +100,31 @@ def semi_supervised_run(args, test, jitter: float, with_pixels: bool) -> list[li
         if name == "codes":
             ours = test_error if test_error is not None else error
             reached = "yes" if ours <= 15 and pixel_error - ours >= 10 else "no"
-        rows.append([f"semi-supervised error, {title}", f"{error:.1f} %",
-                     "" if test_error is None else f"{test_error:.1f} %", target, reached, size,
-                     steps, f"{seconds:.0f}"])
+        rows.append(
+            [
+                f"semi-supervised error, {title}",
+                f"{error:.1f} %",
+                "" if test_error is None else f"{test_error:.1f} %",
+                target,
+                reached,
+                size,
+                steps,
+                f"{seconds:.0f}",
+            ]
+        )
     tuned = 100 - held_out["heldout_accuracy_fine_tuned"]
-    rows.append([f"semi-supervised error, same codes fine-tuned (ν = {jitter:g})",
-                 f"{tuned:.1f} %", "", "(lower)", "", size, steps + 300, f"{seconds:.0f}"])
+    rows.append(
+        [
+            f"semi-supervised error, same codes fine-tuned (ν = {jitter:g})",
+            f"{tuned:.1f} %",
+            "",
+            "(lower)",
+            "",
+            size,
+            steps + 300,
+            f"{seconds:.0f}",
+        ]
+    )
     return rows
 
 
@@ -117,11 +148,18 @@ def anomaly(args, test) -> list[list[object]]:
             if test is not None:
                 x, y = test
                 official.append(roc_auc_score(y == digit, experiment.score(x).cpu().numpy()))
-        rows.append([f"anomaly AUC, digit {digit} left out (squared / relative)",
-                     " / ".join(f"{auc:.3f}" for auc in held_out),
-                     " / ".join(f"{auc:.3f}" for auc in official), "> 0.5 (chance)",
-                     "yes" if held_out[0] > 0.5 else "no",
-                     f"{len(experiment.features.train_x)} normal", steps, f"{seconds:.0f}"])
+        rows.append(
+            [
+                f"anomaly AUC, digit {digit} left out (squared / relative)",
+                " / ".join(f"{auc:.3f}" for auc in held_out),
+                " / ".join(f"{auc:.3f}" for auc in official),
+                "> 0.5 (chance)",
+                "yes" if held_out[0] > 0.5 else "no",
+                f"{len(experiment.features.train_x)} normal",
+                steps,
+                f"{seconds:.0f}",
+            ]
+        )
     return rows
 
 
@@ -144,38 +182,70 @@ def retrieval(args, test) -> list[list[object]]:
             found = nearest(queries[name], database[name], 10).cpu().numpy()
             official[name] = 100 * float((experiment.database_labels[found] == y[:, None]).mean())
     rows = []
-    for name, title in (("pixels", "pixels"), ("codes", f"{args.feature_model} codes"),
-                        ("bits", f"{experiment.config.code_bits}-bit hash (Hamming)")):
+    for name, title in (
+        ("pixels", "pixels"),
+        ("codes", f"{args.feature_model} codes"),
+        ("bits", f"{experiment.config.code_bits}-bit hash (Hamming)"),
+    ):
         ours = metrics[f"heldout_precision_{name}"]
-        rows.append([f"precision@10, {title}", f"{ours:.1f} %",
-                     f"{official[name]:.1f} %" if name in official else "",
-                     "codes ≥ pixels" if name == "codes" else "", "yes" if name == "codes" and
-                     ours >= metrics["heldout_precision_pixels"] else "",
-                     f"{len(experiment.database_x)} in the database", steps, f"{seconds:.0f}"])
+        rows.append(
+            [
+                f"precision@10, {title}",
+                f"{ours:.1f} %",
+                f"{official[name]:.1f} %" if name in official else "",
+                "codes ≥ pixels" if name == "codes" else "",
+                "yes" if name == "codes" and ours >= metrics["heldout_precision_pixels"] else "",
+                f"{len(experiment.database_x)} in the database",
+                steps,
+                f"{seconds:.0f}",
+            ]
+        )
     return rows
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=200.0,
-                        help="total training seconds over the three parts")
+    parser.add_argument(
+        "--budget", type=float, default=200.0, help="total training seconds over the three parts"
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--only", nargs="+", choices=("semi", "anomaly", "retrieval"),
-                        default=("semi", "anomaly", "retrieval"))
-    parser.add_argument("--jitter", type=float, default=0.5,
-                        help="jitter ν of the semi-supervised lesson's second run (the first: 0)")
-    parser.add_argument("--feature-model", default="deep-autoencoder",
-                        help="autoencoder lesson for the codes (semi-supervised, retrieval)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("semi", "anomaly", "retrieval"),
+        default=("semi", "anomaly", "retrieval"),
+    )
+    parser.add_argument(
+        "--jitter",
+        type=float,
+        default=0.5,
+        help="jitter ν of the semi-supervised lesson's second run (the first: 0)",
+    )
+    parser.add_argument(
+        "--feature-model",
+        default="deep-autoencoder",
+        help="autoencoder lesson for the codes (semi-supervised, retrieval)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     test = official_test(args.device)
-    print(f"load average {os.getloadavg()[0]:.2f}; official test set: "
-          f"{'yes' if test is not None else 'not found'}; device {args.device}")
+    print(
+        f"load average {os.getloadavg()[0]:.2f}; official test set: "
+        f"{'yes' if test is not None else 'not found'}; device {args.device}"
+    )
     parts = {"semi": semi_supervised, "anomaly": anomaly, "retrieval": retrieval}
     rows = [row for name in args.only for row in parts[name](args, test)]
-    header = ["figure", "held-out", "official test", "anchor / target", "reached?",
-              "data size", "steps", "seconds"]
+    header = [
+        "figure",
+        "held-out",
+        "official test",
+        "anchor / target",
+        "reached?",
+        "data size",
+        "steps",
+        "seconds",
+    ]
     table = [header] + [[str(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:

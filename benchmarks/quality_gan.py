@@ -31,14 +31,14 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from digit_classifier import OFFICIAL, in_chunks, load_classifier  # noqa: E402
+from digit_classifier import OFFICIAL, in_chunks, load_classifier
 
-from unsuplab.core.registry import lesson  # noqa: E402
-from unsuplab.core.stepping import train_steps  # noqa: E402
-from unsuplab.data import load_dataset  # noqa: E402
-from unsuplab.data.readers import read_idx  # noqa: E402
-from unsuplab.models.devices import device_label, resolve_device  # noqa: E402
-from unsuplab.models.gan import frechet_distance  # noqa: E402
+from unsuplab.core.registry import lesson
+from unsuplab.core.stepping import train_steps
+from unsuplab.data import load_dataset
+from unsuplab.data.readers import read_idx
+from unsuplab.models.devices import device_label, resolve_device
+from unsuplab.models.gan import frechet_distance
 
 CONFIDENT = 0.9
 CLASS_SHARE = 0.05
@@ -60,10 +60,12 @@ def judge(classifier, images: torch.Tensor, reference: torch.Tensor) -> dict[str
     probabilities = in_chunks(lambda x: torch.softmax(classifier(x), dim=1), images)
     confidence, label = probabilities.max(dim=1)
     shares = torch.bincount(label, minlength=10).float() / len(images)
-    fld = frechet_distance(in_chunks(classifier.features, images),
-                           in_chunks(classifier.features, reference))
-    return {"confident": float((confidence > CONFIDENT).float().mean()),
-            "classes": int((shares >= CLASS_SHARE).sum()), "fld": float(fld)}
+    fld = frechet_distance(in_chunks(classifier.features, images), in_chunks(classifier.features, reference))
+    return {
+        "confident": float((confidence > CONFIDENT).float().mean()),
+        "classes": int((shares >= CLASS_SHARE).sum()),
+        "fld": float(fld),
+    }
 
 
 def train_for(experiment, seconds: float | None = None, steps: int | None = None) -> tuple[int, float]:
@@ -85,11 +87,12 @@ def digit_rows(args, device: str) -> list[tuple]:
         note = "bundled training digits"
     # Real digits, as many as the samples, set the targets: FLD has a bias that grows as the
     # sample shrinks, and a quickly trained classifier is less than certain even of real digits.
-    real = judge(classifier, other_real[:args.samples].to(device), reference)
+    real = judge(classifier, other_real[: args.samples].to(device), reference)
     rows = []
     if "real" in args.only:
-        rows += _digit_table_rows(f"real ({note})", real, real, min(args.samples, len(other_real)),
-                                  "-", 0.0, reference_row=True)
+        rows += _digit_table_rows(
+            f"real ({note})", real, real, min(args.samples, len(other_real)), "-", 0.0, reference_row=True
+        )
     cls = lesson("gan")
     for architecture in ("mlp", "dcgan"):
         if architecture not in args.only:
@@ -99,24 +102,46 @@ def digit_rows(args, device: str) -> list[tuple]:
         steps, seconds = train_for(experiment, seconds=args.budget)
         epochs = steps * experiment.config.batch_size / len(experiment.train_x)
         scores = judge(classifier, experiment.generate(args.samples, seed=1), reference)
-        rows += _digit_table_rows(f"gan {architecture}", scores, real, len(experiment.train_x),
-                                  f"{steps} / {epochs:.1f}", seconds)
+        rows += _digit_table_rows(
+            f"gan {architecture}", scores, real, len(experiment.train_x), f"{steps} / {epochs:.1f}", seconds
+        )
     print(f"FLD reference: {described}")
     return rows
 
 
-def _digit_table_rows(model: str, scores: dict, real: dict, size: int, progress: str, seconds: float,
-                      reference_row: bool = False) -> list[tuple]:
+def _digit_table_rows(
+    model: str,
+    scores: dict,
+    real: dict,
+    size: int,
+    progress: str,
+    seconds: float,
+    reference_row: bool = False,
+) -> list[tuple]:
     confident, fld = 0.75 * real["confident"], 4 * real["fld"]
-    targets = {"confident": (f"≥ {confident:.2f} (¾ of real)", scores["confident"] >= confident),
-               "classes": ("10 of 10", scores["classes"] == 10),
-               "fld": (f"≤ {fld:.0f} (4 × real)", scores["fld"] <= fld)}
-    labels = {"confident": f"share with p > {CONFIDENT}", "classes": "classes with ≥ 5 %",
-              "fld": "Fréchet LeNet distance"}
-    return [(model, labels[key], f"{scores[key]:.3f}" if key != "classes" else str(scores[key]),
-             "reference" if reference_row else target, "-" if reference_row else ("yes" if ok else "no"),
-             size, progress, seconds)
-            for key, (target, ok) in targets.items()]
+    targets = {
+        "confident": (f"≥ {confident:.2f} (¾ of real)", scores["confident"] >= confident),
+        "classes": ("10 of 10", scores["classes"] == 10),
+        "fld": (f"≤ {fld:.0f} (4 × real)", scores["fld"] <= fld),
+    }
+    labels = {
+        "confident": f"share with p > {CONFIDENT}",
+        "classes": "classes with ≥ 5 %",
+        "fld": "Fréchet LeNet distance",
+    }
+    return [
+        (
+            model,
+            labels[key],
+            f"{scores[key]:.3f}" if key != "classes" else str(scores[key]),
+            "reference" if reference_row else target,
+            "-" if reference_row else ("yes" if ok else "no"),
+            size,
+            progress,
+            seconds,
+        )
+        for key, (target, ok) in targets.items()
+    ]
 
 
 def ring_rows(args, device: str) -> list[tuple]:
@@ -134,12 +159,30 @@ def ring_rows(args, device: str) -> list[tuple]:
             seconds += spent
         mean_covered = sum(covered) / len(covered)
         size, progress = len(experiment.train_x), f"{args.steps_2d} × {args.seeds_2d} seeds"
-        rows.append((f"gan-2d ring {loss}", "modes covered (of 8)",
-                     f"{mean_covered:.2f} {tuple(covered)}", "8", "yes" if min(covered) == 8 else "no",
-                     size, progress, seconds))
-        rows.append((f"gan-2d ring {loss}", "share within 3σ of a mode",
-                     f"{sum(quality) / len(quality):.3f}", "≥ 0.5", "yes" if min(quality) >= 0.5 else "no",
-                     size, progress, seconds))
+        rows.append(
+            (
+                f"gan-2d ring {loss}",
+                "modes covered (of 8)",
+                f"{mean_covered:.2f} {tuple(covered)}",
+                "8",
+                "yes" if min(covered) == 8 else "no",
+                size,
+                progress,
+                seconds,
+            )
+        )
+        rows.append(
+            (
+                f"gan-2d ring {loss}",
+                "share within 3σ of a mode",
+                f"{sum(quality) / len(quality):.3f}",
+                "≥ 0.5",
+                "yes" if min(quality) >= 0.5 else "no",
+                size,
+                progress,
+                seconds,
+            )
+        )
     return rows
 
 
@@ -151,8 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds-2d", type=int, default=3, help="ring runs per generator loss")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--only", nargs="+", default=["real", "mlp", "dcgan", "ring"],
-                        choices=["real", "mlp", "dcgan", "ring"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=["real", "mlp", "dcgan", "ring"],
+        choices=["real", "mlp", "dcgan", "ring"],
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
@@ -160,10 +207,19 @@ def main(argv: list[str] | None = None) -> None:
     rows = digit_rows(args, device) if set(args.only) - {"ring"} else []
     if "ring" in args.only:
         rows += ring_rows(args, device)
-    header = ("model", "figure", "value", "anchor / target", "reached?", "data size",
-              "steps / epochs", "seconds")
-    cells = [header] + [tuple(str(c) if not isinstance(c, float) else f"{c:.1f}" for c in row)
-                        for row in rows]
+    header = (
+        "model",
+        "figure",
+        "value",
+        "anchor / target",
+        "reached?",
+        "data size",
+        "steps / epochs",
+        "seconds",
+    )
+    cells = [header] + [
+        tuple(str(c) if not isinstance(c, float) else f"{c:.1f}" for c in row) for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for row in cells:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))

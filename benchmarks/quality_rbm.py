@@ -64,10 +64,16 @@ def nudged_digits() -> tuple[np.ndarray, np.ndarray]:
 
     digits = load_digits()
     x, y = np.asarray(digits.data, "float32"), digits.target
-    shifts = [[[0, 1, 0], [0, 0, 0], [0, 0, 0]], [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
-              [[0, 0, 0], [0, 0, 1], [0, 0, 0]], [[0, 0, 0], [0, 0, 0], [0, 1, 0]]]
-    moved = [np.apply_along_axis(lambda v, w=w: convolve(v.reshape(8, 8), w, mode="constant").ravel(),
-                                 1, x) for w in shifts]
+    shifts = [
+        [[0, 1, 0], [0, 0, 0], [0, 0, 0]],
+        [[0, 0, 0], [1, 0, 0], [0, 0, 0]],
+        [[0, 0, 0], [0, 0, 1], [0, 0, 0]],
+        [[0, 0, 0], [0, 0, 0], [0, 1, 0]],
+    ]
+    moved = [
+        np.apply_along_axis(lambda v, w=w: convolve(v.reshape(8, 8), w, mode="constant").ravel(), 1, x)
+        for w in shifts
+    ]
     x = np.concatenate([x, *moved])
     y = np.concatenate([y] * 5)
     return minmax_scale(x, feature_range=(0, 1)).astype("float32"), y
@@ -78,8 +84,13 @@ def sklearn_rbm(x: np.ndarray) -> tuple[list[float], float, object]:
     of a fit without that report."""
     from sklearn.neural_network import BernoulliRBM
 
-    settings = dict(n_components=COMPONENTS, learning_rate=SKLEARN_LR, batch_size=SKLEARN_BATCH,
-                    n_iter=ITERATIONS, random_state=0)
+    settings = dict(
+        n_components=COMPONENTS,
+        learning_rate=SKLEARN_LR,
+        batch_size=SKLEARN_BATCH,
+        n_iter=ITERATIONS,
+        random_state=0,
+    )
     start = time.perf_counter()
     rbm = BernoulliRBM(**settings).fit(x)
     seconds = time.perf_counter() - start
@@ -105,7 +116,7 @@ def our_rbm(x: np.ndarray, batch: int, lr: float, device: str):
         start = time.perf_counter()
         order = torch.randperm(len(data), device=device, generator=generator)
         for begin in range(0, len(data), batch):
-            trainer.step(data[order[begin:begin + batch]], generator, lr, 0.0, 0.0)
+            trainer.step(data[order[begin : begin + batch]], generator, lr, 0.0, 0.0)
         if device != "cpu":
             torch.cuda.synchronize()
         seconds += time.perf_counter() - start
@@ -124,11 +135,24 @@ def rbm_rows(name: str, x: np.ndarray, args) -> tuple[list[Row], object, object]
     print(f"  {name}: sklearn PL per iteration {', '.join(f'{v:.2f}' for v in sk_curve)}")
     print(f"  {name}: ours    PL per iteration {', '.join(f'{v:.2f}' for v in curve)}")
     rows = [
-        Row(f"{name}: sklearn BernoulliRBM PL", f"{target:.2f}", "(reference)", "", size,
-            f"{ITERATIONS}", f"{sk_seconds:.1f}"),
-        Row(f"{name}: our RBM PL", f"{curve[-1]:.2f}", f"≥ {target:.2f} in ≤ {sk_seconds / 3:.1f} s",
-            "yes" if first and ours_at <= sk_seconds / 3 else "no", size, f"{first or ITERATIONS}",
-            f"{ours_at:.1f}"),
+        Row(
+            f"{name}: sklearn BernoulliRBM PL",
+            f"{target:.2f}",
+            "(reference)",
+            "",
+            size,
+            f"{ITERATIONS}",
+            f"{sk_seconds:.1f}",
+        ),
+        Row(
+            f"{name}: our RBM PL",
+            f"{curve[-1]:.2f}",
+            f"≥ {target:.2f} in ≤ {sk_seconds / 3:.1f} s",
+            "yes" if first and ours_at <= sk_seconds / 3 else "no",
+            size,
+            f"{first or ITERATIONS}",
+            f"{ours_at:.1f}",
+        ),
     ]
     return rows, sk_model, model
 
@@ -141,24 +165,35 @@ def feature_rows(x: np.ndarray, y: np.ndarray, args) -> list[Row]:
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=0)
     rows, sk_model, model = rbm_rows("nudged digits (train 80 %)", x_train, args)
     with threadpool_limits(args.threads):
+
         def accuracy(train, test, c):
             start = time.perf_counter()
             clf = LogisticRegression(C=c, max_iter=1000).fit(train, y_train)
             return clf.score(test, y_test), time.perf_counter() - start
 
         with torch.no_grad():
-            ours = [model.hidden_probs(torch.as_tensor(part, device=args.device)).cpu().numpy()
-                    for part in (x_train, x_test)]
+            ours = [
+                model.hidden_probs(torch.as_tensor(part, device=args.device)).cpu().numpy()
+                for part in (x_train, x_test)
+            ]
         size = f"{len(x_train)} train / {len(x_test)} test"
         for label, (train, test), c, anchor, low in [
             ("our RBM features + logistic (C=6000)", ours, 6000, "≈ 0.93 (example)", 0.90),
-            ("sklearn RBM features + logistic (C=6000)",
-             (sk_model.transform(x_train), sk_model.transform(x_test)), 6000, "≈ 0.93 (example)", 0.90),
+            (
+                "sklearn RBM features + logistic (C=6000)",
+                (sk_model.transform(x_train), sk_model.transform(x_test)),
+                6000,
+                "≈ 0.93 (example)",
+                0.90,
+            ),
             ("raw pixels + logistic (C=100)", (x_train, x_test), 100, "≈ 0.78 (example)", 0.0),
         ]:
             score, seconds = accuracy(train, test, c)
-            rows.append(Row(label, f"{score:.3f}", anchor, "yes" if score >= low else "no",
-                            size, "", f"{seconds:.1f}"))
+            rows.append(
+                Row(
+                    label, f"{score:.3f}", anchor, "yes" if score >= low else "no", size, "", f"{seconds:.1f}"
+                )
+            )
     return rows
 
 
@@ -178,9 +213,14 @@ def dbn_rows(args) -> list[Row]:
     from unsuplab.core.stepping import restore, train_steps
 
     cls = lesson("dbn")
-    base = with_overrides(cls.Config(), {"layer_sizes": args.dbn_sizes,
-                                         "pretrain_steps": args.dbn_pretrain_steps,
-                                         "classifier_steps": args.classifier_steps})
+    base = with_overrides(
+        cls.Config(),
+        {
+            "layer_sizes": args.dbn_sizes,
+            "pretrain_steps": args.dbn_pretrain_steps,
+            "classifier_steps": args.classifier_steps,
+        },
+    )
     pretrain = len(base.layer_sizes.split(",")) * base.pretrain_steps
     stack = cls(base)
     stack.build(args.device, 0)
@@ -189,9 +229,17 @@ def dbn_rows(args) -> list[Row]:
     pretrain_seconds = time.perf_counter() - start
     pretrained_state = stack.state_dict()
     official = official_test()
-    rows = [Row(f"DBN {base.layer_sizes}: greedy pretraining", f"{pretrain} steps", "", "",
-                f"{len(stack.train_x)} images", f"{pretrain * base.batch_size / len(stack.train_x):.0f}",
-                f"{pretrain_seconds:.1f}")]
+    rows = [
+        Row(
+            f"DBN {base.layer_sizes}: greedy pretraining",
+            f"{pretrain} steps",
+            "",
+            "",
+            f"{len(stack.train_x)} images",
+            f"{pretrain * base.batch_size / len(stack.train_x):.0f}",
+            f"{pretrain_seconds:.1f}",
+        )
+    ]
     for labels in (100, 1000):
         run = cls(dataclasses.replace(base, labels=labels))
         run.build(args.device, 0)
@@ -207,10 +255,17 @@ def dbn_rows(args) -> list[Row]:
                     x, y = (t.to(args.device) for t in official)
                     correct = run.classifiers[name](x).argmax(dim=1) == y
                 figure += f" / {float(correct.float().mean()):.3f}"
-            rows.append(Row(f"DBN classifier, {labels} labels, {name} start",
-                            figure, "pretrained > random" if name == "random" else "", "",
-                            "500 held-out" + (" / 10k official" if official is not None else ""),
-                            f"{base.classifier_steps} steps", f"{seconds:.1f}"))
+            rows.append(
+                Row(
+                    f"DBN classifier, {labels} labels, {name} start",
+                    figure,
+                    "pretrained > random" if name == "random" else "",
+                    "",
+                    "500 held-out" + (" / 10k official" if official is not None else ""),
+                    f"{base.classifier_steps} steps",
+                    f"{seconds:.1f}",
+                )
+            )
         better = metrics["heldout_accuracy_pretrained"] > metrics["heldout_accuracy_random"]
         rows[-1].reached = "yes" if better else "no"
     return rows
@@ -240,8 +295,10 @@ def main(argv: list[str] | None = None) -> None:
     from sklearn.datasets import load_digits
     from threadpoolctl import threadpool_limits
 
-    print(f"RBM quality on {args.device}, {args.threads} thread(s); our batch {args.our_batch}, "
-          f"learning rate {args.our_lr}")
+    print(
+        f"RBM quality on {args.device}, {args.threads} thread(s); our batch {args.our_batch}, "
+        f"learning rate {args.our_lr}"
+    )
     with threadpool_limits(args.threads):
         digits = (load_digits().data / 16).astype("float32")
         rows, _, _ = rbm_rows("digits /16", digits, args)

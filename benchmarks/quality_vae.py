@@ -38,14 +38,20 @@ from unsuplab.experiments.vae import BINARISE_SEED
 from unsuplab.models.devices import device_label, resolve_device
 from unsuplab.models.vae import bernoulli_nll, gaussian_kl, importance_weighted_nll, reparameterise
 
-VAE_HEADER = ["figure", "ours (nats)", "anchor / target", "reached?", "train digits",
-              "epochs / steps", "seconds"]
+VAE_HEADER = [
+    "figure",
+    "ours (nats)",
+    "anchor / target",
+    "reached?",
+    "train digits",
+    "epochs / steps",
+    "seconds",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 OFFICIAL_TEST = REPO.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz"
 ANCHOR = 86.76  # nats, Burda et al. 2016, VAE with one stochastic layer of 50 units
 CHUNK = 1000
-
 
 
 def load_official_test() -> torch.Tensor | None:
@@ -62,21 +68,23 @@ def negative_elbo(model, x: torch.Tensor, draws: int, generator: torch.Generator
     """−ELBO per image in nats, averaged over images and `draws` samples z ~ q(z|x)."""
     total = 0.0
     for start in range(0, len(x), CHUNK):
-        part = x[start:start + CHUNK]
+        part = x[start : start + CHUNK]
         mean, log_variance = model.posterior(part)
         for _ in range(draws):
             eps = torch.randn(mean.shape, generator=generator, device=mean.device)
             z = reparameterise(mean, log_variance, eps)
-            total += float((bernoulli_nll(model.decode_logits(z), part)
-                            + gaussian_kl(mean, log_variance)).sum())
+            total += float(
+                (bernoulli_nll(model.decode_logits(z), part) + gaussian_kl(mean, log_variance)).sum()
+            )
     return total / (len(x) * draws)
 
 
 def train(latent: int, data: str, budget: float, device: str, seed: int):
     """The vae lesson with latent size `latent`, trained for `budget` seconds; (lesson, steps, s)."""
     cls = lesson("vae")
-    experiment = cls(with_overrides(cls.Config(), {"code_size": latent, "dataset": data,
-                                                   "binarise": "dynamic"}))
+    experiment = cls(
+        with_overrides(cls.Config(), {"code_size": latent, "dataset": data, "binarise": "dynamic"})
+    )
     experiment.build(device, seed)
     steps, start = 0, time.perf_counter()
     while time.perf_counter() - start < budget:
@@ -92,12 +100,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=50.0, help="training seconds per latent size")
     parser.add_argument("--latents", type=int, nargs="+", default=[2, 10, 20])
-    parser.add_argument("--data", default="mnist-sample", help="the lesson's dataset setting "
-                        "(mnist-sample, or mnist if downloaded)")
+    parser.add_argument(
+        "--data",
+        default="mnist-sample",
+        help="the lesson's dataset setting (mnist-sample, or mnist if downloaded)",
+    )
     parser.add_argument("--elbo-samples", type=int, default=10, help="draws of z per image for −ELBO")
     parser.add_argument("--iw-samples", type=int, default=1000, help="K of the importance-weighted NLL")
-    parser.add_argument("--iw-images", type=int, default=500,
-                        help="official test digits given the NLL_K estimate (its cost is K × images)")
+    parser.add_argument(
+        "--iw-images",
+        type=int,
+        default=500,
+        help="official test digits given the NLL_K estimate (its cost is K × images)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
@@ -107,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
     device = resolve_device(args.device)
     started = time.perf_counter()
     official = load_official_test()
-    print(f"device: {device_label(device)}; {os.cpu_count()} cores; load average "
-          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(
+        f"device: {device_label(device)}; {os.cpu_count()} cores; load average "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     found = f"{len(official):,} digits from {OFFICIAL_TEST}" if official is not None else "absent"
     print(f"official test: {found}")
 
@@ -125,22 +142,40 @@ def main(argv: list[str] | None = None) -> None:
         for name, x in where:
             figure = f"d={latent}: −ELBO, {name} ({len(x):,})"
             value = negative_elbo(model, x, args.elbo_samples, generator)
-            rows.append([figure, f"{value:.1f}", f"{ANCHOR} (NLL, d=50)", _reached(value),
-                         f"{train_size:,}", f"{epochs:.0f} / {steps:,}", f"{seconds:.0f}"])
-        x, name = where[-1][1][:args.iw_images], where[-1][0]
+            rows.append(
+                [
+                    figure,
+                    f"{value:.1f}",
+                    f"{ANCHOR} (NLL, d=50)",
+                    _reached(value),
+                    f"{train_size:,}",
+                    f"{epochs:.0f} / {steps:,}",
+                    f"{seconds:.0f}",
+                ]
+            )
+        x, name = where[-1][1][: args.iw_images], where[-1][0]
         value = float(importance_weighted_nll(model, x, args.iw_samples, generator).mean())
-        rows.append([f"d={latent}: NLL_K K={args.iw_samples}, {name} (first {len(x):,})",
-                     f"{value:.1f}", f"{ANCHOR}", _reached(value), f"{train_size:,}",
-                     f"{epochs:.0f} / {steps:,}", f"{seconds:.0f}"])
+        rows.append(
+            [
+                f"d={latent}: NLL_K K={args.iw_samples}, {name} (first {len(x):,})",
+                f"{value:.1f}",
+                f"{ANCHOR}",
+                _reached(value),
+                f"{train_size:,}",
+                f"{epochs:.0f} / {steps:,}",
+                f"{seconds:.0f}",
+            ]
+        )
     print_table(VAE_HEADER, rows)
-    print("nats per image, summed over 784 pixels; −ELBO ≥ NLL_K ≥ −log p(x). Anchor: Burda et al. "
-          "2016, 60,000 training digits, 3,280 epochs.")
+    print(
+        "nats per image, summed over 784 pixels; −ELBO ≥ NLL_K ≥ −log p(x). Anchor: Burda et al. "
+        "2016, 60,000 training digits, 3,280 epochs."
+    )
     print(f"total wall time {time.perf_counter() - started:.0f} s")
 
 
 def _reached(value: float) -> str:
     return "yes" if value <= ANCHOR else f"no (+{value - ANCHOR:.1f})"
-
 
 
 if __name__ == "__main__":

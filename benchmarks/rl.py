@@ -35,7 +35,6 @@ GOAL_STEPS_PER_S = 1_000_000
 WARM_UP_STEPS = 10
 
 
-
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -68,7 +67,6 @@ def reached(rate: float, batch: int) -> str:
     """Batched rows answer to the 1M goal; a single environment to MinAtar's 110k."""
     target = MINATAR_STEPS_PER_S if batch == 1 else GOAL_STEPS_PER_S
     return "yes" if rate >= target else f"no (x{rate / target:.2f})"
-
 
 
 def run_learning(argv: list[str]) -> None:
@@ -109,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device(args.device)
     load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     print(f"game throughput on {device}; {os.cpu_count()} cores; load average {load}")
-    print(f"anchors: MinAtar (Python, one env) ~{MINATAR_STEPS_PER_S:,}/s; gymnax CPU "
-          f"~{GYMNAX_CPU_STEPS_PER_S:,}/s; goal >= {GOAL_STEPS_PER_S:,}/s batched")
+    print(
+        f"anchors: MinAtar (Python, one env) ~{MINATAR_STEPS_PER_S:,}/s; gymnax CPU "
+        f"~{GYMNAX_CPU_STEPS_PER_S:,}/s; goal >= {GOAL_STEPS_PER_S:,}/s batched"
+    )
     rows, best = [], 0.0
     threads_before = torch.get_num_threads()
     for threads in args.threads:
@@ -121,8 +121,17 @@ def main(argv: list[str] | None = None) -> int:
                 if batch > 1:
                     best = max(best, rate)
                 anchor = f"MinAtar ~{MINATAR_STEPS_PER_S // 1000}k" if batch == 1 else "goal 1M"
-                rows.append([f"{name} env steps/s: {rate:,.0f}", anchor, reached(rate, batch),
-                             f"{batch:,}", str(threads), f"{steps:,}", f"{elapsed:.1f}"])
+                rows.append(
+                    [
+                        f"{name} env steps/s: {rate:,.0f}",
+                        anchor,
+                        reached(rate, batch),
+                        f"{batch:,}",
+                        str(threads),
+                        f"{steps:,}",
+                        f"{elapsed:.1f}",
+                    ]
+                )
     torch.set_num_threads(threads_before)
     print_table(THROUGHPUT_HEADER, rows)
     print(f"load average now {', '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -43,8 +43,14 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def fresh_games(experiment, episodes: int, seed: int):
     """`episodes` new games of the lesson's kind, each cut off after 2,000 frames."""
     cfg = experiment.config
-    return make_game(cfg.game, episodes, experiment.device, seed=seed,
-                     sticky_actions=cfg.sticky_actions, max_episode_steps=EPISODE_CAP)
+    return make_game(
+        cfg.game,
+        episodes,
+        experiment.device,
+        seed=seed,
+        sticky_actions=cfg.sticky_actions,
+        max_episode_steps=EPISODE_CAP,
+    )
 
 
 def greedy_level(experiment, episodes: int) -> np.ndarray:
@@ -68,8 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-every", type=float, default=30.0, help="seconds between rows")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
-                        help="override a lesson setting, e.g. --set num_envs=64 (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help="override a lesson setting, e.g. --set num_envs=64 (repeatable)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
@@ -79,24 +91,40 @@ def main(argv: list[str] | None = None) -> int:
     experiment = cls(config)
     experiment.build(args.device, args.seed)
     settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    print(f"dqn on {args.game}, {args.minutes:g} min on {args.device} with {args.threads} threads, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()
-                                   if k not in ("mode", "watch_speed")))
+    print(
+        f"dqn on {args.game}, {args.minutes:g} min on {args.device} with {args.threads} threads, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "settings: " + ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("mode", "watch_speed"))
+    )
 
     budget, trained, next_report = args.minutes * 60.0, 0.0, 0.0
     steps = 0
     rows = []
-    header = ["train s", "frames", "updates", "epsilon", "train return (avg 100)",
-              f"greedy return ({QUICK_EPISODES} games)", "steps/s"]
+    header = [
+        "train s",
+        "frames",
+        "updates",
+        "epsilon",
+        "train return (avg 100)",
+        f"greedy return ({QUICK_EPISODES} games)",
+        "steps/s",
+    ]
     print(_row(header, [len(h) for h in header]))
     while True:
         if trained >= next_report or trained >= budget:
             metrics = experiment.evaluate()
             quick = float(greedy_level(experiment, QUICK_EPISODES).mean())
-            cells = [f"{trained:.0f}", f"{experiment.frames:,}", f"{experiment.updates:,}",
-                     f"{experiment.epsilon:.3f}", f"{metrics.get('return_avg100', float('nan')):.2f}",
-                     f"{quick:.2f}", f"{steps / max(trained, 1e-9):.0f}"]
+            cells = [
+                f"{trained:.0f}",
+                f"{experiment.frames:,}",
+                f"{experiment.updates:,}",
+                f"{experiment.epsilon:.3f}",
+                f"{metrics.get('return_avg100', float('nan')):.2f}",
+                f"{quick:.2f}",
+                f"{steps / max(trained, 1e-9):.0f}",
+            ]
             rows.append(cells)
             print(_row(cells, [len(h) for h in header]), flush=True)
             next_report += args.report_every
@@ -118,10 +146,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     figures = [
         ["figure", "anchor/target", "ours", "reached?", "frames", "gradient steps", "train s"],
-        [f"greedy return, {args.episodes} games", f">= {GOAL_FACTOR:g} x random = "
-         f"{GOAL_FACTOR * random:.2f}", f"{mean:.2f} ± {final.std() / np.sqrt(len(final)):.2f}",
-         "yes" if mean >= GOAL_FACTOR * random else "no", f"{experiment.frames:,}",
-         f"{experiment.updates:,}", f"{trained:.0f}"],
+        [
+            f"greedy return, {args.episodes} games",
+            f">= {GOAL_FACTOR:g} x random = {GOAL_FACTOR * random:.2f}",
+            f"{mean:.2f} ± {final.std() / np.sqrt(len(final)):.2f}",
+            "yes" if mean >= GOAL_FACTOR * random else "no",
+            f"{experiment.frames:,}",
+            f"{experiment.updates:,}",
+            f"{trained:.0f}",
+        ],
         ["random policy return", "about 0.5 (issue)", f"{random:.2f}", "-", "-", "-", "-"],
     ]
     print(_table(figures[0], figures[1:]))

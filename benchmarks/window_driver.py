@@ -17,8 +17,9 @@ SETTLE_S = 2.0
 STALL_TIMEOUT_S = 300.0
 
 
-def measure_window_run(lesson: str, steps: int, device: str,
-                       overrides: dict[str, str]) -> tuple[float, float, float]:
+def measure_window_run(
+    lesson: str, steps: int, device: str, overrides: dict[str, str]
+) -> tuple[float, float, float]:
     """Train `lesson` for `steps` steps in the real window, as a user pressing Train would.
 
     Returns (samples per second from the "running" state to "finished", by wall clock; the

@@ -46,7 +46,7 @@ class _ImportFinder(ast.NodeVisitor):
         self.generic_visit(node)
         self.function.pop()
 
-    visit_FunctionDef = visit_AsyncFunctionDef = _visit_function
+    visit_FunctionDef = visit_AsyncFunctionDef = _visit_function  # noqa: N815 - ast.NodeVisitor names
 
     def _add(self, name: str, node: ast.AST) -> None:
         self.found.append((self.function[-1] if self.function else "", name, node.lineno))
@@ -80,8 +80,14 @@ def test_no_module_outside_ui_imports_qt_except_the_listed_lazy_ones():
             if not _is_forbidden(module):
                 continue
             # `from unsuplab.ui.app import run_app` is found as ...ui.app and ...ui.app.run_app.
-            key = next((k for k in ALLOWED if k[:2] == (relative, function)
-                        and (module == k[2] or module.startswith(k[2] + "."))), None)
+            key = next(
+                (
+                    k
+                    for k in ALLOWED
+                    if k[:2] == (relative, function) and (module == k[2] or module.startswith(k[2] + "."))
+                ),
+                None,
+            )
             if key is not None:
                 allowed_seen.add(key)
             else:
@@ -123,14 +129,17 @@ def _run_blocked(blocked: tuple[str, ...], body: str) -> dict:
                     failures[name] = f"{{type(exc).__name__}}: {{exc}}"
             return failures
     """).format(blocked=blocked) + textwrap.dedent(body)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=240, cwd=PACKAGE.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=240, cwd=PACKAGE.parent
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_every_non_ui_module_imports_and_the_cli_trains_without_qt(tmp_path):
-    result = _run_blocked(QT_ROOTS, f"""
+    result = _run_blocked(
+        QT_ROOTS,
+        f"""
         failures = import_all("unsuplab", skip={{"unsuplab.ui", "unsuplab.__main__"}})
         from unsuplab.cli import main
         import contextlib, io
@@ -142,7 +151,8 @@ def test_every_non_ui_module_imports_and_the_cli_trains_without_qt(tmp_path):
         print(json.dumps({{"failures": failures, "list": listed, "train": trained,
                           "loaded": loaded, "count": len([m for m in sys.modules
                                                           if m.startswith("unsuplab.")])}}))
-    """)
+    """,
+    )
     assert result["failures"] == {}
     assert result["loaded"] == []
     assert (result["list"], result["train"]) == (0, 0)
@@ -151,16 +161,18 @@ def test_every_non_ui_module_imports_and_the_cli_trains_without_qt(tmp_path):
 
 
 def test_core_imports_without_torch():
-    result = _run_blocked(("torch", *QT_ROOTS), """
+    result = _run_blocked(
+        ("torch", *QT_ROOTS),
+        """
         failures = import_all("unsuplab.core", skip=set())
         core = sorted(m for m in sys.modules if m.startswith("unsuplab.core."))
         print(json.dumps({"failures": failures, "core": core,
                           "torch": "torch" in sys.modules}))
-    """)
+    """,
+    )
     assert result["failures"] == {}
     assert not result["torch"]
-    assert {"unsuplab.core.loop", "unsuplab.core.checkpoint", "unsuplab.core.config"} <= set(
-        result["core"])
+    assert {"unsuplab.core.loop", "unsuplab.core.checkpoint", "unsuplab.core.config"} <= set(result["core"])
 
 
 def test_every_room_imports_only_what_the_design_allows():
@@ -170,8 +182,16 @@ def test_every_room_imports_only_what_the_design_allows():
     # This checkout's package, not another one installed in editable mode.
     path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports; "
-         "sys.exit(lint_imports(no_cache=True))"],
-        capture_output=True, text=True, timeout=240, cwd=root, env={**os.environ, "PYTHONPATH": path})
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": path},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout

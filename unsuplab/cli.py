@@ -84,40 +84,58 @@ lesson has been built from the settings, data and checkpoint.
 
 def build_parser() -> argparse.ArgumentParser:
     """The `unsuplab` argument parser with its sub-commands."""
-    parser = _Parser(prog="unsuplab", description="A visual lab for unsupervised deep learning. "
-                     "Without a command, opens the window.")
+    parser = _Parser(
+        prog="unsuplab",
+        description="A visual lab for unsupervised deep learning. Without a command, opens the window.",
+    )
     parser.add_argument("--version", action="version", version=f"unsuplab {unsuplab.__version__}")
     parser.set_defaults(handler=_cmd_gui, lesson=None, theme=None)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    gui = commands.add_parser("gui", help="open the window (the default)",
-                              description="Open the window, optionally on one lesson.")
+    gui = commands.add_parser(
+        "gui", help="open the window (the default)", description="Open the window, optionally on one lesson."
+    )
     gui.add_argument("lesson", nargs="?", metavar="LESSON", help="lesson to open (see 'list')")
     gui.add_argument("--theme", choices=THEMES, help="colour theme (default: the saved one)")
     gui.set_defaults(handler=_cmd_gui)
 
-    listing = commands.add_parser("list", help="list the lessons: name, group, title",
-                                  description="One line per lesson: name<TAB>group<TAB>title.")
+    listing = commands.add_parser(
+        "list",
+        help="list the lessons: name, group, title",
+        description="One line per lesson: name<TAB>group<TAB>title.",
+    )
     listing.set_defaults(handler=_cmd_list)
 
     train = commands.add_parser(
-        "train", help="train a lesson headless and export the run",
+        "train",
+        help="train a lesson headless and export the run",
         description="Train a lesson without the window, print progress on stderr, and write\n"
         "the settings, metrics, checkpoint and pictures to DIR.",
-        epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     train.add_argument("name", metavar="NAME", help="lesson name (see 'unsuplab list')")
     _add_run_options(train, default_steps=DEFAULT_STEPS)
-    train.add_argument("--data", metavar="PATH", help="train on your own images: a Keras "
-                       "mnist.npz or an IDX images file (sets the lesson's data_file)")
-    train.add_argument("--resume", metavar="CHECKPOINT", help="continue a run saved as "
-                       "checkpoint.pt (by 'train' or the window); --set may change its settings")
-    train.add_argument("--out", metavar="DIR", help="output folder "
-                       "(default: runs/<lesson>-<date>-<time>)")
+    train.add_argument(
+        "--data",
+        metavar="PATH",
+        help="train on your own images: a Keras "
+        "mnist.npz or an IDX images file (sets the lesson's data_file)",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue a run saved as "
+        "checkpoint.pt (by 'train' or the window); --set may change its settings",
+    )
+    train.add_argument("--out", metavar="DIR", help="output folder (default: runs/<lesson>-<date>-<time>)")
     train.set_defaults(handler=_cmd_train)
 
     shot = commands.add_parser(
-        "shot", help="train a few steps in the window and save a screenshot",
-        description="Open the lesson in an off-screen window, train it, and save the window as PNG.")
+        "shot",
+        help="train a few steps in the window and save a screenshot",
+        description="Open the lesson in an off-screen window, train it, and save the window as PNG.",
+    )
     shot.add_argument("name", metavar="NAME", help="lesson name (see 'unsuplab list')")
     _add_run_options(shot, default_steps=200)
     shot.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
@@ -127,14 +145,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_run_options(parser: argparse.ArgumentParser, default_steps: int) -> None:
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
-                        help="change a setting, e.g. --set batch_size=64 (repeatable)")
-    parser.add_argument("--steps", type=_steps, default=default_steps, metavar="N",
-                        help=f"training steps (default {default_steps})")
-    parser.add_argument("--device", default="auto", metavar="D",
-                        help="auto (default: CUDA, then MPS, then CPU), cpu, cuda or mps")
-    parser.add_argument("--seed", type=_seed, default=0, metavar="S",
-                        help="random seed for weights and minibatches (default 0)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="sets",
+        help="change a setting, e.g. --set batch_size=64 (repeatable)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=_steps,
+        default=default_steps,
+        metavar="N",
+        help=f"training steps (default {default_steps})",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        metavar="D",
+        help="auto (default: CUDA, then MPS, then CPU), cpu, cuda or mps",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="S",
+        help="random seed for weights and minibatches (default 0)",
+    )
 
 
 def _count(text: str) -> int:
@@ -186,6 +224,7 @@ def _error(message: str) -> None:
 
 # --- commands -------------------------------------------------------------------------------------
 
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     if args.lesson is not None:
         _lesson(args.lesson)
@@ -210,8 +249,15 @@ def _cmd_shot(args: argparse.Namespace) -> int:
     from unsuplab.ui.shot import take_shot  # Qt is loaded only for the screenshot
 
     try:
-        path = take_shot(cls.name, steps=args.steps, overrides=overrides or None, out=args.out,
-                         device=args.device, seed=args.seed, theme=args.theme)
+        path = take_shot(
+            cls.name,
+            steps=args.steps,
+            overrides=overrides or None,
+            out=args.out,
+            device=args.device,
+            seed=args.seed,
+            theme=args.theme,
+        )
     except ConfigError as exc:
         raise UsageError(f"setting {exc}") from None
     except OSError as exc:
@@ -236,6 +282,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 # --- train: checking what was asked ---------------------------------------------------------------
 
+
 @dataclass
 class _Plan:
     """A checked request to train: lesson, settings, device, where it starts and stops."""
@@ -256,8 +303,9 @@ def _plan(args: argparse.Namespace) -> _Plan:
     overrides = _parse_sets(args.sets)
     if args.data is not None:
         if "data_file" not in {spec.name for spec in field_specs(cls.Config)}:
-            raise UsageError(f"--data: the lesson {cls.name!r} reads no data file "
-                             "(it has no data_file setting)")
+            raise UsageError(
+                f"--data: the lesson {cls.name!r} reads no data file (it has no data_file setting)"
+            )
         overrides["data_file"] = args.data
     base, restore = cls.Config(), None
     if args.resume is not None:
@@ -271,8 +319,7 @@ def _plan(args: argparse.Namespace) -> _Plan:
     device = _device(args.device)
     start = restore.step if restore else 0
     out = _out_dir(args.out, cls.name)
-    return _Plan(cls, config, device, restore, args.resume, start, start + args.steps,
-                 *_usable_folder(out))
+    return _Plan(cls, config, device, restore, args.resume, start, start + args.steps, *_usable_folder(out))
 
 
 def _lesson(name: str) -> type[Experiment]:
@@ -352,13 +399,15 @@ def _usable_folder(out: Path) -> tuple[Path, bool]:
 def _announce(plan: _Plan) -> None:
     from unsuplab.models.devices import device_label
 
-    span = (f"steps {plan.start} to {plan.limit}" if plan.restore
-            else f"{plan.limit} steps")
-    print(f"Training {plan.cls.name} on {device_label(plan.device)}: {span}; "
-          f"writing to {plan.out}", file=sys.stderr)
+    span = f"steps {plan.start} to {plan.limit}" if plan.restore else f"{plan.limit} steps"
+    print(
+        f"Training {plan.cls.name} on {device_label(plan.device)}: {span}; writing to {plan.out}",
+        file=sys.stderr,
+    )
 
 
 # --- train: driving the run loop ------------------------------------------------------------------
+
 
 @dataclass
 class _Outcome:
@@ -377,8 +426,14 @@ def _train(plan: _Plan, seed: int) -> _Outcome:
 
     experiment = plan.cls(plan.config)
     control = RunControl(step_limit=plan.limit)
-    loop = run(experiment, control, device=plan.device, seed=seed, restore=plan.restore,
-               snapshot_interval=SNAPSHOT_INTERVAL)
+    loop = run(
+        experiment,
+        control,
+        device=plan.device,
+        seed=seed,
+        restore=plan.restore,
+        snapshot_interval=SNAPSHOT_INTERVAL,
+    )
     outcome = _Outcome()
     events = _config_once_built(loop, plan, outcome)
     meter = _ProgressMeter(sys.stderr, plan.start, plan.limit)
@@ -400,8 +455,7 @@ def _train(plan: _Plan, seed: int) -> _Outcome:
     return outcome
 
 
-def _config_once_built(events: Iterator[Event], plan: _Plan,
-                       outcome: _Outcome) -> Iterator[Event]:
+def _config_once_built(events: Iterator[Event], plan: _Plan, outcome: _Outcome) -> Iterator[Event]:
     """The run's events, with config.json written at the first snapshot: a lesson that cannot
     be built from the settings, data and checkpoint leaves DIR as it was."""
     for event in events:
@@ -412,15 +466,21 @@ def _config_once_built(events: Iterator[Event], plan: _Plan,
         yield event
 
 
-def _until_over(events: Iterator[Event], control: RunControl, outcome: _Outcome,
-                meter: _ProgressMeter, interrupted: Callable[[], bool]) -> bool:
+def _until_over(
+    events: Iterator[Event],
+    control: RunControl,
+    outcome: _Outcome,
+    meter: _ProgressMeter,
+    interrupted: Callable[[], bool],
+) -> bool:
     """Follow the run until it finishes, fails or pauses after Ctrl+C; False if the loop ended."""
     state = None
     for event in events:
         if interrupted() and not outcome.interrupted:
             outcome.interrupted = True
-            meter.note("unsuplab: stopping after this step and writing the outputs "
-                       "(Ctrl+C again quits at once)")
+            meter.note(
+                "unsuplab: stopping after this step and writing the outputs (Ctrl+C again quits at once)"
+            )
             control.pause()
         if isinstance(event, Snapshot):
             outcome.snapshot = event
@@ -445,8 +505,9 @@ def _at_rest(state: RunState | None, outcome: _Outcome) -> bool:
     return state == "finished" or (state == "paused" and outcome.interrupted)
 
 
-def _export_through_loop(events: Iterator[Event], control: RunControl, out: Path,
-                         outcome: _Outcome) -> list[Path]:
+def _export_through_loop(
+    events: Iterator[Event], control: RunControl, out: Path, outcome: _Outcome
+) -> list[Path]:
     """Write metrics.csv and checkpoint.pt with the loop's own commands, then stop the loop."""
     files = {EXPORT_METRICS: out / "metrics.csv", SAVE: out / "checkpoint.pt"}
     waiting = {control.submit(command, path=str(path)): path for command, path in files.items()}
@@ -527,8 +588,11 @@ class _ProgressMeter:
 
 
 def _progress_line(progress: Progress, metrics: dict[str, float], limit: int) -> str:
-    parts = [f"step {progress.step}/{limit}", f"{progress.steps_per_s:.1f} steps/s",
-             f"ETA {_duration(progress.eta)}"]
+    parts = [
+        f"step {progress.step}/{limit}",
+        f"{progress.steps_per_s:.1f} steps/s",
+        f"ETA {_duration(progress.eta)}",
+    ]
     name = _headline_metric(metrics)
     if name is not None:
         parts.append(f"{name} {metrics[name]:.4g}")
@@ -552,8 +616,9 @@ def _duration(seconds: float | None) -> str:
 
 # --- train: outputs -------------------------------------------------------------------------------
 
+
 def final_line(step: int, metrics: dict[str, float]) -> str:
-    """"final step=N name=value ...": training metrics first, then the held-out ones."""
+    """ "final step=N name=value ...": training metrics first, then the held-out ones."""
     names = sorted(metrics, key=lambda n: n.startswith("heldout_"))
     pairs = [f"step={step}"] + [f"{_file_stem(n)}={metrics[n]:.5g}" for n in names]
     return "final " + " ".join(pairs)
@@ -580,16 +645,20 @@ def _report(plan: _Plan, outcome: _Outcome) -> int:
         _error(message)
     if outcome.unwritten:  # one line: the first file the folder refused says why
         more = len(outcome.unwritten) - 1
-        _error(outcome.unwritten[0] + (f" (and {more} more output{'s' * (more > 1)} not "
-                                       "written)" if more else ""))
+        _error(
+            outcome.unwritten[0]
+            + (f" (and {more} more output{'s' * (more > 1)} not written)" if more else "")
+        )
     if outcome.failure is not None and _bad_input(outcome.failure):
         _error(outcome.failure.message)  # a file or setting to fix, not a bug: no traceback
         return EXIT_USAGE
     if outcome.failure is not None and outcome.snapshot is None and plan.restore is not None:
         # The checkpoint's weights do not fit the model these settings build: a bad request.
         why = " ".join(outcome.failure.message.split())
-        _error(f"--resume {plan.resume_path}: the saved weights do not fit these settings "
-               f"({why if len(why) <= 300 else why[:300] + '…'})")
+        _error(
+            f"--resume {plan.resume_path}: the saved weights do not fit these settings "
+            f"({why if len(why) <= 300 else why[:300] + '…'})"
+        )
         return EXIT_USAGE
     if outcome.failure is not None:
         _error(outcome.failure.message + _save_traceback(plan.out, outcome.failure))
@@ -606,5 +675,4 @@ def _bad_input(failure: RunFailed) -> bool:
     """True when the run stopped on a data file, setting or checkpoint the user can fix."""
     from unsuplab.data import DataError
 
-    return failure.cause is not None and issubclass(failure.cause,
-                                                    (DataError, ConfigError, CheckpointError))
+    return failure.cause is not None and issubclass(failure.cause, (DataError, ConfigError, CheckpointError))

@@ -49,8 +49,18 @@ def cli():
 def trained(tmp_path_factory) -> tuple[CliResult, Path]:
     """`unsuplab train autoencoder --steps 30 --set batch_size=32`, run once for several tests."""
     out = tmp_path_factory.mktemp("cli") / "run"
-    result = run_cli("train", "autoencoder", "--steps", "30", "--set", "batch_size=32",
-                     "--device", "cpu", "--out", str(out))
+    result = run_cli(
+        "train",
+        "autoencoder",
+        "--steps",
+        "30",
+        "--set",
+        "batch_size=32",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    )
     assert result.code == 0, result.err
     return result, out
 

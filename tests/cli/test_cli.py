@@ -51,6 +51,7 @@ def assert_usage_error(capsys, argv: list[str], *words: str) -> str:
 
 # --- list ---------------------------------------------------------------------------------------
 
+
 def test_list_prints_name_group_title_in_registry_order(capsys):
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -59,8 +60,9 @@ def test_list_prints_name_group_title_in_registry_order(capsys):
 
 
 def test_python_dash_m_unsuplab_is_the_entry_point():
-    done = subprocess.run([sys.executable, "-m", "unsuplab", "list"], cwd=REPO, timeout=120,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "unsuplab", "list"], cwd=REPO, timeout=120, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     assert ["autoencoder", "Autoencoders", "Autoencoder"] in rows
@@ -74,6 +76,7 @@ def test_help_explains_what_steps_means(capsys):
 
 
 # --- train ----------------------------------------------------------------------------------------
+
 
 def test_train_writes_config_metrics_checkpoint_and_pictures(trained):
     result, out = trained
@@ -116,8 +119,20 @@ def test_the_last_stdout_line_holds_the_final_metrics(trained):
 def test_resume_continues_from_the_saved_step(cli, trained, tmp_path):
     checkpoint = trained[1] / "checkpoint.pt"
     out = tmp_path / "more"
-    result = cli("train", "autoencoder", "--resume", str(checkpoint), "--steps", "20",
-                     "--set", "batch_size=16", "--device", "cpu", "--out", str(out))
+    result = cli(
+        "train",
+        "autoencoder",
+        "--resume",
+        str(checkpoint),
+        "--steps",
+        "20",
+        "--set",
+        "batch_size=16",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    )
     assert result.code == 0, result.err
     assert parse_final(result.last_line)["step"] == 50
     _, rows = read_metrics(out / "metrics.csv")
@@ -129,8 +144,18 @@ def test_resume_continues_from_the_saved_step(cli, trained, tmp_path):
 
 def test_steps_zero_with_resume_only_exports(cli, trained, tmp_path):
     out = tmp_path / "export"
-    result = cli("train", "autoencoder", "--resume", str(trained[1] / "checkpoint.pt"),
-                     "--steps", "0", "--device", "cpu", "--out", str(out))
+    result = cli(
+        "train",
+        "autoencoder",
+        "--resume",
+        str(trained[1] / "checkpoint.pt"),
+        "--steps",
+        "0",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    )
     assert result.code == 0, result.err
     assert parse_final(result.last_line)["step"] == 30
     assert list(out.glob("*.png"))
@@ -143,16 +168,14 @@ def test_a_diverging_run_exits_1_after_writing_the_last_good_state(tick, tmp_pat
     assert code == 1
     assert "unsuplab: error: The loss became nan" in captured.err
     assert "Traceback" not in captured.err
-    assert {"config.json", "metrics.csv", "checkpoint.pt", "ramp.png"} <= {
-        p.name for p in out.iterdir()}
+    assert {"config.json", "metrics.csv", "checkpoint.pt", "ramp.png"} <= {p.name for p in out.iterdir()}
     final = parse_final(captured.out.strip().splitlines()[-1])
     assert np.isfinite(final["heldout_loss"])
 
 
 def test_ctrl_c_stops_cleanly_writes_the_outputs_and_exits_130(tick, tmp_path, capsys):
     out = tmp_path / "stopped"
-    code = main(["train", "test-tick", "--set", "interrupt_at=3", "--steps", "100000000",
-                 "--out", str(out)])
+    code = main(["train", "test-tick", "--set", "interrupt_at=3", "--steps", "100000000", "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 130, captured.err
     assert "stopping after this step" in captured.err
@@ -162,6 +185,7 @@ def test_ctrl_c_stops_cleanly_writes_the_outputs_and_exits_130(tick, tmp_path, c
 
 
 # --- progress and the final line ------------------------------------------------------------------
+
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
@@ -200,46 +224,61 @@ def test_final_line_puts_training_metrics_first_with_five_significant_digits():
 
 # --- errors: exit status 2 and one line naming the culprit -----------------------------------------
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["train", "no-such-lesson"], ["no-such-lesson", "autoencoder"]),
-    (["train", "autoencoder", "--set", "colour=blue"], ["colour", "unknown setting"]),
-    (["train", "autoencoder", "--set", "code_size=0"], ["code_size", "minimum"]),
-    (["train", "autoencoder", "--set", "batch_size=lots"], ["batch_size", "not a valid int"]),
-    (["train", "autoencoder", "--set", "learning_rate=5"], ["learning_rate", "maximum"]),
-    (["train", "autoencoder", "--set", "dataset=cifar"], ["dataset", "cifar"]),
-    (["train", "autoencoder", "--set", "batch_size"], ["batch_size", "KEY=VALUE"]),
-    (["train", "autoencoder", "--steps", "many"], ["--steps", "many"]),
-    (["train", "autoencoder", "--device", "abacus"], ["--device", "abacus"]),
-    (["train", "autoencoder", "--seed", str(2**70)], ["--seed", "too large"]),
-    (["shot", "no-such-lesson", "--out", "x.png"], ["no-such-lesson"]),
-    (["shot", "autoencoder", "--set", "code_size=-4", "--out", "x.png"], ["code_size"]),
-])
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["train", "no-such-lesson"], ["no-such-lesson", "autoencoder"]),
+        (["train", "autoencoder", "--set", "colour=blue"], ["colour", "unknown setting"]),
+        (["train", "autoencoder", "--set", "code_size=0"], ["code_size", "minimum"]),
+        (["train", "autoencoder", "--set", "batch_size=lots"], ["batch_size", "not a valid int"]),
+        (["train", "autoencoder", "--set", "learning_rate=5"], ["learning_rate", "maximum"]),
+        (["train", "autoencoder", "--set", "dataset=cifar"], ["dataset", "cifar"]),
+        (["train", "autoencoder", "--set", "batch_size"], ["batch_size", "KEY=VALUE"]),
+        (["train", "autoencoder", "--steps", "many"], ["--steps", "many"]),
+        (["train", "autoencoder", "--device", "abacus"], ["--device", "abacus"]),
+        (["train", "autoencoder", "--seed", str(2**70)], ["--seed", "too large"]),
+        (["shot", "no-such-lesson", "--out", "x.png"], ["no-such-lesson"]),
+        (["shot", "autoencoder", "--set", "code_size=-4", "--out", "x.png"], ["code_size"]),
+    ],
+)
 def test_bad_requests_exit_2_with_one_line(capsys, tmp_path, argv, words):
-    assert_usage_error(capsys, [*argv, "--out", str(tmp_path / "o")] if argv[0] == "train"
-                       else argv, *words)
+    assert_usage_error(capsys, [*argv, "--out", str(tmp_path / "o")] if argv[0] == "train" else argv, *words)
 
 
 def test_an_unavailable_device_is_refused(capsys, tmp_path):
     missing = [d for d in ("cuda", "mps") if d not in available_devices()]
     if not missing:
         pytest.skip("this machine has both CUDA and MPS")
-    assert_usage_error(capsys, ["train", "autoencoder", "--device", missing[0],
-                                "--out", str(tmp_path)], missing[0], "not available")
+    assert_usage_error(
+        capsys,
+        ["train", "autoencoder", "--device", missing[0], "--out", str(tmp_path)],
+        missing[0],
+        "not available",
+    )
 
 
 def test_a_checkpoint_from_another_lesson_is_refused(capsys, trained, tmp_path):
     checkpoint = trained[1] / "checkpoint.pt"
-    assert_usage_error(capsys, ["train", "sparse-autoencoder", "--resume", str(checkpoint),
-                                "--out", str(tmp_path)],
-                       str(checkpoint), "'autoencoder'", "'sparse-autoencoder'")
+    assert_usage_error(
+        capsys,
+        ["train", "sparse-autoencoder", "--resume", str(checkpoint), "--out", str(tmp_path)],
+        str(checkpoint),
+        "'autoencoder'",
+        "'sparse-autoencoder'",
+    )
 
 
 def test_a_truncated_checkpoint_is_refused(capsys, trained, tmp_path):
     cut = tmp_path / "cut.pt"
     data = (trained[1] / "checkpoint.pt").read_bytes()
     cut.write_bytes(data[: len(data) // 3])
-    assert_usage_error(capsys, ["train", "autoencoder", "--resume", str(cut),
-                                "--out", str(tmp_path / "o")], str(cut), "truncated")
+    assert_usage_error(
+        capsys,
+        ["train", "autoencoder", "--resume", str(cut), "--out", str(tmp_path / "o")],
+        str(cut),
+        "truncated",
+    )
 
 
 class RunsCode:
@@ -254,42 +293,67 @@ def test_a_malicious_checkpoint_is_refused_without_running_it(capsys, tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil.pt"
     torch.save({"format": "unsuplab-run", "version": 1, "state": RunsCode(marker)}, evil)
-    assert_usage_error(capsys, ["train", "autoencoder", "--resume", str(evil),
-                                "--out", str(tmp_path / "o")], str(evil), "refused")
+    assert_usage_error(
+        capsys,
+        ["train", "autoencoder", "--resume", str(evil), "--out", str(tmp_path / "o")],
+        str(evil),
+        "refused",
+    )
     assert not marker.exists()
 
 
 def test_a_bad_data_file_is_refused_naming_it(capsys, tmp_path):
     bad = tmp_path / "digits.idx"
     bad.write_text("these are not images\n")
-    assert_usage_error(capsys, ["train", "autoencoder", "--data", str(bad),
-                                "--out", str(tmp_path / "o")], str(bad))
+    assert_usage_error(
+        capsys, ["train", "autoencoder", "--data", str(bad), "--out", str(tmp_path / "o")], str(bad)
+    )
     missing = tmp_path / "absent.npz"
-    assert_usage_error(capsys, ["train", "autoencoder", "--data", str(missing),
-                                "--out", str(tmp_path / "o")], str(missing))
+    assert_usage_error(
+        capsys, ["train", "autoencoder", "--data", str(missing), "--out", str(tmp_path / "o")], str(missing)
+    )
 
 
 def test_data_is_refused_for_a_lesson_without_a_data_file(capsys, tick, tmp_path):
-    assert_usage_error(capsys, ["train", "test-tick", "--data", str(tmp_path / "x.npz"),
-                                "--out", str(tmp_path / "o")], "--data", "data_file", "test-tick")
+    assert_usage_error(
+        capsys,
+        ["train", "test-tick", "--data", str(tmp_path / "x.npz"), "--out", str(tmp_path / "o")],
+        "--data",
+        "data_file",
+        "test-tick",
+    )
 
 
 def test_an_unwritable_output_folder_is_refused(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert_usage_error(capsys, ["train", "autoencoder", "--out", str(blocker / "run")],
-                       str(blocker / "run"))
+    assert_usage_error(capsys, ["train", "autoencoder", "--out", str(blocker / "run")], str(blocker / "run"))
 
 
 # --- shot -------------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(importlib.util.find_spec("unsuplab.ui.shot") is None,
-                    reason="unsuplab.ui.shot is being written by the window helper")
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("unsuplab.ui.shot") is None,
+    reason="unsuplab.ui.shot is being written by the window helper",
+)
 def test_shot_writes_a_png(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     out = tmp_path / "window.png"
-    code = main(["shot", "autoencoder", "--steps", "5", "--set", "batch_size=16",
-                 "--device", "cpu", "--out", str(out)])
+    code = main(
+        [
+            "shot",
+            "autoencoder",
+            "--steps",
+            "5",
+            "--set",
+            "batch_size=16",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     with Image.open(out) as picture:
         assert picture.size[0] >= 400 and picture.size[1] >= 300
@@ -304,12 +368,14 @@ def test_the_run_folder_defaults_to_runs_lesson_timestamp(tick, tmp_path, monkey
 
 
 def test_a_shot_needs_at_least_one_step(capsys, tmp_path):
-    assert_usage_error(capsys, ["shot", "autoencoder", "--steps", "0",
-                                "--out", str(tmp_path / "x.png")], "--steps")
+    assert_usage_error(
+        capsys, ["shot", "autoencoder", "--steps", "0", "--out", str(tmp_path / "x.png")], "--steps"
+    )
 
 
 def test_a_crash_in_build_exits_1_with_the_traceback_kept_in_the_run_folder(
-        tick, monkeypatch, tmp_path, capsys):
+    tick, monkeypatch, tmp_path, capsys
+):
     def broken_build(self, device, seed):
         raise RuntimeError("the data went missing")
 
@@ -324,8 +390,10 @@ def test_a_crash_in_build_exits_1_with_the_traceback_kept_in_the_run_folder(
 
 # --- issue 19: a failed run's outputs describe what was saved -------------------------------------
 
-def test_after_a_divergence_the_final_line_describes_the_saved_checkpoint(tick, tmp_path, capsys,
-                                                                          monkeypatch):
+
+def test_after_a_divergence_the_final_line_describes_the_saved_checkpoint(
+    tick, tmp_path, capsys, monkeypatch
+):
     import unsuplab.cli
 
     monkeypatch.setattr(unsuplab.cli, "SNAPSHOT_INTERVAL", 0.0)  # a snapshot after every step
@@ -352,6 +420,10 @@ def test_an_exception_in_evaluate_exits_1_and_keeps_the_run(tick, tmp_path, caps
     assert "Traceback" not in captured.err
     assert "Tick failed at step 0 while evaluating: eigenvalues did not converge" in captured.err
     assert {"config.json", "metrics.csv", "checkpoint.pt", "ramp.png", "failure.txt"} <= {
-        p.name for p in out.iterdir()}
-    assert parse_final(captured.out.strip().splitlines()[-1])["step"] == load_run(
-        out / "checkpoint.pt").step == 0
+        p.name for p in out.iterdir()
+    }
+    assert (
+        parse_final(captured.out.strip().splitlines()[-1])["step"]
+        == load_run(out / "checkpoint.pt").step
+        == 0
+    )

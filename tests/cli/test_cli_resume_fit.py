@@ -7,8 +7,20 @@ from unsuplab.cli import main
 
 def test_resume_with_a_shape_changing_setting_is_a_usage_error(capsys, trained, tmp_path):
     checkpoint = trained[1] / "checkpoint.pt"
-    status = main(["train", "autoencoder", "--resume", str(checkpoint), "--set", "code_size=8",
-                   "--steps", "1", "--out", str(tmp_path)])
+    status = main(
+        [
+            "train",
+            "autoencoder",
+            "--resume",
+            str(checkpoint),
+            "--set",
+            "code_size=8",
+            "--steps",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert status == 2
     err = capsys.readouterr().err
     # The run was announced (the model is built only then); the error is one line after it.

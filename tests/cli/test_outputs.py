@@ -23,8 +23,7 @@ from unsuplab.core.history import MetricHistory
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_TICK = ["train", "test-tick", "--steps", "5"]
-SMALL_AUTOENCODER = ["train", "autoencoder", "--steps", "5", "--set", "batch_size=16",
-                     "--device", "cpu"]
+SMALL_AUTOENCODER = ["train", "autoencoder", "--steps", "5", "--set", "batch_size=16", "--device", "cpu"]
 
 
 def error_line(err: str) -> str:
@@ -50,6 +49,7 @@ def assert_nothing_half_written(folder: Path) -> None:
 
 # --- a full disk ------------------------------------------------------------------------------------
 
+
 def no_space_except_config(monkeypatch) -> None:
     """Every write but config.json's fails as on a full disk."""
     real_open = open
@@ -64,8 +64,7 @@ def no_space_except_config(monkeypatch) -> None:
     monkeypatch.setattr("unsuplab.atomic.open", full_disk_open, raising=False)
 
 
-def test_a_full_disk_is_one_line_exit_2_and_no_half_written_file(tick, tmp_path, monkeypatch,
-                                                                   capsys):
+def test_a_full_disk_is_one_line_exit_2_and_no_half_written_file(tick, tmp_path, monkeypatch, capsys):
     out = tmp_path / "run"
     no_space_except_config(monkeypatch)
     assert main([*TRAIN_TICK, "--out", str(out)]) == 2
@@ -76,8 +75,7 @@ def test_a_full_disk_is_one_line_exit_2_and_no_half_written_file(tick, tmp_path,
     assert_nothing_half_written(out)
 
 
-def test_when_even_config_json_cannot_be_written_the_run_stops_at_once(tick, tmp_path,
-                                                                       monkeypatch, capsys):
+def test_when_even_config_json_cannot_be_written_the_run_stops_at_once(tick, tmp_path, monkeypatch, capsys):
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
@@ -102,9 +100,15 @@ def test_a_real_failed_write_in_a_subprocess_exits_2_with_one_line(tmp_path):
     """The operating system refuses the checkpoint's bytes (a 4 KB file size limit): one line,
     exit 2, and the files that were written are whole."""
     out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "unsuplab", *SMALL_AUTOENCODER, "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300,
-                          preexec_fn=_limit_file_size, env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [sys.executable, "-m", "unsuplab", *SMALL_AUTOENCODER, "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_file_size,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 2, done.stderr
     line = error_line(done.stderr)
     assert str(out / "checkpoint.pt") in line and "cannot write (File too large)" in line
@@ -114,6 +118,7 @@ def test_a_real_failed_write_in_a_subprocess_exits_2_with_one_line(tmp_path):
 
 
 # --- a read-only folder -------------------------------------------------------------------------------
+
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_a_read_only_output_folder_is_refused_before_training(tmp_path, capsys):
@@ -126,14 +131,13 @@ def test_a_read_only_output_folder_is_refused_before_training(tmp_path, capsys):
     finally:
         out.chmod(0o755)
     line = error_line(capsys.readouterr().err)
-    assert line == (f"unsuplab: error: {out}: cannot write in the output folder "
-                    "(Permission denied)")
+    assert line == (f"unsuplab: error: {out}: cannot write in the output folder (Permission denied)")
     assert (out / "config.json").read_text() == "{}"
 
 
-def test_an_output_folder_that_refuses_files_is_refused_before_training(tmp_path, monkeypatch,
-                                                                        capsys):
+def test_an_output_folder_that_refuses_files_is_refused_before_training(tmp_path, monkeypatch, capsys):
     """The same check as a read-only folder, for a test run as root."""
+
     def refused(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
@@ -145,8 +149,10 @@ def test_an_output_folder_that_refuses_files_is_refused_before_training(tmp_path
 
 
 # The real thing on a small tmpfs, for root on Linux: UNSUPLAB_TMPFS_CHECKS=1 pytest ...
-tmpfs = pytest.mark.skipif(os.environ.get("UNSUPLAB_TMPFS_CHECKS") != "1" or os.geteuid() != 0,
-                           reason="opt-in (UNSUPLAB_TMPFS_CHECKS=1), needs root to mount a tmpfs")
+tmpfs = pytest.mark.skipif(
+    os.environ.get("UNSUPLAB_TMPFS_CHECKS") != "1" or os.geteuid() != 0,
+    reason="opt-in (UNSUPLAB_TMPFS_CHECKS=1), needs root to mount a tmpfs",
+)
 
 
 @pytest.fixture
@@ -161,9 +167,14 @@ def small_tmpfs(tmp_path):
 @tmpfs
 def test_a_full_tmpfs_is_one_line_and_exit_2(small_tmpfs):
     out = small_tmpfs / "run"
-    done = subprocess.run([sys.executable, "-m", "unsuplab", *SMALL_AUTOENCODER, "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    done = subprocess.run(
+        [sys.executable, "-m", "unsuplab", *SMALL_AUTOENCODER, "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 2, done.stderr
     assert "cannot write (No space left on device)" in error_line(done.stderr)
     assert_nothing_half_written(out)
@@ -179,6 +190,7 @@ def test_a_read_only_tmpfs_is_one_line_and_exit_2(small_tmpfs, capsys):
 
 # --- nothing written before the run is built ------------------------------------------------------
 
+
 def test_a_refused_resume_leaves_the_output_folder_as_it_was(trained, tmp_path, capsys):
     """Fault 9: a checkpoint of code_size 32 resumed with code_size 16 is refused, and the
     folder's config.json still describes its checkpoint."""
@@ -186,8 +198,23 @@ def test_a_refused_resume_leaves_the_output_folder_as_it_was(trained, tmp_path, 
     out.mkdir()
     (out / "config.json").write_bytes((trained[1] / "config.json").read_bytes())
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert main(["train", "autoencoder", "--resume", str(trained[1] / "checkpoint.pt"),
-                 "--set", "code_size=16", "--steps", "1", "--out", str(out)]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "autoencoder",
+                "--resume",
+                str(trained[1] / "checkpoint.pt"),
+                "--set",
+                "code_size=16",
+                "--steps",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
     assert "do not fit these settings" in error_line(capsys.readouterr().err)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -196,16 +223,16 @@ def write_one_image_per_class(folder: Path) -> Path:
     images = np.random.default_rng(0).integers(0, 256, (10, 28, 28), dtype=np.uint8)
     path = folder / "few-images-idx3-ubyte"
     path.write_bytes(struct.pack(">IIII", 0x803, 10, 28, 28) + images.tobytes())
-    (folder / "few-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, 10)
-                                                   + bytes(range(10)))
+    (folder / "few-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, 10) + bytes(range(10)))
     return path
 
 
 def write_empty_npz(folder: Path) -> Path:
     path = folder / "empty.npz"
     nothing = np.zeros((0, 28, 28), np.uint8)
-    np.savez(path, x_train=nothing, y_train=np.zeros(0, np.uint8), x_test=nothing,
-             y_test=np.zeros(0, np.uint8))
+    np.savez(
+        path, x_train=nothing, y_train=np.zeros(0, np.uint8), x_test=nothing, y_test=np.zeros(0, np.uint8)
+    )
     return path
 
 
@@ -215,19 +242,37 @@ def write_ratings(folder: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("make", "args", "words"), [
-    (write_empty_npz, lambda p: ["autoencoder", "--data", p], 
-     ["holds no images", "needs images to train on"]),
-    (write_one_image_per_class, lambda p: ["autoencoder", "--data", p],
-     ["label 0 has only 1 image", "hold out"]),
-    (lambda f: write_ratings(f, "user,movie,rating\nalice,Up,9\n"),
-     lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"], ["line 2", "outside the scale"]),
-    (lambda f: write_ratings(f, "user,film\nalice,Up\n"),
-     lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"], ["missing column 'movie'"]),
-    (lambda f: f / "absent.csv",
-     lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"], ["absent.csv: no such file"]),
-    (lambda f: f, lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"], ["is a folder"]),
-])
+@pytest.mark.parametrize(
+    ("make", "args", "words"),
+    [
+        (
+            write_empty_npz,
+            lambda p: ["autoencoder", "--data", p],
+            ["holds no images", "needs images to train on"],
+        ),
+        (
+            write_one_image_per_class,
+            lambda p: ["autoencoder", "--data", p],
+            ["label 0 has only 1 image", "hold out"],
+        ),
+        (
+            lambda f: write_ratings(f, "user,movie,rating\nalice,Up,9\n"),
+            lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"],
+            ["line 2", "outside the scale"],
+        ),
+        (
+            lambda f: write_ratings(f, "user,film\nalice,Up\n"),
+            lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"],
+            ["missing column 'movie'"],
+        ),
+        (
+            lambda f: f / "absent.csv",
+            lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"],
+            ["absent.csv: no such file"],
+        ),
+        (lambda f: f, lambda p: ["rbm-ratings", "--set", f"ratings_file={p}"], ["is a folder"]),
+    ],
+)
 def test_bad_data_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, make, args, words):
     data = make(tmp_path)
     out = tmp_path / "run"
@@ -239,13 +284,15 @@ def test_bad_data_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys, mak
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--steps", "9" * 20], ["--steps", "9" * 20, "too large", "1000000000"]),
-    (["--set", "hidden_sizes=200000,200000"], ["hidden_sizes", "200000", "maximum 16384", "GiB"]),
-    (["--set", "hidden_sizes=16000,16000,16000"], ["hidden_sizes", "GiB", "limit is 4 GiB"]),
-])
-def test_huge_counts_and_widths_are_refused_before_anything_is_built(tmp_path, capsys, argv,
-                                                                     words):
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--steps", "9" * 20], ["--steps", "9" * 20, "too large", "1000000000"]),
+        (["--set", "hidden_sizes=200000,200000"], ["hidden_sizes", "200000", "maximum 16384", "GiB"]),
+        (["--set", "hidden_sizes=16000,16000,16000"], ["hidden_sizes", "GiB", "limit is 4 GiB"]),
+    ],
+)
+def test_huge_counts_and_widths_are_refused_before_anything_is_built(tmp_path, capsys, argv, words):
     out = tmp_path / "run"
     assert main(["train", "deep-autoencoder", *argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err
@@ -256,11 +303,17 @@ def test_huge_counts_and_widths_are_refused_before_anything_is_built(tmp_path, c
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("lesson", "setting"), [
-    ("vae", "hidden=100000000"), ("gan", "hidden=100000000"), ("gan-2d", "hidden=100000000"),
-    ("dbn", "layer_sizes=100000000"), ("stacked-autoencoder", "layer_sizes=100000000"),
-    ("gan", "saved_steps=" + "9" * 20),
-])
+@pytest.mark.parametrize(
+    ("lesson", "setting"),
+    [
+        ("vae", "hidden=100000000"),
+        ("gan", "hidden=100000000"),
+        ("gan-2d", "hidden=100000000"),
+        ("dbn", "layer_sizes=100000000"),
+        ("stacked-autoencoder", "layer_sizes=100000000"),
+        ("gan", "saved_steps=" + "9" * 20),
+    ],
+)
 def test_every_width_list_and_step_list_has_an_upper_bound(tmp_path, capsys, lesson, setting):
     assert main(["train", lesson, "--set", setting, "--out", str(tmp_path / "run")]) == 2
     assert "is above the maximum" in error_line(capsys.readouterr().err)
@@ -268,14 +321,19 @@ def test_every_width_list_and_step_list_has_an_upper_bound(tmp_path, capsys, les
 
 # --- temp files of killed writes -------------------------------------------------------------------
 
+
 def test_a_new_run_removes_the_temp_files_a_killed_run_left(tick, tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
     for name in ("checkpoint.pt", "metrics.csv", "ramp.png"):
         (out / (name + PARTIAL)).write_bytes(b"\0" * 10)
     assert main([*TRAIN_TICK, "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "config.json",
-                                                     "metrics.csv", "ramp.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "checkpoint.pt",
+        "config.json",
+        "metrics.csv",
+        "ramp.png",
+    ]
     assert_nothing_half_written(out)
 
 

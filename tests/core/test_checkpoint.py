@@ -110,8 +110,7 @@ class RunsCode:
 def test_a_file_that_would_run_code_is_refused_and_the_code_never_runs(tmp_path, writer):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
-    record = {"format": FORMAT, "version": VERSION, "lesson": "autoencoder",
-              "state": RunsCode(marker)}
+    record = {"format": FORMAT, "version": VERSION, "lesson": "autoencoder", "state": RunsCode(marker)}
     if writer == "torch":
         torch.save(record, path)
     else:
@@ -149,8 +148,9 @@ def test_random_bytes_are_refused(tmp_path, seed):
     assert str(path) in str(info.value)
 
 
-@pytest.mark.parametrize(("content", "words"), [(b"", "the file is empty"),
-                                                 (b"hello, world\n", "truncated or corrupt")])
+@pytest.mark.parametrize(
+    ("content", "words"), [(b"", "the file is empty"), (b"hello, world\n", "truncated or corrupt")]
+)
 def test_empty_and_text_files_are_refused(tmp_path, content, words):
     path = tmp_path / "odd.pt"
     path.write_bytes(content)
@@ -171,13 +171,16 @@ def test_a_missing_file_is_named(tmp_path):
         load_run(tmp_path / "absent.pt")
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"version": 99}, "version 99 is not supported"),
-    ({"lesson": "time-machine"}, "'time-machine', which this unsuplab does not have"),
-    ({"config": "not a dict"}, "damaged run file"),
-    ({"config": {"code_size": 0}}, "code_size"),
-    ({"state": [1, 2]}, "damaged run file"),
-])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"version": 99}, "version 99 is not supported"),
+        ({"lesson": "time-machine"}, "'time-machine', which this unsuplab does not have"),
+        ({"config": "not a dict"}, "damaged run file"),
+        ({"config": {"code_size": 0}}, "code_size"),
+        ({"state": [1, 2]}, "damaged run file"),
+    ],
+)
 def test_damaged_records_are_refused_saying_what_is_wrong(saved, tmp_path, change, words):
     record = torch.load(saved[0], weights_only=True)
     record.update(change)
@@ -188,6 +191,7 @@ def test_damaged_records_are_refused_saying_what_is_wrong(saved, tmp_path, chang
 
 
 # --- writing: whole or not at all ---------------------------------------------------------------
+
 
 def no_space_after(limit: int):
     """An `open` for the temp file whose writes fail with ENOSPC once `limit` bytes are written."""
@@ -270,8 +274,9 @@ def test_kill_9_while_saving_leaves_a_loadable_run_and_the_next_save_cleans_up(s
     """A process killed in the middle of its saves: the file holds a whole earlier save, and the
     temp file the kill left is gone after the next save."""
     path = tmp_path / "checkpoint.pt"
-    saver = subprocess.Popen([sys.executable, "-c", KILLED_SAVER, str(path)],
-                             stdout=subprocess.PIPE, text=True)
+    saver = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SAVER, str(path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert saver.stdout.readline().strip() == "1"  # one whole save exists
         deadline = time.monotonic() + 60

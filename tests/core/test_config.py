@@ -80,10 +80,21 @@ def test_coerce_float_parses_scientific_notation_and_refuses_non_finite():
         coerce(spec("rate"), "nan")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("true", True), ("False", False), ("1", True), ("0", False), ("yes", True), ("NO", False),
-    ("on", True), ("off", False), (True, True), (0, False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("true", True),
+        ("False", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("NO", False),
+        ("on", True),
+        ("off", False),
+        (True, True),
+        (0, False),
+    ],
+)
 def test_coerce_bool_understands_the_usual_spellings(text, expected):
     assert coerce(spec("shuffle"), text) is expected
 
@@ -94,11 +105,14 @@ def test_coerce_bool_refuses_other_text(text):
         coerce(spec("shuffle"), text)
 
 
-@pytest.mark.parametrize(("name", "value", "words"), [
-    ("width", "0", "below the minimum 1"),
-    ("width", "65", "above the maximum 64"),
-    ("rate", "2", "above the maximum 1"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("width", "0", "below the minimum 1"),
+        ("width", "65", "above the maximum 64"),
+        ("rate", "2", "above the maximum 1"),
+    ],
+)
 def test_values_out_of_range_are_refused_with_the_limit(name, value, words):
     with pytest.raises(ConfigError, match=words) as info:
         coerce(spec(name), value)
@@ -167,7 +181,7 @@ def test_a_json_file_that_cannot_be_written_leaves_the_old_one_whole(tmp_path, m
     before = path.read_text()
 
     def no_space(obj, f, **kwargs):
-        f.write("{\n  \"wid")
+        f.write('{\n  "wid')
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(json, "dump", no_space)
@@ -179,21 +193,28 @@ def test_a_json_file_that_cannot_be_written_leaves_the_old_one_whole(tmp_path, m
 
 # --- size settings: bounded by the memory they need -------------------------------------------------
 
+
 @dataclass
 class Layered:
     widths: str = param("64,32", "Layer widths.", list_of="widths", low=1, high=MAX_WIDTH)
     saved: str = param("10,100", "Steps to keep.", list_of="numbers", low=5, high=1000)
 
 
-@pytest.mark.parametrize(("name", "value", "words"), [
-    ("widths", "100000000", ["widths: 100000000 is above the maximum 16384", "4 GiB"]),
-    ("widths", "200000,200000", ["widths: 200000 is above the maximum 16384"]),
-    ("widths", "16384,16384", ["widths: 16384,16384 needs about 8 GiB", "536,870,912 weights",
-                               "the limit is 4 GiB"]),
-    ("widths", ",".join(["8"] * 33), ["widths: 33 numbers; at most 32"]),
-    ("saved", "99999999999999999999", ["saved: 99999999999999999999 is above the maximum 1000"]),
-    ("saved", "10,2", ["saved: 2 is below the minimum 5"]),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("widths", "100000000", ["widths: 100000000 is above the maximum 16384", "4 GiB"]),
+        ("widths", "200000,200000", ["widths: 200000 is above the maximum 16384"]),
+        (
+            "widths",
+            "16384,16384",
+            ["widths: 16384,16384 needs about 8 GiB", "536,870,912 weights", "the limit is 4 GiB"],
+        ),
+        ("widths", ",".join(["8"] * 33), ["widths: 33 numbers; at most 32"]),
+        ("saved", "99999999999999999999", ["saved: 99999999999999999999 is above the maximum 1000"]),
+        ("saved", "10,2", ["saved: 2 is below the minimum 5"]),
+    ],
+)
 def test_list_settings_are_bounded_with_the_numbers_in_the_message(name, value, words):
     with pytest.raises(ConfigError) as info:
         with_overrides(Layered(), {name: value})

@@ -52,8 +52,15 @@ class Counter(Experiment):
     Config = CounterConfig
     curves = {"Loss": ("loss", "heldout_loss")}
 
-    def __init__(self, clock: FakeClock, *, step_time: float = 0.0, nan_at: int | None = None,
-                 fail_at: int | None = None, fail_build: bool = False):
+    def __init__(
+        self,
+        clock: FakeClock,
+        *,
+        step_time: float = 0.0,
+        nan_at: int | None = None,
+        fail_at: int | None = None,
+        fail_build: bool = False,
+    ):
         super().__init__()
         self.clock, self.step_time = clock, step_time
         self.nan_at, self.fail_at, self.fail_build = nan_at, fail_at, fail_build
@@ -170,8 +177,7 @@ def test_a_finished_run_ends_with_held_out_metrics_of_its_final_weights():
     # Regular snapshots land exactly on the limit and held-out evaluation is rare, so only the
     # finish itself can provide the final held-out figure.
     experiment = Counter(FakeClock(), step_time=0.25)
-    events = start(experiment, RunControl(step_limit=10), snapshot_interval=0.5,
-                   eval_interval=100.0)
+    events = start(experiment, RunControl(step_limit=10), snapshot_interval=0.5, eval_interval=100.0)
     last = snapshots(until(events, state_is("finished")))[-1]
     assert last.progress.step == 10
     assert last.metrics["heldout_loss"] == 10 * 0.5 * 3
@@ -295,12 +301,15 @@ def test_a_live_change_while_paused_is_shown_without_a_step():
     assert len(experiment.snapshot_times) == shown + 1
 
 
-@pytest.mark.parametrize(("name", "value", "words"), [
-    ("width", 5, "width cannot change while training"),
-    ("rate", "fast", "rate"),
-    ("rate", 50.0, "above the maximum"),
-    ("nonsense", 1, "nonsense"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("width", 5, "width cannot change while training"),
+        ("rate", "fast", "rate"),
+        ("rate", 50.0, "above the maximum"),
+        ("nonsense", 1, "nonsense"),
+    ],
+)
 def test_a_refused_set_param_gives_an_error_notice_and_changes_nothing(name, value, words):
     experiment = Counter(FakeClock())
     control = RunControl(paused=True)
@@ -322,8 +331,10 @@ def test_a_probe_that_raises_gives_an_error_notice_and_training_continues():
     control.step()
     seen = until(events, state_is("paused"))
     errors = [e.message for e in seen if isinstance(e, Notice) and e.error]
-    assert errors == ["explode failed: probe went wrong",
-                      "no_such_probe failed: Counter has no probe 'no_such_probe'"]
+    assert errors == [
+        "explode failed: probe went wrong",
+        "no_such_probe failed: Counter has no probe 'no_such_probe'",
+    ]
     assert experiment.steps == 1
     assert not any(isinstance(e, RunFailed) for e in seen)
 
@@ -351,8 +362,7 @@ def test_a_nan_loss_fails_the_run_and_rolls_back_to_the_last_good_state():
 def test_a_nan_found_by_the_snapshot_at_the_step_limit_fails_rather_than_finishes():
     experiment = Counter(FakeClock(), nan_at=3)
     events = start(experiment, RunControl(step_limit=10))
-    seen = until(events, lambda e: isinstance(e, StateChanged) and e.state in ("finished",
-                                                                            "failed"))
+    seen = until(events, lambda e: isinstance(e, StateChanged) and e.state in ("finished", "failed"))
     assert isinstance(seen[-2], RunFailed) and seen[-2].restored_step == 0
     assert seen[-1] == StateChanged("failed")
     assert experiment.steps == 0
@@ -401,13 +411,19 @@ def test_every_answer_and_failure_carries_the_id_of_its_request():
     control = RunControl(paused=True)
     events = start(experiment, control)
     until(events, state_is("paused"))
-    asked = {control.submit("double", x=1): "double", control.submit("explode"): "explode",
-             control.submit("set_param", name="rate", value=1.0): "set_param"}
+    asked = {
+        control.submit("double", x=1): "double",
+        control.submit("explode"): "explode",
+        control.submit("set_param", name="rate", value=1.0): "set_param",
+    }
     assert len(asked) == 3  # three different ids
     seen = until(events, lambda e: isinstance(e, Notice) and e.command == "set_param")
     answers = [e for e in seen if isinstance(e, ProbeResult | Notice)]
     assert [(asked[e.request_id], type(e).__name__) for e in answers] == [
-        ("double", "ProbeResult"), ("explode", "Notice"), ("set_param", "Notice")]
+        ("double", "ProbeResult"),
+        ("explode", "Notice"),
+        ("set_param", "Notice"),
+    ]
     failure = answers[1]
     assert failure.error and failure.command == "explode"
     assert not answers[2].error
@@ -423,8 +439,12 @@ def test_the_experiment_reads_its_step_count_before_during_and_after_a_rollback(
     experiment = Watcher(FakeClock(), step_time=0.04, nan_at=30)
     experiment.seen = []
     history = MetricHistory()
-    events = start(experiment, RunControl(), restore=Restore({"w": np.zeros(3), "steps": 0}, 0,
-                                                             history), good_state_interval=0.25)
+    events = start(
+        experiment,
+        RunControl(),
+        restore=Restore({"w": np.zeros(3), "steps": 0}, 0, history),
+        good_state_interval=0.25,
+    )
     failure = until(events, of_type(RunFailed))[-1]
     assert experiment.seen == list(range(30))  # inside step n+1, n steps were done
     assert experiment.step == failure.restored_step == experiment.steps
@@ -433,8 +453,7 @@ def test_the_experiment_reads_its_step_count_before_during_and_after_a_rollback(
 def test_a_restored_run_starts_counting_at_its_saved_step():
     experiment = Counter(FakeClock())
     state = {"w": np.full(3, 5.0), "steps": 10}
-    events = start(experiment, RunControl(step_limit=12), restore=Restore(state, 10,
-                                                                          MetricHistory()))
+    events = start(experiment, RunControl(step_limit=12), restore=Restore(state, 10, MetricHistory()))
     assert next(events).state == "building"
     next(events)
     assert experiment.step == 10
@@ -494,8 +513,9 @@ def test_an_exception_in_evaluate_or_snapshot_fails_the_run_and_keeps_it(part):
     seen = until(events, of_type(RunFailed))
     failure = seen[-1]
     doing = "evaluating" if part == "evaluate" else "taking a snapshot"
-    assert failure.message == (f"Counter failed at step {experiment.failed_at} while {doing}: "
-                               "eigenvalues did not converge")
+    assert failure.message == (
+        f"Counter failed at step {experiment.failed_at} while {doing}: eigenvalues did not converge"
+    )
     assert "LinAlgError" in failure.detail
     assert failure.restored_step is not None and failure.restored_step < experiment.failed_at
     assert experiment.steps == failure.restored_step  # the last good weights, not lost

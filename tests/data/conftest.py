@@ -30,15 +30,19 @@ WriteIdx = Callable[..., Path]
 
 # The official MNIST files live beside the checkout (../shared/data/mnist), never in it; a
 # worktree elsewhere may name them with UNSUPLAB_TEST_MNIST.
-REAL_MNIST = Path(os.environ.get("UNSUPLAB_TEST_MNIST")
-                  or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist")
+REAL_MNIST = Path(
+    os.environ.get("UNSUPLAB_TEST_MNIST")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+)
 
 
 @pytest.fixture
 def real_mnist() -> Path:
     """The folder of the four official MNIST files; the test is skipped where they are absent."""
-    if not all((REAL_MNIST / f"{part}-ubyte.gz").is_file() for part in (
-            "train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")):
+    if not all(
+        (REAL_MNIST / f"{part}-ubyte.gz").is_file()
+        for part in ("train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1")
+    ):
         pytest.skip(f"the official MNIST files are not in {REAL_MNIST}")
     return REAL_MNIST
 
@@ -84,7 +88,9 @@ def mnist_pair(write_idx: WriteIdx) -> Callable[..., tuple[Path, Path]]:
     def write(prefix: str, n: int, gz: bool = False, seed: int = 0) -> tuple[Path, Path]:
         images, labels = digits_like(n, seed)
         suffix = ".gz" if gz else ""
-        return (write_idx(f"{prefix}-images-idx3-ubyte{suffix}", images, gz),
-                write_idx(f"{prefix}-labels-idx1-ubyte{suffix}", labels, gz))
+        return (
+            write_idx(f"{prefix}-images-idx3-ubyte{suffix}", images, gz),
+            write_idx(f"{prefix}-labels-idx1-ubyte{suffix}", labels, gz),
+        )
 
     return write

@@ -78,7 +78,7 @@ def test_unknown_kind_is_refused_with_the_known_ones():
 def blob_images(count: int, side: int = 28) -> torch.Tensor:
     """`count` copies of a 4×4 white square at the centre of a black square image."""
     image = torch.zeros(side, side)
-    image[side // 2 - 2:side // 2 + 2, side // 2 - 2:side // 2 + 2] = 1.0
+    image[side // 2 - 2 : side // 2 + 2, side // 2 - 2 : side // 2 + 2] = 1.0
     return image.flatten().repeat(count, 1)
 
 
@@ -87,8 +87,9 @@ def centres(x: torch.Tensor, side: int = 28) -> torch.Tensor:
     images = x.reshape(-1, side, side)
     grid = torch.arange(side, dtype=x.dtype)
     mass = images.sum(dim=(1, 2))
-    return torch.stack([(images.sum(dim=2) * grid).sum(dim=1) / mass,
-                        (images.sum(dim=1) * grid).sum(dim=1) / mass], dim=1)
+    return torch.stack(
+        [(images.sum(dim=2) * grid).sum(dim=1) / mass, (images.sum(dim=1) * grid).sum(dim=1) / mass], dim=1
+    )
 
 
 def test_jitter_moves_the_centre_by_up_to_four_nu_pixels_and_keeps_the_ink():

@@ -67,14 +67,14 @@ def test_held_out_split_takes_per_class_from_every_label():
 def test_validation_part_is_taken_from_the_training_part_only():
     data = load_dataset("mnist-sample")
     fit, x_val, y_val = validation_split(data)
-    assert np.bincount(y_val).tolist() == [45] * 10          # a tenth of every digit
+    assert np.bincount(y_val).tolist() == [45] * 10  # a tenth of every digit
     assert len(fit.train_images) == 4500 - 450 and len(data.train_images) == 4500
     assert fit.test_images is data.test_images and fit.test_labels is data.test_labels
     pool = {row.tobytes() for row in data.train_images}
-    assert all(row.tobytes() in pool for row in x_val)        # never a held-out image
+    assert all(row.tobytes() in pool for row in x_val)  # never a held-out image
     rows = {row.tobytes() for row in fit.train_images}
-    assert not any(row.tobytes() in rows for row in x_val)    # disjoint from what is fitted
-    np.testing.assert_array_equal(validation_split(data)[2], y_val)   # deterministic
+    assert not any(row.tobytes() in rows for row in x_val)  # disjoint from what is fitted
+    np.testing.assert_array_equal(validation_split(data)[2], y_val)  # deterministic
 
 
 def test_validation_part_needs_two_images_of_every_label(mnist_pair):
@@ -90,4 +90,4 @@ def test_real_mnist_t10k_through_the_user_file_path(real_mnist):
     counts = np.bincount(np.concatenate([data.train_labels, data.test_labels]), minlength=10)
     assert counts.sum() == 10_000 and (counts > 800).all()
     assert data.image_shape == (28, 28) and data.train_images.max() == 1.0
-    assert len(data.test_images) == 1000    # 10 % held out, 100 of each digit
+    assert len(data.test_images) == 1000  # 10 % held out, 100 of each digit

@@ -32,11 +32,15 @@ def tiny_mnist(encode_idx, make_digits, monkeypatch) -> dict[str, bytes]:
     train, test = make_digits(30, seed=1), make_digits(10, seed=2)
     arrays = dict(zip(FILES, (*train, *test), strict=True))
     blobs = {name: gzip.compress(encode_idx(a), mtime=0) for name, a in arrays.items()}
-    files = {name: official.OfficialFile(len(b), hashlib.sha256(b).hexdigest(),
-                                         hashlib.sha256(encode_idx(arrays[name])).hexdigest())
-             for name, b in blobs.items()}
-    source = official.Source(mirrors=("https://first.example/mnist/",
-                                      "https://second.example/mnist/"), files=files)
+    files = {
+        name: official.OfficialFile(
+            len(b), hashlib.sha256(b).hexdigest(), hashlib.sha256(encode_idx(arrays[name])).hexdigest()
+        )
+        for name, b in blobs.items()
+    }
+    source = official.Source(
+        mirrors=("https://first.example/mnist/", "https://second.example/mnist/"), files=files
+    )
     monkeypatch.setitem(official.SOURCES, "mnist", source)
     return blobs
 
@@ -54,7 +58,7 @@ def _serving(blobs: dict[str, bytes], log: list[str] | None = None, bad_host: st
 
     def urlopen(request, timeout=None):
         url = request.full_url
-        assert timeout is not None        # a hanging server must not hang the lab
+        assert timeout is not None  # a hanging server must not hang the lab
         if log is not None:
             log.append(url)
         if bad_host and bad_host in url:
@@ -116,10 +120,18 @@ def test_offline_gives_a_helpful_message(cache, tiny_mnist, monkeypatch):
         load_official("mnist")
     message = str(caught.value)
     assert message.startswith(str(cache / "mnist" / FILES[0]))
-    for expected in ("could not download mnist", "https://first.example/mnist/",
-                     "https://second.example/mnist/", "Temporary failure in name resolution",
-                     "Connect to the internet and try again", "Data file", "--data PATH",
-                     "IDX", "mnist.npz", "mnist-sample data set works offline"):
+    for expected in (
+        "could not download mnist",
+        "https://first.example/mnist/",
+        "https://second.example/mnist/",
+        "Temporary failure in name resolution",
+        "Connect to the internet and try again",
+        "Data file",
+        "--data PATH",
+        "IDX",
+        "mnist.npz",
+        "mnist-sample data set works offline",
+    ):
         assert expected in message
     assert not list((cache / "mnist").iterdir())
 
@@ -166,8 +178,7 @@ def test_cached_file_with_wrong_checksum_is_deleted_and_reported(cache, tiny_mni
     assert f"the cached {bad} had the wrong SHA-256 and was deleted" in str(caught.value)
 
 
-def test_cached_file_with_wrong_checksum_is_downloaded_again(cache, tiny_mnist, monkeypatch,
-                                                             caplog):
+def test_cached_file_with_wrong_checksum_is_downloaded_again(cache, tiny_mnist, monkeypatch, caplog):
     folder = _fill_cache(cache, tiny_mnist)
     (folder / FILES[2]).write_bytes(b"stale")
     calls: list[str] = []
@@ -179,12 +190,13 @@ def test_cached_file_with_wrong_checksum_is_downloaded_again(cache, tiny_mnist, 
 
 
 def test_download_with_wrong_checksum_is_discarded(cache, tiny_mnist, monkeypatch):
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        _serving(tiny_mnist, bad_host="example"))   # every mirror serves junk
+    monkeypatch.setattr(
+        urllib.request, "urlopen", _serving(tiny_mnist, bad_host="example")
+    )  # every mirror serves junk
     with pytest.raises(DataError, match="SHA-256 .* expected .* discarded") as caught:
         ensure_file("mnist", FILES[3])
     assert "first.example" in str(caught.value) and "second.example" in str(caught.value)
-    assert not list((cache / "mnist").iterdir())     # neither the file nor a .part
+    assert not list((cache / "mnist").iterdir())  # neither the file nor a .part
 
 
 def test_bad_mirror_then_good_mirror(cache, tiny_mnist, monkeypatch):
@@ -199,8 +211,7 @@ def test_interrupted_download_leaves_no_file(cache, tiny_mnist, monkeypatch):
                 raise TimeoutError("timed out")
             return super().read(10)
 
-    monkeypatch.setattr(urllib.request, "urlopen",
-                        lambda request, timeout=None: Broken(tiny_mnist[FILES[0]]))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout=None: Broken(tiny_mnist[FILES[0]]))
     with pytest.raises(DataError, match="no answer within"):
         ensure_file("mnist", FILES[0])
     assert not list((cache / "mnist").iterdir())

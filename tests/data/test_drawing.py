@@ -33,8 +33,8 @@ def ink_extent(image: np.ndarray) -> tuple[int, int]:
 def canvas_with_l(top: int, left: int, size: int = 280) -> np.ndarray:
     """An "L" (a lopsided stroke: its mass is not at its box's centre) on a large canvas."""
     canvas = np.zeros((size, size), np.float32)
-    canvas[top:top + 120, left:left + 12] = 1.0
-    canvas[top + 108:top + 120, left:left + 70] = 1.0
+    canvas[top : top + 120, left : left + 12] = 1.0
+    canvas[top + 108 : top + 120, left : left + 70] = 1.0
     return canvas
 
 
@@ -64,12 +64,15 @@ def test_a_wide_stroke_fits_the_box_by_its_width():
     assert width in (20, 21) and height <= 3
 
 
-@pytest.mark.parametrize("name, scale, likeness", [
-    ("mnist-sample", 10, 0.9),
-    # The digits' strokes are widened for the pad's thin brush, so a digit of the data set itself
-    # comes back a little bolder than it went in.
-    ("digits", 30, 0.85),
-])
+@pytest.mark.parametrize(
+    "name, scale, likeness",
+    [
+        ("mnist-sample", 10, 0.9),
+        # The digits' strokes are widened for the pad's thin brush, so a digit of the data set itself
+        # comes back a little bolder than it went in.
+        ("digits", 30, 0.85),
+    ],
+)
 def test_a_data_set_digit_drawn_large_comes_back_as_itself(name, scale, likeness):
     """The framing is the data set's own: its digits, enlarged and moved, are found again."""
     data = load_dataset(name)
@@ -77,7 +80,7 @@ def test_a_data_set_digit_drawn_large_comes_back_as_itself(name, scale, likeness
     correlations = []
     for image in data.test_images[:40]:
         canvas = np.zeros((h * scale + 90, w * scale + 50), np.float32)
-        canvas[60:60 + h * scale, 10:10 + w * scale] = np.kron(image, np.ones((scale, scale)))
+        canvas[60 : 60 + h * scale, 10 : 10 + w * scale] = np.kron(image, np.ones((scale, scale)))
         prepared = model_input(canvas, (h, w))
         assert prepared.shape == (h, w)
         correlations.append(np.corrcoef(prepared.ravel(), image.ravel())[0, 1])
@@ -97,10 +100,13 @@ def test_other_shapes_get_mnist_framing_resized():
     assert image.shape == (14, 14) and image.dtype == np.float32
 
 
-@pytest.mark.parametrize("canvas", [
-    np.zeros((280, 280)),
-    np.full((280, 280), 0.05),  # a faint haze (an eraser's fringe) is not a digit
-])
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        np.zeros((280, 280)),
+        np.full((280, 280), 0.05),  # a faint haze (an eraser's fringe) is not a digit
+    ],
+)
 def test_an_empty_canvas_gives_nothing_to_send(canvas):
     assert model_input(canvas, (28, 28)) is None
 
@@ -122,23 +128,29 @@ def test_whatever_is_drawn_the_input_has_the_right_shape_and_range():
     check_model_image(model_input(dot, (28, 28)), (28, 28))
 
 
-@pytest.mark.parametrize("canvas, message", [
-    (np.zeros((4, 4, 3)), "2-D"),
-    (np.zeros((0, 5)), "2-D"),
-    (np.full((5, 5), np.nan), "non-finite"),
-])
+@pytest.mark.parametrize(
+    "canvas, message",
+    [
+        (np.zeros((4, 4, 3)), "2-D"),
+        (np.zeros((0, 5)), "2-D"),
+        (np.full((5, 5), np.nan), "non-finite"),
+    ],
+)
 def test_a_broken_canvas_is_refused(canvas, message):
     with pytest.raises(ValueError, match=message):
         model_input(canvas, (28, 28))
 
 
-@pytest.mark.parametrize("image, message", [
-    (np.zeros((28, 27), np.float32), "shape"),
-    (np.zeros((28, 28), np.float64), "float32"),
-    (np.full((28, 28), 1.5, np.float32), r"\[0, 1\]"),
-    (np.full((28, 28), np.nan, np.float32), r"\[0, 1\]"),
-    ([[0.0]], "shape"),
-])
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.zeros((28, 27), np.float32), "shape"),
+        (np.zeros((28, 28), np.float64), "float32"),
+        (np.full((28, 28), 1.5, np.float32), r"\[0, 1\]"),
+        (np.full((28, 28), np.nan, np.float32), r"\[0, 1\]"),
+        ([[0.0]], "shape"),
+    ],
+)
 def test_check_model_image_refuses_what_the_model_must_not_get(image, message):
     with pytest.raises(ValueError, match=message):
         check_model_image(image, (28, 28))

@@ -71,7 +71,7 @@ def test_training_and_held_out_patches_share_no_pixel(size):
     for photo, image in enumerate(grey_photographs()):
         covered = np.zeros(image.shape)
         for _, top, left in held_out[held_out[:, 0] == photo]:
-            covered[top:top + size, left:left + size] = 1
+            covered[top : top + size, left : left + size] = 1
         assert covered.sum() > 0
         overlap = window_sums(covered, size)
         rows = train[train[:, 0] == photo]
@@ -155,9 +155,17 @@ def test_a_single_label_probes_the_first_patches():
 def test_sparse_autoencoder_learns_from_patches():
     from unsuplab.experiments.sparse_autoencoder import Config, SparseAutoencoder
 
-    config = dataclasses.replace(Config(), dataset="patches-8-1f", code_size=25, penalty="kl",
-                                 sparsity_target=0.05, sparsity_beta=0.3, weight_decay=1e-4,
-                                 learning_rate=1e-2, batch_size=64)
+    config = dataclasses.replace(
+        Config(),
+        dataset="patches-8-1f",
+        code_size=25,
+        penalty="kl",
+        sparsity_target=0.05,
+        sparsity_beta=0.3,
+        weight_decay=1e-4,
+        learning_rate=1e-2,
+        batch_size=64,
+    )
     experiment = SparseAutoencoder(config)
     experiment.build("cpu", 0)
     before = experiment.evaluate()

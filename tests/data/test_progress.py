@@ -23,7 +23,8 @@ def test_printer_writes_one_line_per_finished_part_when_not_a_terminal():
     show("reading the cached mnist", 1, 1)
     assert stream.getvalue().splitlines() == [
         "unsuplab: reading train-images-idx3-ubyte.gz: done",
-        "unsuplab: reading the cached mnist: done"]
+        "unsuplab: reading the cached mnist: done",
+    ]
 
 
 def test_printer_redraws_one_line_on_a_terminal():
@@ -35,5 +36,7 @@ def test_printer_redraws_one_line_on_a_terminal():
     show = printer(stream)
     show("downloading t10k-labels-idx1-ubyte.gz", 1, 4)
     show("downloading t10k-labels-idx1-ubyte.gz", 4, 4)
-    assert stream.getvalue() == ("\r\x1b[2Kunsuplab: downloading t10k-labels-idx1-ubyte.gz  25%"
-                                 "\r\x1b[2Kunsuplab: downloading t10k-labels-idx1-ubyte.gz 100%\n")
+    assert stream.getvalue() == (
+        "\r\x1b[2Kunsuplab: downloading t10k-labels-idx1-ubyte.gz  25%"
+        "\r\x1b[2Kunsuplab: downloading t10k-labels-idx1-ubyte.gz 100%\n"
+    )

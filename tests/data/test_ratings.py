@@ -16,8 +16,9 @@ def test_six_movies_starts_with_the_slides_users():
     np.testing.assert_array_equal(data.liked[0], [1, 1, 1, 0, 0, 0])
     assert data.liked.shape == (300, 6) and set(np.unique(data.liked)) <= {0.0, 1.0}
     # The tastes show in the data: Titanic goes with Gladiator far more than with Avatar.
-    titanic, gladiator, avatar = (data.liked[:, SIX_MOVIES.index(m)]
-                                  for m in ("Titanic", "Gladiator", "Avatar"))
+    titanic, gladiator, avatar = (
+        data.liked[:, SIX_MOVIES.index(m)] for m in ("Titanic", "Gladiator", "Avatar")
+    )
     assert (titanic * gladiator).mean() > 2 * (titanic * avatar).mean()
 
 
@@ -47,16 +48,19 @@ def test_zero_one_files_are_liked_flags_and_movielens_ids_take_titles(tmp_path):
     np.testing.assert_array_equal(data.liked, [[1, 0], [0, 1]])
 
 
-@pytest.mark.parametrize("text, message", [
-    ("user,film,rating\na,Up,5\n", r"line 1: missing column 'movie'"),
-    ("user,movie,rating\na,Up,5\nb,Heat,7\n", r"line 3: rating 7 is outside the scale 0–5"),
-    ("user,movie,rating\na,Up,five\n", r"line 2: rating 'five' is not a number"),
-    ("user,movie,rating\na,Up\n", r"line 2: 2 fields"),
-    ("user,movie,rating\na,Up,4\n,Heat,3\n", r"line 3: empty user id"),
-    ("user,movie,rating\na,Up,4\na,Heat,3\na,Up,1\n", r"line 4: .* again \(first on line 2\)"),
-    ("", r"the file is empty"),
-    ("user,movie,rating\n", r"no ratings"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("user,film,rating\na,Up,5\n", r"line 1: missing column 'movie'"),
+        ("user,movie,rating\na,Up,5\nb,Heat,7\n", r"line 3: rating 7 is outside the scale 0–5"),
+        ("user,movie,rating\na,Up,five\n", r"line 2: rating 'five' is not a number"),
+        ("user,movie,rating\na,Up\n", r"line 2: 2 fields"),
+        ("user,movie,rating\na,Up,4\n,Heat,3\n", r"line 3: empty user id"),
+        ("user,movie,rating\na,Up,4\na,Heat,3\na,Up,1\n", r"line 4: .* again \(first on line 2\)"),
+        ("", r"the file is empty"),
+        ("user,movie,rating\n", r"no ratings"),
+    ],
+)
 def test_bad_ratings_files_are_refused_by_line(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(DataError, match=message) as caught:
@@ -81,8 +85,13 @@ def test_whatever_the_bytes_a_bad_file_raises_only_a_data_error_naming_it(tmp_pa
     """A DataError is what the CLI turns into exit status 2; any other exception would be a bug."""
     rng = np.random.default_rng(seed)
     alphabet = list(b'ab,"\r\n\x00 1.5e9-')
-    bodies = [rng.bytes(200), bytes(rng.choice(alphabet, 300)), b'"unterminated,a,1\n',
-              b"u,m,1e400\n", b"x" * 200_000 + b"\n"]
+    bodies = [
+        rng.bytes(200),
+        bytes(rng.choice(alphabet, 300)),
+        b'"unterminated,a,1\n',
+        b"u,m,1e400\n",
+        b"x" * 200_000 + b"\n",
+    ]
     for body in bodies:
         path = write(tmp_path, "")
         path.write_bytes(b"user,movie,rating\n" + body)

@@ -25,6 +25,7 @@ def _raises(path: Path, *fragments: str):
 
 # --- read_idx: good files ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 def test_idx_images_and_labels_round_trip(write_idx, make_digits, gz):
     images, labels = make_digits(23)
@@ -51,11 +52,15 @@ def test_non_square_images_keep_rows_and_columns(write_idx):
 
 # --- read_idx: bad files -----------------------------------------------------------------------
 
+
 def test_wrong_magic_number(tmp_path):
     path = tmp_path / "bogus-images-idx3-ubyte"
     path.write_bytes(b"\x12\x34\x56\x78" + bytes(100))
-    with _raises(path, "wrong magic number 0x12345678",
-                 "expected an IDX images (0x00000803) or labels (0x00000801) file"):
+    with _raises(
+        path,
+        "wrong magic number 0x12345678",
+        "expected an IDX images (0x00000803) or labels (0x00000801) file",
+    ):
         read_idx(path)
 
 
@@ -106,8 +111,7 @@ def test_truncated_images(tmp_path, encode_idx, gz):
     data = encode_idx(np.zeros((10, 28, 28), np.uint8))[: 16 + 123]
     path = tmp_path / "cut-images-idx3-ubyte"
     path.write_bytes(gzip.compress(data) if gz else data)
-    with _raises(path, "truncated: header declares 10 images of 28x28 = 7840 bytes, "
-                       "file has 123 bytes"):
+    with _raises(path, "truncated: header declares 10 images of 28x28 = 7840 bytes, file has 123 bytes"):
         read_idx(path)
 
 
@@ -121,8 +125,7 @@ def test_truncated_labels(tmp_path, encode_idx):
 def test_trailing_bytes(tmp_path, encode_idx):
     path = tmp_path / "long-images-idx3-ubyte"
     path.write_bytes(encode_idx(np.zeros((2, 4, 4), np.uint8)) + b"junk")
-    with _raises(path, "4 bytes of trailing garbage", "2 images of 4x4 = 32 bytes",
-                 "file has 36 bytes"):
+    with _raises(path, "4 bytes of trailing garbage", "2 images of 4x4 = 32 bytes", "file has 36 bytes"):
         read_idx(path)
 
 
@@ -142,11 +145,16 @@ def test_missing_file_and_folder(tmp_path):
 
 # --- read_keras_npz ----------------------------------------------------------------------------
 
+
 def _keras(make_digits, n_train=40, n_test=20, **override):
     x_train, y_train = make_digits(n_train, seed=1, size=28)
     x_test, y_test = make_digits(n_test, seed=2, size=28)
-    arrays = {"x_train": x_train, "y_train": y_train.astype(np.int64),
-              "x_test": x_test, "y_test": y_test.astype(np.int64)}
+    arrays = {
+        "x_train": x_train,
+        "y_train": y_train.astype(np.int64),
+        "x_test": x_test,
+        "y_test": y_test.astype(np.int64),
+    }
     arrays.update(override)
     return {k: v for k, v in arrays.items() if v is not None}
 
@@ -230,6 +238,7 @@ def test_keras_npz_with_pickled_member(tmp_path, make_digits):
 
 # --- read_user_dataset -------------------------------------------------------------------------
 
+
 def test_user_keras_npz(tmp_path, make_digits):
     path = tmp_path / "mnist.npz"
     np.savez(path, **_keras(make_digits))
@@ -244,16 +253,16 @@ def test_user_idx_file_without_test_part_holds_out_a_tenth(mnist_pair):
     images, _ = mnist_pair("train", 200, gz=True)
     data = read_user_dataset(images)
     assert (len(data.train_images), len(data.test_images)) == (180, 20)
-    assert np.bincount(data.test_labels).tolist() == [2] * 10   # stratified
+    assert np.bincount(data.test_labels).tolist() == [2] * 10  # stratified
     assert data.train_images.dtype == np.float32 and data.train_labels.dtype == np.int64
     assert data.train_images.max() <= 1.0 and data.train_images.min() >= 0.0
     again = read_user_dataset(images)
-    np.testing.assert_array_equal(again.test_images, data.test_images)   # deterministic
+    np.testing.assert_array_equal(again.test_images, data.test_images)  # deterministic
 
 
 def test_user_train_file_pairs_with_t10k_beside_it(mnist_pair):
     train_images, _ = mnist_pair("train", 60, seed=1)
-    mnist_pair("t10k", 30, gz=True, seed=2)           # plain and gzip may be mixed
+    mnist_pair("t10k", 30, gz=True, seed=2)  # plain and gzip may be mixed
     data = read_user_dataset(train_images)
     assert (len(data.train_images), len(data.test_images)) == (60, 30)
     raw = read_idx(train_images)
@@ -381,6 +390,7 @@ def test_utf8_text_posing_as_idx(tmp_path):
 
 # --- hostile files: small on disk, huge in memory (issue 19) -------------------------------------
 
+
 def _zeros_after(path: Path, header_and_data: bytes, zeros: int) -> None:
     """A gzip file of `header_and_data` followed by `zeros` zero bytes, written in pieces."""
     piece = bytes(1 << 20)
@@ -398,8 +408,11 @@ def test_gzip_with_a_long_tail_of_zeros_is_refused_without_reading_it(tmp_path, 
     assert path.stat().st_size < 2 << 20
     tracemalloc.start()
     try:
-        with _raises(path, "more than 1048576 bytes of trailing garbage",
-                     "header declares 100 images of 28x28 = 78400 bytes"):
+        with _raises(
+            path,
+            "more than 1048576 bytes of trailing garbage",
+            "header declares 100 images of 28x28 = 78400 bytes",
+        ):
             read_idx(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -410,8 +423,7 @@ def test_gzip_with_a_long_tail_of_zeros_is_refused_without_reading_it(tmp_path, 
 def test_gzip_with_a_short_tail_counts_it(tmp_path, encode_idx):
     path = tmp_path / "tail-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(encode_idx(np.zeros((2, 4, 4), np.uint8)) + b"junk"))
-    with _raises(path, "4 bytes of trailing garbage", "2 images of 4x4 = 32 bytes",
-                 "file has 36 bytes"):
+    with _raises(path, "4 bytes of trailing garbage", "2 images of 4x4 = 32 bytes", "file has 36 bytes"):
         read_idx(path)
 
 
@@ -434,27 +446,27 @@ def test_header_beyond_the_stated_limit_is_refused(tmp_path, monkeypatch, encode
     monkeypatch.setattr(readers, "MAX_IDX_BYTES", 1000)
     path = tmp_path / "big-images-idx3-ubyte"
     path.write_bytes(encode_idx(np.zeros((2, 28, 28), np.uint8)))
-    with _raises(path, "too large: header declares 2 images of 28x28 = 1568 bytes",
-                 "at most 1000 bytes"):
+    with _raises(path, "too large: header declares 2 images of 28x28 = 1568 bytes", "at most 1000 bytes"):
         read_idx(path)
 
 
 def test_keras_npz_with_no_images_is_refused(tmp_path, make_digits):
     path = tmp_path / "mnist.npz"
-    np.savez(path, **_keras(make_digits, x_train=np.zeros((0, 28, 28), np.uint8),
-                            y_train=np.zeros(0, np.int64)))
+    np.savez(
+        path, **_keras(make_digits, x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.int64))
+    )
     with _raises(path, "key 'x_train' holds no images"):
         load_files(path)
-    np.savez(path, **_keras(make_digits, x_test=np.zeros((0, 28, 28), np.uint8),
-                            y_test=np.zeros(0, np.int64)))
+    np.savez(
+        path, **_keras(make_digits, x_test=np.zeros((0, 28, 28), np.uint8), y_test=np.zeros(0, np.int64))
+    )
     with _raises(path, "key 'x_test' holds no images"):
         load_files(path)
 
 
 def test_idx_file_with_one_image_per_label_has_nothing_to_hold_out(mnist_pair):
-    images, _ = mnist_pair("train", 10)          # labels 0..9, one image each
-    with _raises(images, "label 0 has only 1 image", "none is left to hold out",
-                 "t10k- files beside it"):
+    images, _ = mnist_pair("train", 10)  # labels 0..9, one image each
+    with _raises(images, "label 0 has only 1 image", "none is left to hold out", "t10k- files beside it"):
         read_user_dataset(images)
 
 
@@ -463,6 +475,6 @@ def test_keras_npz_member_beyond_the_stated_limit_is_refused(tmp_path, make_digi
 
     monkeypatch.setattr(readers, "MAX_IDX_BYTES", 20_000)
     path = tmp_path / "mnist.npz"
-    np.savez_compressed(path, **_keras(make_digits))      # x_train: 40 x 28 x 28 = 31,360 bytes
+    np.savez_compressed(path, **_keras(make_digits))  # x_train: 40 x 28 x 28 = 31,360 bytes
     with _raises(path, "key 'x_train' is too large", "at most 20000 bytes"):
         read_keras_npz(path)

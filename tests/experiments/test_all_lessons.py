@@ -65,8 +65,9 @@ def _arrays(payload: Payload) -> list[np.ndarray]:
     """Every array a payload carries (nested in dicts and tuples too)."""
     found = []
     for value in vars(payload).values():
-        values = value.values() if isinstance(value, dict) else (
-            value if isinstance(value, tuple) else [value])
+        values = (
+            value.values() if isinstance(value, dict) else (value if isinstance(value, tuple) else [value])
+        )
         found += [v for v in values if isinstance(v, np.ndarray)]
     return found
 
@@ -134,8 +135,7 @@ def test_state_reloads_to_identical_outputs(cls):
     fresh.generator.set_state(trained.generator.get_state())
     train_steps(trained)
     train_steps(fresh)
-    np.testing.assert_array_equal(trained.snapshot()["filters"].images,
-                                  fresh.snapshot()["filters"].images)
+    np.testing.assert_array_equal(trained.snapshot()["filters"].images, fresh.snapshot()["filters"].images)
 
 
 @pytest.mark.parametrize("cls", DRAWABLE, ids=[cls.name for cls in DRAWABLE])

@@ -71,10 +71,10 @@ def test_the_relative_score_is_the_error_per_unit_of_ink_and_changes_live(traine
         ink = trained.test_x.pow(2).sum(dim=1).numpy()
         np.testing.assert_allclose(relative, squared / ink, rtol=1e-5)
         np.testing.assert_allclose(
-            squared, reconstruction_errors(trained.features, trained.test_x).numpy(), rtol=1e-6)
+            squared, reconstruction_errors(trained.features, trained.test_x).numpy(), rtol=1e-6
+        )
         panels = trained.snapshot()
         assert panels["scores"].title.startswith("Anomaly score s(x) = Σ(x̂ − x)² / Σx²")
-        assert trained.evaluate()["heldout_auc"] == pytest.approx(
-            roc_auc_score(trained.is_anomaly, relative))
+        assert trained.evaluate()["heldout_auc"] == pytest.approx(roc_auc_score(trained.is_anomaly, relative))
     finally:
         trained.set_live("score", "squared error")

@@ -64,8 +64,7 @@ def test_spectrum_and_tangents_are_the_jacobians_singular_values_and_vectors(tra
     torch.testing.assert_close(values, torch.linalg.svdvals(exact), rtol=1e-3, atol=1e-5)
     # Unit input directions along which the code moves by σ_1 ≥ σ_2 ≥ ... at the first digit.
     torch.testing.assert_close(tangents.norm(dim=1), torch.ones(5))
-    torch.testing.assert_close((exact[0] @ tangents.T).norm(dim=0), values[0, :5],
-                               rtol=1e-3, atol=1e-5)
+    torch.testing.assert_close((exact[0] @ tangents.T).norm(dim=0), values[0, :5], rtol=1e-3, atol=1e-5)
     panels = trained.snapshot()
     assert panels["tangents"].images.shape == (8, 28, 28)
     k, sigma = panels["jacobian_spectrum"].series["singular value"]

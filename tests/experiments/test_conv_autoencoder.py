@@ -28,8 +28,7 @@ def test_kernels_and_feature_maps(experiment):
     panels = experiment.snapshot()
     kernels = panels["filters"]
     assert kernels.images.shape == (16, 3, 3) and kernels.normalisation == "filter"
-    np.testing.assert_array_equal(kernels.images,
-                                  experiment.model.filters.detach().numpy()[:, 0])
+    np.testing.assert_array_equal(kernels.images, experiment.model.filters.detach().numpy()[:, 0])
     maps = panels["feature_maps"]
     assert isinstance(maps, ImageGrid) and maps.images.shape == (16, 28, 28)
     assert maps.images.min() >= 0 and maps.images.max() == pytest.approx(1.0)
@@ -57,5 +56,6 @@ def test_reloaded_weights_replace_the_latent_codes_of_the_last_evaluation():
     fresh.build("cpu", 1)
     fresh.evaluate()  # caches codes of its own random weights
     restore(fresh, trained.state_dict(), trained.step)
-    np.testing.assert_allclose(fresh.snapshot()["latent"].points,
-                               trained.snapshot()["latent"].points, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        fresh.snapshot()["latent"].points, trained.snapshot()["latent"].points, rtol=1e-5, atol=1e-6
+    )

@@ -12,8 +12,7 @@ from unsuplab.experiments.dbn import Config, DeepBeliefNetwork
 
 
 def built(**changes) -> DeepBeliefNetwork:
-    config = Config(layer_sizes="32,16", pretrain_steps=20, batch_size=50, labels=50,
-                    classifier_steps=10)
+    config = Config(layer_sizes="32,16", pretrain_steps=20, batch_size=50, labels=50, classifier_steps=10)
     experiment = DeepBeliefNetwork(dataclasses.replace(config, **changes))
     experiment.build("cpu", 0)
     return experiment

@@ -27,8 +27,7 @@ def test_pca_baseline_equals_scikit_learns(experiment):
     pca = PCA(n_components=30, svd_solver="covariance_eigh").fit(train)
     expected = ((pca.inverse_transform(pca.transform(test)) - test) ** 2).sum(axis=1)
     np.testing.assert_allclose(experiment.pca_errors.numpy(), expected, rtol=1e-3)
-    assert experiment.evaluate()["heldout_pca_squared_error"] == pytest.approx(expected.mean(),
-                                                                                rel=1e-4)
+    assert experiment.evaluate()["heldout_pca_squared_error"] == pytest.approx(expected.mean(), rel=1e-4)
 
 
 def test_error_table_compares_both_codes_per_image_and_on_average(experiment):
@@ -38,16 +37,16 @@ def test_error_table_compares_both_codes_per_image_and_on_average(experiment):
     train_steps(experiment, 10)
     metrics = experiment.evaluate()
     second = experiment.snapshot()["errors"]
-    assert second.rows[-1][1:] == [metrics["heldout_squared_error"],
-                                   metrics["heldout_pca_squared_error"]]
+    assert second.rows[-1][1:] == [metrics["heldout_squared_error"], metrics["heldout_pca_squared_error"]]
     assert [r[2] for r in second.rows] == [r[2] for r in first.rows]  # PCA does not train
     assert [r[1] for r in second.rows[:10]] != [r[1] for r in first.rows[:10]]
     x, index = experiment.test_x, experiment.probe_index
     with torch.no_grad():
         ae = ((experiment.model(x[index])[0] - x[index]) ** 2).sum(dim=1).numpy()
     np.testing.assert_allclose([r[1] for r in second.rows[:10]], ae, rtol=1e-5)
-    np.testing.assert_allclose([r[2] for r in second.rows[:10]],
-                               experiment.pca_errors[index].numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        [r[2] for r in second.rows[:10]], experiment.pca_errors[index].numpy(), rtol=1e-6
+    )
 
 
 def test_reconstructions_show_input_deep_autoencoder_and_pca(experiment):

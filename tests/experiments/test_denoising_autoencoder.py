@@ -87,7 +87,10 @@ def test_compare_mode_trains_three_networks_from_one_start():
     grids = {k: p for k, p in experiment.snapshot().items() if isinstance(p, ImageGrid)}
     assert list(grids) == ["filters_0pct", "filters_25pct", "filters_50pct"]
     assert [g.title for g in grids.values()] == [
-        "Filters, 0 % masked", "Filters, 25 % masked", "Filters, 50 % masked"]
+        "Filters, 0 % masked",
+        "Filters, 25 % masked",
+        "Filters, 50 % masked",
+    ]
     start = [g.images for g in grids.values()]
     assert all(np.array_equal(start[0], images) for images in start)  # same initial weights
 
@@ -101,8 +104,9 @@ def test_compare_mode_trains_three_networks_from_one_start():
     metrics = experiment.evaluate()
     held_out = [metrics[name] for name in curve_names]
     assert len(held_out) == 3 and len(set(held_out)) == 3
-    assert metrics["heldout_loss"] == pytest.approx(np.mean(
-        [metrics[f"heldout_loss_at_{p}%"] for p in (0, 25, 50)]), rel=1e-6)
+    assert metrics["heldout_loss"] == pytest.approx(
+        np.mean([metrics[f"heldout_loss_at_{p}%"] for p in (0, 25, 50)]), rel=1e-6
+    )
     # The more is destroyed, the harder the job: held-out error rises with ν.
     assert held_out[0] < held_out[1] < held_out[2]
 

@@ -100,8 +100,11 @@ def test_checkpoint_of_another_game_is_refused_naming_both_shapes():
     experiment = built()
     state = experiment.state_dict()
     state["game"], state["obs_shape"] = "space_invaders", [6, 10, 10]
-    with pytest.raises(ValueError, match=r"space_invaders with observations \(6, 10, 10\); "
-                       r"this run plays breakout with \(4, 10, 10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"space_invaders with observations \(6, 10, 10\); "
+        r"this run plays breakout with \(4, 10, 10\)",
+    ):
         built(seed=1).load_state_dict(state)
 
 

@@ -104,11 +104,14 @@ def test_sample_grid_shows_64_images_in_unit_range():
     assert samples.images.min() >= 0 and samples.images.max() <= 1
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"saved_steps": "1000,x"}, "saved_steps"),
-    ({"hidden": "0"}, "hidden"),
-    ({"architecture": "dcgan", "dataset": "digits"}, "architecture"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"saved_steps": "1000,x"}, "saved_steps"),
+        ({"hidden": "0"}, "hidden"),
+        ({"architecture": "dcgan", "dataset": "digits"}, "architecture"),
+    ],
+)
 def test_bad_settings_are_refused_by_name(changes, field):
     with pytest.raises(ConfigError, match=field):
         with_overrides(Config(), changes)
@@ -143,8 +146,7 @@ def test_a_discriminator_that_wins_completely_stops_training_with_a_message():
 def test_the_run_loop_reports_the_win_and_restores_good_weights():
     experiment = Gan(dataclasses.replace(SMALL, generator_loss="minimax"))
     control = RunControl()
-    events = run(experiment, control, good_state_interval=1e9, eval_interval=0.0,
-                 snapshot_interval=0.0)
+    events = run(experiment, control, good_state_interval=1e9, eval_interval=0.0, snapshot_interval=0.0)
     next(events), next(events)  # building, the first snapshot
     good = parameters(experiment.trainer.discriminator)
     _make_d_win(experiment)

@@ -59,8 +59,7 @@ def test_arrows_are_minus_the_generator_loss_gradient():
     # point up D's slope and differ by σ(l)/σ(−l) = e^l per point: tiny where D rejects x.
     experiment.config.generator_loss = "minimax"
     minimax = experiment.generator_push(fake)
-    np.testing.assert_allclose(minimax.numpy(), (push * logits.exp()[:, None]).numpy(),
-                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(minimax.numpy(), (push * logits.exp()[:, None]).numpy(), rtol=1e-4, atol=1e-7)
     with torch.no_grad():
         before = experiment.trainer.discriminator(fake)
         after = experiment.trainer.discriminator(fake + 1e-3 * push / push.norm(dim=1, keepdim=True))

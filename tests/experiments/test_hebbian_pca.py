@@ -25,8 +25,7 @@ def lesson(**changes) -> HebbianPCA:
 def trained() -> tuple[HebbianPCA, dict[str, float], list[dict[str, float]]]:
     experiment = lesson()
     before = experiment.evaluate()
-    history = [{name: float(value) for name, value in train_steps(experiment).items()}
-               for _ in range(400)]
+    history = [{name: float(value) for name, value in train_steps(experiment).items()} for _ in range(400)]
     return experiment, before, history
 
 

@@ -33,8 +33,7 @@ def test_precision_at_k_for_three_distances(trained):
         assert 0 <= metrics[f"heldout_precision_{name}"] <= 100
     assert metrics["heldout_precision_pixels"] > 80  # raw pixels already find most digits
     table = trained.snapshot()["precision"]
-    assert [row[0] for row in table.rows] == ["pixels (Euclidean)", "codes (Euclidean)",
-                                              "8 bits (Hamming)"]
+    assert [row[0] for row in table.rows] == ["pixels (Euclidean)", "codes (Euclidean)", "8 bits (Hamming)"]
     assert table.rows[0][1] == round(metrics["heldout_precision_pixels"], 1)
 
 

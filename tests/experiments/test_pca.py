@@ -34,8 +34,9 @@ def test_components_and_explained_variance_match_scikit_learn():
     experiment = digits_lesson()
     reference = ScikitPCA().fit(experiment.train_x.numpy())
     ours = experiment.pca
-    np.testing.assert_allclose(ours.explained_variance_ratio.numpy(),
-                               reference.explained_variance_ratio_, atol=1e-4)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio.numpy(), reference.explained_variance_ratio_, atol=1e-4
+    )
     # Components are defined up to sign; compare the first 20, whose eigenvalues are well apart.
     angles = vector_angles(ours.components[:20], torch.as_tensor(reference.components_[:20]))
     assert float(angles.max()) < 0.5
@@ -69,8 +70,9 @@ def test_live_k_changes_pcas_reconstructions_without_rebuilding(trained):
     assert trained.model is model
     coarse_rows, fine_rows = coarse["reconstructions"].rows, fine["reconstructions"].rows
     np.testing.assert_array_equal(coarse_rows["reconstruction"], fine_rows["reconstruction"])
-    error = {k: np.mean((rows["PCA"] - rows["input"]) ** 2)
-             for k, rows in ((1, coarse_rows), (40, fine_rows))}
+    error = {
+        k: np.mean((rows["PCA"] - rows["input"]) ** 2) for k, rows in ((1, coarse_rows), (40, fine_rows))
+    }
     assert error[40] < 0.2 * error[1]
     assert "k = 1" in coarse["reconstructions"].title and "k = 40" in fine["reconstructions"].title
     line = fine["explained_variance"].series["current_k"]
@@ -105,8 +107,9 @@ def test_drawing_probe_answers_with_the_autoencoder_and_pca(trained):
     drawn[1:7, 3:5] = 1.0
     rows = trained.probe("reconstruct", image=drawn)["drawing"].rows
     assert list(rows) == ["input", "reconstruction", "PCA"]
-    assert all(images.shape == (1, 8, 8) and images.min() >= 0 and images.max() <= 1
-               for images in rows.values())
+    assert all(
+        images.shape == (1, 8, 8) and images.min() >= 0 and images.max() <= 1 for images in rows.values()
+    )
 
 
 def test_config_refuses_a_k_or_code_wider_than_the_image():

@@ -51,8 +51,9 @@ def test_new_user_likes_are_read_by_name_and_unknown_names_skipped():
 
 def test_a_ratings_file_is_used_and_a_bad_one_refused(tmp_path):
     good = tmp_path / "ratings.csv"
-    rows = [f"u{u},{m},{5 if (u + i) % 2 else 1}" for u in range(20) for i, m in
-            enumerate(["Up", "Heat", "Coco"])]
+    rows = [
+        f"u{u},{m},{5 if (u + i) % 2 else 1}" for u in range(20) for i, m in enumerate(["Up", "Heat", "Coco"])
+    ]
     good.write_text("user,movie,rating\n" + "\n".join(rows) + "\n", encoding="utf-8")
     experiment = trained(steps=5, ratings_file=str(good), new_user_likes="Up")
     assert experiment.movies == ("Up", "Heat", "Coco")

@@ -12,8 +12,9 @@ from unsuplab.core.stepping import restore, train_steps
 from unsuplab.experiments._feature_lessons import first_per_class
 from unsuplab.experiments.semi_supervised import Config, SemiSupervised
 
-TINY = Config(feature_model="autoencoder", pretrain_steps=20, classifier_steps=10,
-              fine_tune_steps=5, batch_size=32)
+TINY = Config(
+    feature_model="autoencoder", pretrain_steps=20, classifier_steps=10, fine_tune_steps=5, batch_size=32
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +37,9 @@ def test_every_label_count_is_fitted_and_drawn_against_labels_per_class(trained)
     pixels = curves.series["raw pixels"][1]
     assert pixels[-1] > pixels[0] + 10
     metrics = trained.evaluate()
-    assert {"heldout_accuracy_codes", "heldout_accuracy_pixels",
-            "heldout_accuracy_fine_tuned"} <= set(metrics)
+    assert {"heldout_accuracy_codes", "heldout_accuracy_pixels", "heldout_accuracy_fine_tuned"} <= set(
+        metrics
+    )
 
 
 def test_confusion_matrix_and_misclassified_digits_agree(trained):
@@ -62,10 +64,13 @@ def test_the_slider_fits_a_new_count_first(trained):
 def test_more_labels_than_the_data_holds_is_refused_with_the_count(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "few.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
-             y_train=np.repeat(np.arange(10), 30), x_test=rng.integers(0, 256, (50, 28, 28),
-                                                                       dtype=np.uint8),
-             y_test=np.repeat(np.arange(10), 5))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+        y_train=np.repeat(np.arange(10), 30),
+        x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8),
+        y_test=np.repeat(np.arange(10), 5),
+    )
     experiment = SemiSupervised(Config(data_file=str(path), feature_model="autoencoder"))
     experiment.build("cpu", 0)
     with pytest.raises(ConfigError, match="only 30 images"):
@@ -81,8 +86,9 @@ def test_a_run_reloads_mid_task_to_the_same_results(trained):
     fresh.build("cpu", 1)
     restore(fresh, trained.state_dict(), trained.step)
     assert fresh.snapshot()["results"].rows == trained.snapshot()["results"].rows
-    np.testing.assert_array_equal(fresh.snapshot()["confusion"].values,
-                                  trained.snapshot()["confusion"].values)
+    np.testing.assert_array_equal(
+        fresh.snapshot()["confusion"].values, trained.snapshot()["confusion"].values
+    )
 
 
 def test_with_jitter_the_autoencoder_reads_moved_digits_and_is_asked_for_the_clean_ones(trained):
@@ -104,9 +110,16 @@ def test_without_jitter_the_autoencoder_is_a_plain_one():
 
 @pytest.mark.parametrize("jitter", [0.0, 0.5])
 def test_fine_tuning_sees_the_labelled_digits_jittered_as_stage_1_did(jitter):
-    experiment = SemiSupervised(Config(feature_model="autoencoder", pretrain_steps=2,
-                                       classifier_steps=1, fine_tune_steps=3, batch_size=32,
-                                       jitter=jitter))
+    experiment = SemiSupervised(
+        Config(
+            feature_model="autoencoder",
+            pretrain_steps=2,
+            classifier_steps=1,
+            fine_tune_steps=3,
+            batch_size=32,
+            jitter=jitter,
+        )
+    )
     experiment.build("cpu", 0)
     train_steps(experiment, 2 + 7)  # stage 1, then one step for each of the seven label counts
     assert experiment.tasks[0].kind == "fine-tune"

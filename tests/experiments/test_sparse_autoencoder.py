@@ -27,8 +27,9 @@ def test_cost_is_half_squared_error_plus_beta_sum_of_activations():
         x_hat, a = experiment.model(x)
         terms = experiment.loss(x, x_hat, a)
         w1, w2 = experiment.model.encoder[0].weight, experiment.model.decoder[0].weight
-        expected = (0.5 * ((x_hat - x) ** 2).sum() / 7 + 0.2 * a.sum() / 7
-                    + 0.005 * ((w1 ** 2).sum() + (w2 ** 2).sum()))
+        expected = (
+            0.5 * ((x_hat - x) ** 2).sum() / 7 + 0.2 * a.sum() / 7 + 0.005 * ((w1**2).sum() + (w2**2).sum())
+        )
     torch.testing.assert_close(terms["loss"], expected)
 
 

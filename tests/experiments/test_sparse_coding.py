@@ -66,8 +66,9 @@ def test_a_data_file_that_is_no_data_names_the_file(tmp_path):
 
 def test_own_patches_train_but_have_no_photograph_to_restore(tmp_path):
     patches = np.random.default_rng(1).integers(0, 256, (300, 6, 6), dtype=np.uint8)
-    experiment = SparseCoding(Config(data_file=str(keras_npz(tmp_path / "p.npz", patches)),
-                                     atoms=16, batch_size=32))
+    experiment = SparseCoding(
+        Config(data_file=str(keras_npz(tmp_path / "p.npz", patches)), atoms=16, batch_size=32)
+    )
     experiment.build("cpu", 0)
     train_steps(experiment)
     assert experiment.snapshot()["dictionary"].images.shape == (16, 6, 6)
@@ -76,8 +77,7 @@ def test_own_patches_train_but_have_no_photograph_to_restore(tmp_path):
 
 
 def test_the_formula_is_written_with_subscript_atom_numbers():
-    assert formula(np.array([0.8, -0.3, 0.5]), np.array([35, 41, 64])) == \
-        "0.80·φ₃₆ − 0.30·φ₄₂ + 0.50·φ₆₅"
+    assert formula(np.array([0.8, -0.3, 0.5]), np.array([35, 41, 64])) == "0.80·φ₃₆ − 0.30·φ₄₂ + 0.50·φ₆₅"
     assert formula(np.array([-1.25]), np.array([0])) == "−1.25·φ₁"
 
 
@@ -85,11 +85,10 @@ def test_the_written_out_terms_are_the_largest_coefficients_of_the_patch():
     experiment = trained()
     panel = experiment.snapshot()["terms"]
     code = experiment.encode(experiment.test_x[experiment.explained][None])[0]
-    largest = code.abs().argsort(descending=True)[:len(panel.images) - 2]
+    largest = code.abs().argsort(descending=True)[: len(panel.images) - 2]
     expected = formula(code[largest].numpy(), largest.numpy())
     assert panel.caption.startswith(f"x̂ = {expected}")
-    np.testing.assert_array_equal(panel.images[2:],
-                                  experiment.atom_images()[largest.numpy()])
+    np.testing.assert_array_equal(panel.images[2:], experiment.atom_images()[largest.numpy()])
     # "Another patch" moves on, and a reload shows the same patch.
     before = experiment.explained
     experiment.probe("next_patch")
@@ -134,8 +133,7 @@ def test_zca_patches_are_coded_in_the_whitened_space_the_pixel_atoms_undo():
     raw, _ = whitened_patches(8, "none")
     white, _ = whitened_patches(8, "zca")
     w = patch_whitening("zca", 8)
-    np.testing.assert_allclose((torch.from_numpy(raw[:50]).double() @ w).numpy(), white[:50],
-                               atol=1e-4)
+    np.testing.assert_allclose((torch.from_numpy(raw[:50]).double() @ w).numpy(), white[:50], atol=1e-4)
     experiment = SparseCoding(Config(**{**QUICK, "dataset": "patches-8-zca"}))
     experiment.build("cpu", 0)
     # a D (whitened, σ units) and a (σ D W⁻¹) (pixels) are the same patch, seen two ways.

@@ -40,10 +40,12 @@ def test_stages_follow_the_configured_step_counts():
     table = experiment.snapshot()["stages"]
     assert table.title == "Training stage: 4. fine-tune"
     assert table.columns == ["stage", "steps", "status"]
-    assert table.rows == [["1. layer 1: 784→16", "3 / 3", "done"],
-                          ["2. layer 2: 16→8", "3 / 3", "done"],
-                          ["3. layer 3: 8→4", "3 / 3", "done"],
-                          ["4. fine-tune: all layers", "4 / 2", "▶ training"]]  # goes on past plan
+    assert table.rows == [
+        ["1. layer 1: 784→16", "3 / 3", "done"],
+        ["2. layer 2: 16→8", "3 / 3", "done"],
+        ["3. layer 3: 8→4", "3 / 3", "done"],
+        ["4. fine-tune: all layers", "4 / 2", "▶ training"],
+    ]  # goes on past plan
 
 
 def test_each_pretraining_stage_moves_only_its_own_layer():
@@ -65,17 +67,25 @@ def test_window_shows_the_stage_and_the_stack_so_far():
     assert metrics["stage"] == 2
     # The objective is layer 2's reconstruction of layer-1 codes plus (λ/2) Σ W² of layer 2 only.
     layer2 = experiment.model.layers[1]
-    decay = 0.5 * TINY.weight_decay * sum(float(p.detach().pow(2).sum()) for n, p in
-                                          layer2.named_parameters() if n.endswith("weight"))
+    decay = (
+        0.5
+        * TINY.weight_decay
+        * sum(float(p.detach().pow(2).sum()) for n, p in layer2.named_parameters() if n.endswith("weight"))
+    )
     assert metrics["heldout_loss"] == pytest.approx(metrics["heldout_layer2"] + decay, rel=1e-5)
     with torch.no_grad():
         codes = experiment.model.encode(experiment.test_x, depth=1)
         rebuilt = layer2(codes)[0]
     assert metrics["heldout_layer2"] == pytest.approx(
-        float(0.5 * (rebuilt - codes).pow(2).sum(dim=1).mean()), rel=1e-5)
+        float(0.5 * (rebuilt - codes).pow(2).sum(dim=1).mean()), rel=1e-5
+    )
     panels = experiment.snapshot()
     assert [row[1:] for row in panels["stages"].rows] == [
-        ["3 / 3", "frozen"], ["1 / 3", "▶ training"], ["0 / 3", "waiting"], ["0 / 2", "waiting"]]
+        ["3 / 3", "frozen"],
+        ["1 / 3", "▶ training"],
+        ["0 / 3", "waiting"],
+        ["0 / 2", "waiting"],
+    ]
     assert panels["filters"].images.shape == (16, 28, 28)
     assert panels["filters_layer2"].images.shape == (8, 28, 28)
     assert panels["filters_layer3"].images.shape == (4, 28, 28)
@@ -99,8 +109,7 @@ def test_a_reloaded_run_continues_in_the_same_stage():
         assert torch.equal(a, b)
 
 
-def last_stage_table(experiment: StackedAutoencoder, step_limit: int,
-                     restore_from: Restore | None = None):
+def last_stage_table(experiment: StackedAutoencoder, step_limit: int, restore_from: Restore | None = None):
     """The stage table of the run loop's last snapshot once it reaches `step_limit`."""
     control = RunControl(step_limit=step_limit)
     tables = []

@@ -22,8 +22,7 @@ def one_thread():
 
 
 def built(**overrides) -> VariationalAutoencoder:
-    config = with_overrides(VariationalAutoencoder.Config(), {"hidden": "64", "batch_size": 32,
-                                                              **overrides})
+    config = with_overrides(VariationalAutoencoder.Config(), {"hidden": "64", "batch_size": 32, **overrides})
     experiment = VariationalAutoencoder(config)
     experiment.build("cpu", 0)
     return experiment
@@ -41,19 +40,20 @@ def test_untrained_loss_is_log_2_nats_per_pixel_plus_a_small_kl():
     # Near-zero output weights give x̂ ≈ ½: about 784·log 2 = 543 nats per image.
     assert metrics["heldout_reconstruction"] == pytest.approx(784 * math.log(2), rel=0.1)
     assert metrics["heldout_negative_elbo"] == pytest.approx(
-        metrics["heldout_reconstruction"] + metrics["heldout_kl"], rel=1e-5)
+        metrics["heldout_reconstruction"] + metrics["heldout_kl"], rel=1e-5
+    )
     assert metrics["heldout_loss"] == metrics["heldout_negative_elbo"]  # β = 1
 
 
 def test_beta_weighs_the_kl_term_and_changes_live():
     experiment = built(beta=4.0)
     terms = train_steps(experiment)
-    assert float(terms["loss"]) == pytest.approx(float(terms["reconstruction"] + 4 * terms["kl"]),
-                                                 rel=1e-5)
+    assert float(terms["loss"]) == pytest.approx(float(terms["reconstruction"] + 4 * terms["kl"]), rel=1e-5)
     experiment.set_live("beta", 0.5)
     metrics = experiment.evaluate()
     assert metrics["heldout_loss"] == pytest.approx(
-        metrics["heldout_reconstruction"] + 0.5 * metrics["heldout_kl"], rel=1e-5)
+        metrics["heldout_reconstruction"] + 0.5 * metrics["heldout_kl"], rel=1e-5
+    )
 
 
 def test_binarisation_modes_give_0_1_pixels_where_they_should():
@@ -118,8 +118,9 @@ def test_decode_probe_on_a_wide_code_walks_the_principal_plane():
     np.testing.assert_allclose(scatter.points[0], [x, y], atol=1e-5)
     decoded = experiment.probe("decode", x=x, y=y)["decoded"].images
     on_plane = origin + x * axes[0] + y * axes[1]
-    np.testing.assert_allclose(decoded[0], experiment.decode(on_plane[None]).numpy().reshape(28, 28),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        decoded[0], experiment.decode(on_plane[None]).numpy().reshape(28, 28), atol=1e-6
+    )
     assert experiment.snapshot()["manifold"].images.shape == (MANIFOLD_SIDE**2, 28, 28)
 
 
@@ -130,10 +131,8 @@ def test_two_picks_interpolate_between_their_codes():
     row = experiment.probe("pick", index=7)["interpolation"]
     a, b = (int(experiment.pick_index[i]) for i in (3, 7))
     ends = experiment.encode(experiment.test_x[[a, b]])
-    np.testing.assert_allclose(row.images[0], experiment.decode(ends[:1]).numpy().reshape(28, 28),
-                               atol=1e-6)
-    np.testing.assert_allclose(row.images[-1], experiment.decode(ends[1:]).numpy().reshape(28, 28),
-                               atol=1e-6)
+    np.testing.assert_allclose(row.images[0], experiment.decode(ends[:1]).numpy().reshape(28, 28), atol=1e-6)
+    np.testing.assert_allclose(row.images[-1], experiment.decode(ends[1:]).numpy().reshape(28, 28), atol=1e-6)
     assert f"digit {experiment.test_labels[a]}" in row.title
     with pytest.raises(ValueError, match="no digit 99"):
         experiment.probe("pick", index=99)
@@ -176,7 +175,8 @@ def test_asked_for_input_noise_the_encoder_reads_it_and_the_decoder_must_give_ba
         expected = noisy.elbo_terms(noisy.test_x, noisy.heldout_noise, noisy.test_input)
     assert torch.equal(read[-1], noisy.test_input)
     assert noisy.evaluate()["heldout_reconstruction"] == pytest.approx(
-        float(expected["reconstruction"]), rel=1e-6)
+        float(expected["reconstruction"]), rel=1e-6
+    )
     # Training: minibatches are binarised to 0/1, so grey pixels show the encoder read a
     # resampled (moved, turned) copy.
     train_steps(noisy)

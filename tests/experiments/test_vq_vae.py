@@ -77,8 +77,7 @@ def test_code_images_decode_a_grid_of_one_code():
     top = int(panels["usage"].categories[0].removeprefix("#"))
     grid = torch.full((1, 7, 7), top)
     expected = experiment.model.decode_indices(grid).detach().reshape(28, 28).numpy()
-    torch.testing.assert_close(torch.as_tensor(panels["code_images"].images[0]),
-                               torch.as_tensor(expected))
+    torch.testing.assert_close(torch.as_tensor(panels["code_images"].images[0]), torch.as_tensor(expected))
 
 
 def test_revive_moves_dead_codes_onto_encoder_outputs():
@@ -104,8 +103,9 @@ def test_reconstruction_is_bce_of_the_straight_through_decoding():
 def test_image_sides_must_halve_twice(monkeypatch):
     experiment = VQVAELesson(VQVAELesson.Config())
     data = experiment.load_data()
-    odd = dataclasses.replace(data, train_images=data.train_images[:, :26, :26],
-                              test_images=data.test_images[:, :26, :26])
+    odd = dataclasses.replace(
+        data, train_images=data.train_images[:, :26, :26], test_images=data.test_images[:, :26, :26]
+    )
     monkeypatch.setattr(experiment, "load_data", lambda: odd)
     with pytest.raises(ValueError, match="26x26 is not divisible by 4"):
         experiment.build("cpu", 0)

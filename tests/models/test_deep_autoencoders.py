@@ -13,12 +13,18 @@ from unsuplab.models.autoencoders import ConvAutoencoder, DeepAutoencoder, Stack
 # The Keras example's summary, layer by layer (channels, height, width), after each
 # Conv2D, MaxPooling2D and UpSampling2D.
 KERAS_SHAPES = [
-    (16, 28, 28), (16, 14, 14),
-    (8, 14, 14), (8, 7, 7),
-    (8, 7, 7), (8, 4, 4),
-    (8, 4, 4), (8, 8, 8),
-    (8, 8, 8), (8, 16, 16),
-    (16, 14, 14), (16, 28, 28),
+    (16, 28, 28),
+    (16, 14, 14),
+    (8, 14, 14),
+    (8, 7, 7),
+    (8, 7, 7),
+    (8, 4, 4),
+    (8, 4, 4),
+    (8, 8, 8),
+    (8, 8, 8),
+    (8, 16, 16),
+    (16, 14, 14),
+    (16, 28, 28),
     (1, 28, 28),
 ]
 
@@ -59,10 +65,17 @@ def test_conv_autoencoder_refuses_other_image_sizes():
 
 def test_deep_autoencoder_has_a_linear_code_and_a_mirrored_decoder():
     model = DeepAutoencoder(784, (1000, 500, 250), 30)
-    linear_sizes = [(m.in_features, m.out_features) for m in model.modules()
-                    if isinstance(m, nn.Linear)]
-    assert linear_sizes == [(784, 1000), (1000, 500), (500, 250), (250, 30),
-                            (30, 250), (250, 500), (500, 1000), (1000, 784)]
+    linear_sizes = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+    assert linear_sizes == [
+        (784, 1000),
+        (1000, 500),
+        (500, 250),
+        (250, 30),
+        (30, 250),
+        (250, 500),
+        (500, 1000),
+        (1000, 784),
+    ]
     assert isinstance(model.encoder[-1], nn.Identity)  # the 30-unit code is linear
     assert sum(isinstance(m, nn.Sigmoid) for m in model.encoder) == 3
     assert sum(isinstance(m, nn.Sigmoid) for m in model.decoder) == 4

@@ -76,7 +76,7 @@ def test_oja_converges_to_the_first_component_with_unit_length():
     x = x - x.mean(dim=0)
     w = 0.1 * torch.ones(8)
     for start in range(0, 4000, 40):
-        w = oja_update(w, x[start:start + 40], lr=0.02)
+        w = oja_update(w, x[start : start + 40], lr=0.02)
     assert float(vector_angles(w, axes[0])) < 5
     assert float(w.norm()) == pytest.approx(1.0, abs=0.05)
 
@@ -87,7 +87,7 @@ def test_hebb_turns_towards_the_first_component_but_grows_without_bound():
     w = 0.1 * torch.ones(8)
     norms = []
     for start in range(0, 2000, 40):
-        w = hebb_update(w, x[start:start + 40], lr=0.02)
+        w = hebb_update(w, x[start : start + 40], lr=0.02)
         norms.append(float(w.norm()))
     assert norms[-1] > 100 * norms[0] and np.all(np.diff(norms) > 0)
     assert float(vector_angles(w, axes[0])) < 5
@@ -101,7 +101,7 @@ def test_sanger_with_one_unit_is_oja_and_with_m_units_finds_the_first_m_componen
     weights = 0.1 * torch.randn(3, 8, generator=torch.Generator().manual_seed(3))
     for _ in range(3):
         for start in range(0, 4000, 40):
-            weights = sanger_update(weights, x[start:start + 40], lr=0.02)
+            weights = sanger_update(weights, x[start : start + 40], lr=0.02)
     assert float(vector_angles(weights, axes[:3]).max()) < 8
     torch.testing.assert_close(weights @ weights.T, torch.eye(3), atol=0.1, rtol=0)
 

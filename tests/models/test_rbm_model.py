@@ -95,7 +95,7 @@ def test_cd_learns_a_toy_distribution_and_pcd_chains_persist():
         trainer = ContrastiveDivergence(rbm, k=1, persistent=persistent, chains=20, dream_chains=8)
         before = float(rbm.reconstruction_error(data, torch.Generator().manual_seed(1)).mean())
         for step in range(300):
-            trainer.step(data[step % 10 * 20:(step % 10 + 1) * 20], generator, 0.1, 0.5, 0.0)
+            trainer.step(data[step % 10 * 20 : (step % 10 + 1) * 20], generator, 0.1, 0.5, 0.0)
         after = float(rbm.reconstruction_error(data, torch.Generator().manual_seed(1)).mean())
         assert after < 0.3 * before
         # Dreams look like the two patterns: three units on together, three off.

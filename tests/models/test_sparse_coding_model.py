@@ -50,8 +50,9 @@ def test_fista_reaches_the_lasso_solution_of_scikit_learn():
     lam = 0.2
     ours = fista(x, dictionary, lam, 1000).numpy()
     # sparse_encode minimises the same ½‖x − a D‖² + alpha‖a‖₁ per row.
-    theirs = sparse_encode(x.numpy().astype(np.float64), dictionary.numpy().astype(np.float64),
-                           algorithm="lasso_lars", alpha=lam)
+    theirs = sparse_encode(
+        x.numpy().astype(np.float64), dictionary.numpy().astype(np.float64), algorithm="lasso_lars", alpha=lam
+    )
     np.testing.assert_allclose(ours, theirs, atol=2e-3)
     assert np.array_equal(ours != 0, np.abs(theirs) > 1e-9)
 
@@ -73,8 +74,9 @@ def test_a_mask_makes_coding_ignore_the_deleted_pixels():
     mask[:, :6] = 0
     scribbled = x.clone()
     scribbled[:, :6] = 100.0
-    torch.testing.assert_close(fista(x, dictionary, 0.1, 200, mask=mask),
-                               fista(scribbled, dictionary, 0.1, 200, mask=mask))
+    torch.testing.assert_close(
+        fista(x, dictionary, 0.1, 200, mask=mask), fista(scribbled, dictionary, 0.1, 200, mask=mask)
+    )
 
 
 def test_objective_terms_are_the_slide_formula():
@@ -119,7 +121,8 @@ def test_a_complete_basis_with_a_tiny_lambda_restores_an_image_exactly():
     observed = torch.ones(10, 10)
     observed[3, 4] = 0
     smooth = torch.outer(torch.linspace(0, 1, 10), torch.ones(10))
-    ramp_atoms = torch.stack([torch.linspace(-1, 1, 4).repeat_interleave(4),
-                              torch.linspace(-1, 1, 4).repeat(4)])
+    ramp_atoms = torch.stack(
+        [torch.linspace(-1, 1, 4).repeat_interleave(4), torch.linspace(-1, 1, 4).repeat(4)]
+    )
     filled = restore_image(smooth, ramp_atoms, 1e-6, 500, 4, observed=observed)
     assert abs(float(filled[3, 4] - smooth[3, 4])) < 1e-2

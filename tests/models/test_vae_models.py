@@ -40,8 +40,9 @@ def test_bernoulli_nll_sums_the_pixel_cross_entropies():
     expected = -(x * torch.sigmoid(logits).log() + (1 - x) * (1 - torch.sigmoid(logits)).log()).sum(1)
     assert torch.allclose(bernoulli_nll(logits, x), expected, atol=1e-5)
     # An untrained decoder at logit 0 costs log 2 nats per pixel.
-    assert torch.allclose(bernoulli_nll(torch.zeros(1, 784), x[:1, :1].expand(1, 784)),
-                          torch.tensor([784 * math.log(2)]))
+    assert torch.allclose(
+        bernoulli_nll(torch.zeros(1, 784), x[:1, :1].expand(1, 784)), torch.tensor([784 * math.log(2)])
+    )
 
 
 def test_reparameterisation_lets_gradients_reach_mean_and_variance():
@@ -70,9 +71,16 @@ def test_importance_weighting_tightens_the_elbo():
     x = torch.randint(0, 2, (50, 20)).float()
     mean, log_variance = model.posterior(x)
     generator = torch.Generator().manual_seed(0)
-    elbo_losses = [bernoulli_nll(model.decode_logits(reparameterise(
-        mean, log_variance, torch.randn(mean.shape, generator=generator))), x)
-        + gaussian_kl(mean, log_variance) for _ in range(200)]
+    elbo_losses = [
+        bernoulli_nll(
+            model.decode_logits(
+                reparameterise(mean, log_variance, torch.randn(mean.shape, generator=generator))
+            ),
+            x,
+        )
+        + gaussian_kl(mean, log_variance)
+        for _ in range(200)
+    ]
     negative_elbo = torch.stack(elbo_losses).mean(0)
     nll = importance_weighted_nll(model, x, samples=500, generator=generator, chunk=128)
     assert nll.shape == (50,)

@@ -41,8 +41,14 @@ def test_atari_breakout_meets_the_game_interface():
 
 
 def test_the_dqn_lesson_trains_on_atari_breakout():
-    settings = {"game": "atari-breakout", "num_envs": 2, "replay_capacity": 256,
-                "replay_start": 16, "batch_size": 8, "target_update": 4}
+    settings = {
+        "game": "atari-breakout",
+        "num_envs": 2,
+        "replay_capacity": 256,
+        "replay_start": 16,
+        "batch_size": 8,
+        "target_update": 4,
+    }
     experiment = DQN(dataclasses.replace(DQN.Config(), **settings))
     experiment.build("cpu", 0)
     losses = [experiment.train_step() for _ in range(12)]

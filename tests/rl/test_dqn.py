@@ -49,8 +49,13 @@ def test_replay_wraps_around_and_returns_what_was_stored():
     replay = ReplayBuffer(5, (1, 2, 2), "cpu")
     for start in (0, 3):
         obs = (torch.arange(start, start + 3).view(3, 1, 1, 1) % 2).float().expand(3, 1, 2, 2)
-        replay.add(obs, torch.arange(start, start + 3), torch.arange(start, start + 3).float(),
-                   1 - obs, torch.tensor([False, True, False]))
+        replay.add(
+            obs,
+            torch.arange(start, start + 3),
+            torch.arange(start, start + 3).float(),
+            1 - obs,
+            torch.tensor([False, True, False]),
+        )
     assert replay.size == 5 and replay.position == 1
     # Slot 0 was overwritten by transition 5; slots 1..4 hold transitions 1..4.
     assert replay.action.tolist() == [5, 1, 2, 3, 4]
@@ -71,8 +76,7 @@ def test_replay_keeps_grey_levels_and_reloads():
     copy.load_state_dict(replay.state_dict())
     assert copy.size == 1 and torch.equal(copy.obs, replay.obs)
     with pytest.raises(ValueError, match="capacity"):
-        ReplayBuffer(0 + 1, (1, 1, 3), "cpu").load_state_dict(
-            {**replay.state_dict(), "size": 3})
+        ReplayBuffer(0 + 1, (1, 1, 3), "cpu").load_state_dict({**replay.state_dict(), "size": 3})
 
 
 def test_epsilon_falls_linearly_then_stays():
@@ -87,8 +91,13 @@ def test_epsilon_falls_linearly_then_stays():
 
 
 def test_bellman_target_masks_done_and_double_dqn_lets_the_online_net_choose():
-    batch = Transitions(_obs([0, 0]), torch.tensor([0, 0]), torch.tensor([1.0, 1.0]),
-                        _obs([1, 1]), torch.tensor([False, True]))
+    batch = Transitions(
+        _obs([0, 0]),
+        torch.tensor([0, 0]),
+        torch.tensor([1.0, 1.0]),
+        _obs([1, 1]),
+        torch.tensor([False, True]),
+    )
     target_net = FixedQ(torch.tensor([[0.0, 0.0], [10.0, 2.0]]))
     online_net = FixedQ(torch.tensor([[0.0, 0.0], [0.0, 5.0]]))
     # y = r + γ (1 − done) max_a' Q_target(s', a')

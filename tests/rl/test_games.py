@@ -162,8 +162,13 @@ def test_sticky_actions_repeat_the_previous_action():
 @pytest.mark.parametrize("name", ALL_GAMES)
 def test_cuda_matches_the_rules_on_the_cpu(name):
     cpu, gpu = make_game(name, 16, seed=0), make_game(name, 16, device="cuda", seed=0)
-    gpu.load_state_dict({k: v.cuda() if isinstance(v, torch.Tensor) and k != "generator" else v
-                         for k, v in cpu.state_dict().items()} | {"generator": gpu.generator.get_state()})
+    gpu.load_state_dict(
+        {
+            k: v.cuda() if isinstance(v, torch.Tensor) and k != "generator" else v
+            for k, v in cpu.state_dict().items()
+        }
+        | {"generator": gpu.generator.get_state()}
+    )
     for a in random_actions(cpu, 5):
         x, y = cpu.step(a), gpu.step(a.cuda())
         assert torch.equal(x.obs[~x.done], y.obs.cpu()[~x.done])

@@ -51,11 +51,14 @@ def legend_entries(view) -> list[tuple[str, str, str]]:
     while not piece.atEnd():
         fragment = piece.fragment()
         coloured = fragment.charFormat().hasProperty(QTextFormat.Property.ForegroundBrush)
-        fragments.append((fragment.text(), fragment.charFormat().foreground().color().name()
-                          if coloured else None))
+        fragments.append(
+            (fragment.text(), fragment.charFormat().foreground().color().name() if coloured else None)
+        )
         piece += 1
     marks, names = fragments[::2], fragments[1::2]
     assert all(colour is not None for _, colour in marks)
     assert all(colour is None for _, colour in names)
-    return [(mark, colour, name.replace("\xa0", " ").strip())
-            for (mark, colour), (name, _) in zip(marks, names, strict=True)]
+    return [
+        (mark, colour, name.replace("\xa0", " ").strip())
+        for (mark, colour), (name, _) in zip(marks, names, strict=True)
+    ]

@@ -14,8 +14,7 @@ def test_run_app_shows_the_window_and_returns_when_it_closes(qapp, monkeypatch):
     seen = {}
 
     def look_and_close():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
-                   and w.isVisible()]
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         seen["titles"] = [w.windowTitle() for w in windows]
         seen["dark"] = [w.dark for w in windows]
         for w in windows:

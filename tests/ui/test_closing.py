@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: Longer than the window's close wait and the application's wait for threads together (2 + 2 s).
 LONG_STEP_S = 6.0
 
-SCRIPT = r'''
+SCRIPT = r"""
 import sys, threading, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -58,20 +58,32 @@ QTimer.singleShot(0, drive)
 code = app_module.run_app(lesson="test-slow-step", theme="dark")
 print("saved step:", load_run(app_module.autosave_path()).step, flush=True)
 sys.exit(code)
-'''
+"""
 
 
 def test_closing_during_a_long_step_finishes_it_saves_the_run_and_exits_0(tmp_path):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
-           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(LONG_STEP_S)], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=180)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(LONG_STEP_S)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "QThread: Destroyed" not in done.stderr
     lines = done.stdout.splitlines()
     assert "open after close: True" in lines  # it waits for the step, saying so
-    assert any(line.startswith("status: Closing: the current training step is still running")
-               for line in lines), lines
+    assert any(
+        line.startswith("status: Closing: the current training step is still running") for line in lines
+    ), lines
     saved = [line for line in lines if line.startswith("saved step:")]
     assert saved and int(saved[0].split(":")[1]) >= 2, lines  # the long step's result is kept

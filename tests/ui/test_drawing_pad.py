@@ -18,18 +18,25 @@ from unsuplab.ui.drawing_pad import NO_MODEL, REQUEST_INTERVAL_MS, DrawingPad
 SEVEN = ([(70, 60), (200, 60)], [(200, 60), (170, 130), (140, 220)])
 
 
-def mouse(widget, kind: QEvent.Type, x: float, y: float,
-          button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+def mouse(
+    widget, kind: QEvent.Type, x: float, y: float, button: Qt.MouseButton = Qt.MouseButton.LeftButton
+) -> None:
     """Deliver one mouse event to `widget` as the window system would."""
     buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
-    event = QMouseEvent(kind, QPointF(x, y), widget.mapToGlobal(QPointF(x, y)),
-                        button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
-                        buttons, Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind,
+        QPointF(x, y),
+        widget.mapToGlobal(QPointF(x, y)),
+        button if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, event)
 
 
-def drag(qtbot, canvas, points, pause_ms: int = 0,
-         button: Qt.MouseButton = Qt.MouseButton.LeftButton) -> None:
+def drag(
+    qtbot, canvas, points, pause_ms: int = 0, button: Qt.MouseButton = Qt.MouseButton.LeftButton
+) -> None:
     mouse(canvas, QEvent.Type.MouseButtonPress, *points[0], button)
     for x, y in points[1:]:
         mouse(canvas, QEvent.Type.MouseMove, x, y, button)
@@ -56,9 +63,15 @@ class EchoModel:
         image = kwargs["image"]
         self.requests.append(image)
         if self.delay_ms is not None:
-            QTimer.singleShot(self.delay_ms, lambda: self.pad.show_result(PairedRows(
-                "Your drawing and its reconstruction",
-                {"input": image[None], "reconstruction": 1.0 - image[None]})))
+            QTimer.singleShot(
+                self.delay_ms,
+                lambda: self.pad.show_result(
+                    PairedRows(
+                        "Your drawing and its reconstruction",
+                        {"input": image[None], "reconstruction": 1.0 - image[None]},
+                    )
+                ),
+            )
 
 
 @pytest.fixture
@@ -97,8 +110,9 @@ def test_only_one_request_waits_for_an_answer_at_a_time(qtbot, pad):
     # The pad holds the newer drawing back: its timer now covers a reply that may never come.
     qtbot.waitUntil(lambda: pad._timer.remainingTime() > REQUEST_INTERVAL_MS, timeout=1000)
     assert len(model.requests) == 1  # the newer drawing waits instead of piling up
-    pad.show_result(PairedRows("answer", {"input": model.requests[0][None],
-                                          "reconstruction": model.requests[0][None]}))
+    pad.show_result(
+        PairedRows("answer", {"input": model.requests[0][None], "reconstruction": model.requests[0][None]})
+    )
     qtbot.waitUntil(lambda: len(model.requests) == 2, timeout=2000)
     np.testing.assert_array_equal(model.requests[1], pad.model_input()[1])
 
@@ -140,8 +154,9 @@ def test_add_noise_changes_the_sent_image_and_shows_the_clean_drawing_too(qtbot,
     assert noisy.shape == clean.shape and noisy.dtype == np.float32
     assert not np.array_equal(noisy, clean)
     assert np.all(noisy <= clean) and noisy.sum() < 0.9 * clean.sum()  # 25 % masking removes ink
-    qtbot.waitUntil(lambda: pad.result.labels == ["your digit", "noisy input", "reconstruction"],
-                    timeout=2000)
+    qtbot.waitUntil(
+        lambda: pad.result.labels == ["your digit", "noisy input", "reconstruction"], timeout=2000
+    )
     np.testing.assert_array_equal(pad.result.images[0], clean)
 
 
@@ -160,8 +175,15 @@ def test_without_a_model_the_pad_waits_and_says_why(qtbot):
 # -- the pad in the window, against a real worker --------------------------------------------------
 def wait_for_answer(qtbot, win, after: int = 0, timeout: int = 10_000) -> None:
     """Wait until the pad has sent more than `after` requests and shows the newest answer."""
-    qtbot.waitUntil(lambda: win.pad.requests_sent > after and not win.pad._in_flight
-                    and not win.pad._dirty and bool(win.pad.result.images), timeout=timeout)
+    qtbot.waitUntil(
+        lambda: (
+            win.pad.requests_sent > after
+            and not win.pad._in_flight
+            and not win.pad._dirty
+            and bool(win.pad.result.images)
+        ),
+        timeout=timeout,
+    )
 
 
 def test_a_drawing_reaches_the_autoencoder_and_its_reconstruction_appears(window, qtbot):
@@ -207,8 +229,7 @@ def test_the_pad_is_only_offered_by_lessons_that_draw(window, qtbot, monkeypatch
     assert window.pad_dock.isVisible()
     # "Add noise" applies the lesson's own corruption
     defaults = window.lesson.Config()
-    assert (window.pad.noise_kind, window.pad.noise_level) == (defaults.corruption,
-                                                               defaults.corruption_level)
+    assert (window.pad.noise_kind, window.pad.noise_level) == (defaults.corruption, defaults.corruption_level)
 
 
 def test_a_digits_lesson_gets_8x8_inputs(window, qtbot):
@@ -224,8 +245,9 @@ def test_a_digits_lesson_gets_8x8_inputs(window, qtbot):
 # -- the latent map: clicking a point and the t-SNE button -----------------------------------------
 def click_point(qtbot, view, index: int) -> None:
     scene = view.plot.getViewBox().mapViewToScene(QPointF(*view.points[index]))
-    qtbot.mouseClick(view.graphics.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view.graphics.mapFromScene(scene))
+    qtbot.mouseClick(
+        view.graphics.viewport(), Qt.MouseButton.LeftButton, pos=view.graphics.mapFromScene(scene)
+    )
 
 
 def test_clicking_a_latent_point_shows_its_image_and_reconstruction(window, qtbot):
@@ -304,4 +326,3 @@ def test_a_failing_probe_frees_the_pad_and_the_tsne_button(window, qtbot):
     assert window.tsne.busy
     qtbot.waitUntil(lambda: not window.tsne.busy, timeout=5000)
     assert window.tsne.button.isEnabled() and "latent_tsne" not in window.views.views
-

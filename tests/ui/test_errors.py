@@ -14,8 +14,11 @@ def test_excepthook_shows_a_dialog_with_the_traceback(qapp, monkeypatch, capsys)
         raise ValueError("a slot went wrong")
     except ValueError as exc:
         sys.excepthook(type(exc), exc, exc.__traceback__)
-    boxes = [w for w in QApplication.topLevelWidgets()
-             if isinstance(w, QMessageBox) and "a slot went wrong" in w.text()]
+    boxes = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and "a slot went wrong" in w.text()
+    ]
     assert boxes and "ValueError" in boxes[0].detailedText()
     for box in boxes:
         box.close()

@@ -37,8 +37,9 @@ def viewport_pos(graphics, box, x: float, y: float) -> QPoint:
 
 def send_mouse(widget, kind: QEvent.Type, pos: QPoint, buttons: Qt.MouseButton) -> None:
     button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
-    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(
+        kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -56,8 +57,7 @@ def drag(qtbot, graphics, box, points: list[tuple[float, float]]) -> None:
 
 
 def click(qtbot, graphics, box, x: float, y: float) -> None:
-    qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton,
-                     pos=viewport_pos(graphics, box, x, y))
+    qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton, pos=viewport_pos(graphics, box, x, y))
 
 
 def centre(box) -> tuple[float, float]:
@@ -73,8 +73,13 @@ def recorder(view) -> list:
 
 # -- bars -----------------------------------------------------------------------------------------
 def q_values(highlight: int | None = 1, **extra) -> Bars:
-    return Bars("Q-values", ["noop", "left", "right", "fire"],
-                {"Q": np.array([0.4, 1.2, 0.8, -0.3])}, highlight=highlight, **extra)
+    return Bars(
+        "Q-values",
+        ["noop", "left", "right", "fire"],
+        {"Q": np.array([0.4, 1.2, 0.8, -0.3])},
+        highlight=highlight,
+        **extra,
+    )
 
 
 def test_one_series_of_bars_shows_the_highlight_in_the_accent_colour(qtbot):
@@ -84,7 +89,11 @@ def test_one_series_of_bars_shows_the_highlight_in_the_accent_colour(qtbot):
     assert colours[1] == DARK.accent and colours[0] == colours[2] == DARK.neutral
     np.testing.assert_allclose(item.opts["height"], [0.4, 1.2, 0.8, -0.3])
     assert [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]] == [
-        "noop", "left", "right", "fire"]
+        "noop",
+        "left",
+        "right",
+        "fire",
+    ]
     assert view.legend_label.isHidden()  # one series: the title says what the bars are
     view.show_payload(q_values(3))
     assert view.bar_items["Q"] is item
@@ -94,16 +103,22 @@ def test_one_series_of_bars_shows_the_highlight_in_the_accent_colour(qtbot):
 
 
 def test_several_series_of_bars_sit_side_by_side_with_a_legend(qtbot):
-    payload = Bars("Ratings", [f"movie {i}" for i in range(30)],
-                   {"predicted": RNG.random(30) * 5, "actual": RNG.random(30) * 5},
-                   highlight=4, y_range=(0.0, 5.0))
+    payload = Bars(
+        "Ratings",
+        [f"movie {i}" for i in range(30)],
+        {"predicted": RNG.random(30) * 5, "actual": RNG.random(30) * 5},
+        highlight=4,
+        y_range=(0.0, 5.0),
+    )
     view = shown(qtbot, payload)
     first, second = view.bar_items["predicted"], view.bar_items["actual"]
     assert np.all(first.opts["x"] < second.opts["x"])  # grouped per category, in order
     assert first.opts["brushes"][0].color().name() == PALETTE[0].lower()
     assert view.band.isVisible()
-    assert legend_entries(view) == [(SWATCH, first.opts["brushes"][0].color().name(), "predicted"),
-                                    (SWATCH, second.opts["brushes"][0].color().name(), "actual")]
+    assert legend_entries(view) == [
+        (SWATCH, first.opts["brushes"][0].color().name(), "predicted"),
+        (SWATCH, second.opts["brushes"][0].color().name(), "actual"),
+    ]
     low, high = view.plot.getViewBox().viewRange()[1]
     assert low < 0.01 and 4.99 < high < 5.2
     ticks = [name for _, name in view.plot.getAxis("bottom")._tickLevels[0]]
@@ -139,9 +154,14 @@ def test_clicking_a_bar_sends_its_index_only_when_the_payload_asks(qtbot):
 # -- histogram ------------------------------------------------------------------------------------
 def errors(threshold: float = 0.09, log_y: bool = False) -> Histogram:
     edges = np.linspace(0.0, 0.2, 21)
-    return Histogram("Reconstruction error", edges,
-                     {"normal": np.arange(20.0), "anomalies": np.r_[np.zeros(10), np.ones(10)]},
-                     x_label="error", markers={"threshold": threshold}, log_y=log_y)
+    return Histogram(
+        "Reconstruction error",
+        edges,
+        {"normal": np.arange(20.0), "anomalies": np.r_[np.zeros(10), np.ones(10)]},
+        x_label="error",
+        markers={"threshold": threshold},
+        log_y=log_y,
+    )
 
 
 def test_histograms_are_translucent_steps_on_shared_edges_with_labelled_markers(qtbot):
@@ -154,8 +174,10 @@ def test_histograms_are_translucent_steps_on_shared_edges_with_labelled_markers(
     line = view.marker_lines["threshold"]
     assert line.value() == pytest.approx(0.09) and line.label.toPlainText() == "threshold"
     colour = {name: item.opts["pen"].color().name() for name, item in view.items.items()}
-    assert legend_entries(view) == [(SWATCH, colour["normal"], "normal"),
-                                    (SWATCH, colour["anomalies"], "anomalies")]
+    assert legend_entries(view) == [
+        (SWATCH, colour["normal"], "normal"),
+        (SWATCH, colour["anomalies"], "anomalies"),
+    ]
     view.show_payload(errors(0.12))
     assert view.marker_lines["threshold"] is line and line.value() == pytest.approx(0.12)
     assert view.items["normal"] is normal
@@ -198,16 +220,21 @@ def test_matrix_writes_each_number_in_a_colour_that_reads_on_its_cell(qtbot):
 def gan_field(draw: str | None = None, shift: float = 0.0) -> Field:
     heat = np.linspace(0.0, 1.0, 30 * 40).reshape(30, 40)
     fake = RNG.normal(size=(50, 2)) + shift
-    return Field("D(x)", heat, (-3.0, 3.0, -2.0, 2.0),
-                 {"real": RNG.normal(size=(80, 2)), "generated": fake},
-                 arrows=(fake[:10], -fake[:10]), heat_label="D(x)", draw_command=draw)
+    return Field(
+        "D(x)",
+        heat,
+        (-3.0, 3.0, -2.0, 2.0),
+        {"real": RNG.normal(size=(80, 2)), "generated": fake},
+        arrows=(fake[:10], -fake[:10]),
+        heat_label="D(x)",
+        draw_command=draw,
+    )
 
 
 def test_field_places_the_heat_on_its_extent_under_the_points_and_arrows(qtbot):
     view = shown(qtbot, gan_field())
     rect = view.heat_item.mapRectToView(view.heat_item.boundingRect())
-    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx(
-        (-3.0, 3.0, -2.0, 2.0))
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx((-3.0, 3.0, -2.0, 2.0))
     assert view.heat_item.zValue() < view.point_items["real"].zValue()
     assert len(view.point_items["real"].data) == 80
     x, _ = view.arrow_item.getData()
@@ -215,8 +242,7 @@ def test_field_places_the_heat_on_its_extent_under_the_points_and_arrows(qtbot):
     assert view.heat_at(2.99, 1.99) == pytest.approx(1.0) and view.heat_at(-2.99, -1.99) == 0.0
     assert view.draw_button.isHidden()
     colour = {name: item.opts["brush"].color().name() for name, item in view.point_items.items()}
-    assert legend_entries(view) == [(DOT, colour["real"], "real"),
-                                    (DOT, colour["generated"], "generated")]
+    assert legend_entries(view) == [(DOT, colour["real"], "real"), (DOT, colour["generated"], "generated")]
     items = (view.heat_item, view.point_items["real"], view.arrow_item)
     view.show_payload(gan_field(shift=1.0))
     assert (view.heat_item, view.point_items["real"], view.arrow_item) == items
@@ -265,8 +291,15 @@ def game(play: bool = True, value: float = 0.9) -> Frame:
     image = np.zeros((10, 10, 3))
     image[9, 4] = (value, 0.8, 0.2)
     image[0, 0] = (0.2, 0.4, 0.9)
-    return Frame("Breakout", image, caption="return 3", play_command="act" if play else None,
-                 key_actions={"Left": 1, "Right": 2, "Space": 3}, idle_action=0, tick_ms=20)
+    return Frame(
+        "Breakout",
+        image,
+        caption="return 3",
+        play_command="act" if play else None,
+        key_actions={"Left": 1, "Right": 2, "Space": 3},
+        idle_action=0,
+        tick_ms=20,
+    )
 
 
 def test_frame_is_an_upright_crisp_colour_picture_with_its_caption(qtbot):
@@ -326,13 +359,11 @@ def test_a_bound_key_is_the_games_not_a_window_shortcut_while_playing(qtbot):
     from PySide6.QtGui import QKeyEvent
 
     view = shown(qtbot, game())
-    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Space,
-                         Qt.KeyboardModifier.NoModifier, " ")
+    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ")
     view.event(override)
     assert not override.isAccepted()  # not playing: Space still trains/pauses
     view.play_button.click()
-    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Space,
-                         Qt.KeyboardModifier.NoModifier, " ")
+    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ")
     view.event(override)
     assert override.isAccepted()
 
@@ -395,12 +426,16 @@ def test_without_a_plane_command_dragging_pans_and_sends_nothing(qtbot):
     assert sent == [] and centre(box) == pytest.approx(np.subtract(before, (2.0, 1.5)), abs=0.1)
 
 
-@pytest.mark.parametrize("payload", [
-    Bars("Q", ["a", "b"], {"Q": np.array([0.1, 0.3])}),
-    Histogram("h", np.linspace(0, 1, 5), {"x": np.ones(4)}),
-    Matrix("m", np.eye(2), ["a", "b"], ["a", "b"]),
-    ImageGrid("g", np.zeros((4, 8, 8))),
-], ids=["bars", "histogram", "matrix", "image grid"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        Bars("Q", ["a", "b"], {"Q": np.array([0.1, 0.3])}),
+        Histogram("h", np.linspace(0, 1, 5), {"x": np.ones(4)}),
+        Matrix("m", np.eye(2), ["a", "b"], ["a", "b"]),
+        ImageGrid("g", np.zeros((4, 8, 8))),
+    ],
+    ids=["bars", "histogram", "matrix", "image grid"],
+)
 def test_the_hover_line_goes_blank_when_the_pointer_leaves_the_panel(qtbot, payload):
     view = shown_view(qtbot, payload)
     view.hover_label.setText("under the mouse")

@@ -28,13 +28,13 @@ def test_one_picture_takes_the_left_and_the_small_charts_stack_beside_it(qtbot):
     area = ViewArea()
     qtbot.addWidget(area)
     panels = game_panels()
-    area.show_payloads({key: panels[key] for key in ("game", "q_values", "curves:return",
-                                                     "errors")})
+    area.show_payloads({key: panels[key] for key in ("game", "q_values", "curves:return", "errors")})
     top = area._page.widget(0)
     assert isinstance(top, QSplitter) and top.widget(0) is area.views["game"]
     column = top.widget(1)
     assert [column.widget(i) for i in range(column.count())] == [
-        area.views[key] for key in ("q_values", "curves:return", "errors")]
+        area.views[key] for key in ("q_values", "curves:return", "errors")
+    ]
 
 
 def test_more_than_three_charts_beside_one_picture_go_two_abreast(qtbot):
@@ -44,10 +44,11 @@ def test_more_than_three_charts_beside_one_picture_go_two_abreast(qtbot):
     top = area._page.widget(0)
     assert top.widget(0) is area.views["game"]
     rows = top.widget(1)
-    beside = [[rows.widget(r).widget(i) for i in range(rows.widget(r).count())]
-              for r in range(rows.count())]
-    assert beside == [[area.views["q_values"], area.views["curves:return"]],
-                      [area.views["errors"], area.views["confusion"]]]
+    beside = [[rows.widget(r).widget(i) for i in range(rows.widget(r).count())] for r in range(rows.count())]
+    assert beside == [
+        [area.views["q_values"], area.views["curves:return"]],
+        [area.views["errors"], area.views["confusion"]],
+    ]
 
 
 def test_a_probe_answer_joins_the_bottom_row_and_keeps_its_panel_when_answered_again(qtbot):
@@ -70,12 +71,14 @@ def test_a_grid_much_wider_than_tall_runs_along_the_bottom_and_leaves_the_charts
     area = ViewArea()
     qtbot.addWidget(area)
     steps = np.arange(10)
-    area.show_payloads({
-        "curves:loss": Curves("Loss", {"loss": (steps, steps * 1.0)}),
-        "confusion": Matrix("Confusion", np.eye(2), ["a", "b"], ["a", "b"]),
-        "misclassified": ImageGrid("Misclassified", np.zeros((40, 8, 8)), columns=10),  # 10 × 4
-        "samples": ImageGrid("Samples", np.zeros((16, 8, 8)), columns=4),  # 4 × 4: a picture
-    })
+    area.show_payloads(
+        {
+            "curves:loss": Curves("Loss", {"loss": (steps, steps * 1.0)}),
+            "confusion": Matrix("Confusion", np.eye(2), ["a", "b"], ["a", "b"]),
+            "misclassified": ImageGrid("Misclassified", np.zeros((40, 8, 8)), columns=10),  # 10 × 4
+            "samples": ImageGrid("Samples", np.zeros((16, 8, 8)), columns=4),  # 4 × 4: a picture
+        }
+    )
     page = area._page
     top, bottom = page.widget(0), page.widget(page.count() - 1)
     assert top.widget(0) is area.views["samples"]
@@ -122,8 +125,9 @@ def window_with_actions(qtbot, monkeypatch):
         return original(self, command, **kwargs)
 
     original = Autoencoder.probe
-    monkeypatch.setattr(Autoencoder, "actions", {"nudge": ("Nudge", "Nudge the model"),
-                                                 "explode": ("Explode", "Fails")})
+    monkeypatch.setattr(
+        Autoencoder, "actions", {"nudge": ("Nudge", "Nudge the model"), "explode": ("Explode", "Fails")}
+    )
     monkeypatch.setattr(Autoencoder, "probe", probe)
     win = MainWindow(lesson="autoencoder", dark=True)
     qtbot.addWidget(win)

@@ -63,8 +63,7 @@ def test_a_live_learning_rate_change_reaches_the_experiment(window, qtbot):
     window.form.editors["learning_rate"].setValue(0.02)
     qtbot.waitUntil(lambda: experiment.optimizer.param_groups[0]["lr"] == 0.02, timeout=5000)
     assert experiment.config.learning_rate == 0.02
-    qtbot.waitUntil(lambda: any("learning_rate = 0.02" in line for line in window.log.lines()),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: any("learning_rate = 0.02" in line for line in window.log.lines()), timeout=5000)
 
 
 def test_stop_ends_the_run_and_keeps_the_views(window, qtbot):
@@ -133,8 +132,7 @@ def test_save_run_then_open_run_restores_lesson_settings_and_step(window, qtbot,
     assert window.rendered_step == 7
     path = tmp_path / "run.pt"
     window.save_run(path)
-    qtbot.waitUntil(lambda: any("Saved the run" in line for line in window.log.lines()),
-                    timeout=5000)
+    qtbot.waitUntil(lambda: any("Saved the run" in line for line in window.log.lines()), timeout=5000)
     assert load_run(path).step == 7
 
     window.select_lesson("autoencoder")
@@ -180,8 +178,7 @@ def test_a_bad_data_file_fails_to_build_with_a_clear_message(window, qtbot, tmp_
     wait_for_step(qtbot, window, 1)
 
 
-def test_an_exception_mid_run_keeps_the_window_usable_and_the_run_saveable(window, qtbot,
-                                                                           tmp_path):
+def test_an_exception_mid_run_keeps_the_window_usable_and_the_run_saveable(window, qtbot, tmp_path):
     window.train()
     wait_for_step(qtbot, window, 2)
     experiment = window.worker.experiment
@@ -218,8 +215,9 @@ def test_exports(window, qtbot, tmp_path):
     csv = tmp_path / "metrics.csv"
     window.export_metrics(csv)
     # the loop's notice comes once the file is complete (it exists, empty, while being written)
-    qtbot.waitUntil(lambda: any("Wrote the metric history" in line for line in window.log.lines()),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: any("Wrote the metric history" in line for line in window.log.lines()), timeout=5000
+    )
     assert csv.read_text().startswith("step,")
     png = tmp_path / "filters.png"
     assert window.export_view(png, key="filters") and png.stat().st_size > 0

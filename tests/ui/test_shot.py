@@ -8,8 +8,14 @@ from unsuplab.ui.shot import take_shot
 
 
 def test_take_shot_writes_a_png_of_the_window(qapp, tmp_path):
-    out = take_shot("sparse-autoencoder", steps=5, overrides={"batch_size": "16"},
-                    out=tmp_path / "shots" / "sae.png", size=(1280, 800), theme="light")
+    out = take_shot(
+        "sparse-autoencoder",
+        steps=5,
+        overrides={"batch_size": "16"},
+        out=tmp_path / "shots" / "sae.png",
+        size=(1280, 800),
+        theme="light",
+    )
     assert out == tmp_path / "shots" / "sae.png"
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
@@ -18,12 +24,15 @@ def test_take_shot_writes_a_png_of_the_window(qapp, tmp_path):
     assert len(colours) > 20
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"code_size": "0"}, "code_size"),
-    ({"code_size": "many"}, "code_size"),
-    ({"no_such_setting": "1"}, "no_such_setting"),
-    ({"activation": "relu", "penalty": "kl"}, "penalty"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"code_size": "0"}, "code_size"),
+        ({"code_size": "many"}, "code_size"),
+        ({"no_such_setting": "1"}, "no_such_setting"),
+        ({"activation": "relu", "penalty": "kl"}, "penalty"),
+    ],
+)
 def test_take_shot_refuses_bad_settings_before_training(qapp, tmp_path, overrides, field):
     with pytest.raises(ConfigError) as caught:
         take_shot("sparse-autoencoder", steps=5, overrides=overrides, out=tmp_path / "x.png")

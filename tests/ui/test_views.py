@@ -42,11 +42,16 @@ RNG = np.random.default_rng(0)
 def curves(scale: float = 1.0, log_y: bool = False) -> Curves:
     steps = np.arange(0, 500, 10)
     held = steps[::5]
-    return Curves("Binary cross-entropy per pixel", {
-        "loss": (steps, scale * np.exp(-steps / 200.0) + 0.1),
-        "heldout_loss": (held, scale * np.exp(-held / 200.0) + 0.12),
-        "mean_activation": (steps, np.full(len(steps), 0.3)),
-    }, log_y=log_y, y_label="BCE")
+    return Curves(
+        "Binary cross-entropy per pixel",
+        {
+            "loss": (steps, scale * np.exp(-steps / 200.0) + 0.1),
+            "heldout_loss": (held, scale * np.exp(-held / 200.0) + 0.12),
+            "mean_activation": (steps, np.full(len(steps), 0.3)),
+        },
+        log_y=log_y,
+        y_label="BCE",
+    )
 
 
 def filters(count: int = 64) -> ImageGrid:
@@ -66,20 +71,32 @@ def scatter(count: int = 300, thumbnails: bool = True) -> Scatter:
 
 
 def table() -> Table:
-    return Table("Held-out metrics", ["metric", "value", "step"],
-                 [["loss", 0.0912345, 3000], ["mean activation", 0.25, 3000]])
+    return Table(
+        "Held-out metrics",
+        ["metric", "value", "step"],
+        [["loss", 0.0912345, 3000], ["mean activation", 0.25, 3000]],
+    )
 
 
 def bars(highlight: int | None = 1) -> Bars:
-    return Bars("Q-values", ["noop", "left", "right", "fire"],
-                {"Q": np.array([0.4, 1.2, 0.8, -0.3])}, highlight=highlight, y_label="Q(s, a)")
+    return Bars(
+        "Q-values",
+        ["noop", "left", "right", "fire"],
+        {"Q": np.array([0.4, 1.2, 0.8, -0.3])},
+        highlight=highlight,
+        y_label="Q(s, a)",
+    )
 
 
 def histogram() -> Histogram:
     edges = np.linspace(0.0, 0.2, 21)
-    return Histogram("Reconstruction error", edges,
-                     {"normal": RNG.integers(0, 100, 20), "anomalies": RNG.integers(0, 10, 20)},
-                     x_label="error", markers={"threshold": 0.09})
+    return Histogram(
+        "Reconstruction error",
+        edges,
+        {"normal": RNG.integers(0, 100, 20), "anomalies": RNG.integers(0, 10, 20)},
+        x_label="error",
+        markers={"threshold": 0.09},
+    )
 
 
 def matrix() -> Matrix:
@@ -91,8 +108,14 @@ def matrix() -> Matrix:
 def field() -> Field:
     heat = np.linspace(0.0, 1.0, 40 * 30).reshape(30, 40)
     real, fake = RNG.normal(size=(50, 2)), RNG.normal(size=(50, 2))
-    return Field("D(x)", heat, (-3.0, 3.0, -2.0, 2.0), {"real": real, "generated": fake},
-                 arrows=(fake[:10], -fake[:10]), heat_label="D(x)")
+    return Field(
+        "D(x)",
+        heat,
+        (-3.0, 3.0, -2.0, 2.0),
+        {"real": real, "generated": fake},
+        arrows=(fake[:10], -fake[:10]),
+        heat_label="D(x)",
+    )
 
 
 def frame() -> Frame:
@@ -103,8 +126,15 @@ def frame() -> Frame:
 
 
 PAYLOADS = {
-    "curves": curves, "image_grid": filters, "paired_rows": pairs, "scatter": scatter,
-    "table": table, "bars": bars, "histogram": histogram, "matrix": matrix, "field": field,
+    "curves": curves,
+    "image_grid": filters,
+    "paired_rows": pairs,
+    "scatter": scatter,
+    "table": table,
+    "bars": bars,
+    "histogram": histogram,
+    "matrix": matrix,
+    "field": field,
     "frame": frame,
 }
 
@@ -113,15 +143,28 @@ def grab_array(widget) -> np.ndarray:
     """The widget as the user sees it: an (h, w, 3) uint8 array."""
     image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     w, h = image.width(), image.height()
-    return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3] \
-        .reshape(h, w, 3).copy()
+    return (
+        np.frombuffer(image.constBits(), np.uint8)
+        .reshape(h, image.bytesPerLine())[:, : w * 3]
+        .reshape(h, w, 3)
+        .copy()
+    )
 
 
 # -- the registry -------------------------------------------------------------------------------
 def test_every_payload_kind_has_a_view():
-    assert set(VIEW_TYPES) == {Curves.kind, ImageGrid.kind, PairedRows.kind, Scatter.kind,
-                               Table.kind, Bars.kind, Histogram.kind, Matrix.kind, Field.kind,
-                               Frame.kind}
+    assert set(VIEW_TYPES) == {
+        Curves.kind,
+        ImageGrid.kind,
+        PairedRows.kind,
+        Scatter.kind,
+        Table.kind,
+        Bars.kind,
+        Histogram.kind,
+        Matrix.kind,
+        Field.kind,
+        Frame.kind,
+    }
     for kind, view_type in VIEW_TYPES.items():
         assert view_type.kind == kind
 
@@ -165,7 +208,7 @@ def test_filter_normalisation_maps_each_tile_to_unit_range_with_zero_at_mid_grey
     for index in range(16):
         row, col = divmod(index, 4)
         y, x = 1 + row * 9, 1 + col * 9
-        shown_tile = image[y:y + 8, x:x + 8].astype(np.float64)
+        shown_tile = image[y : y + 8, x : x + 8].astype(np.float64)
         assert np.abs(shown_tile - 127.5).max() == 127.5  # its peak reaches black or white
         assert shown_tile[0, 0] == 128  # a zero weight is mid-grey
 
@@ -176,7 +219,7 @@ def test_image_grid_is_upright_and_unstretched(qtbot):
     view = shown(qtbot, ImageGrid("half", top_bright), dark=True)
     assert view.view_box.yInverted()
     pixels = grab_array(view.graphics).mean(axis=2)
-    upper, lower = pixels[: len(pixels) // 2], pixels[len(pixels) // 2:]
+    upper, lower = pixels[: len(pixels) // 2], pixels[len(pixels) // 2 :]
     assert upper.mean() > lower.mean() + 40  # the bright rows are drawn at the top
     # Square pixels: the square image is drawn as a square (within a pixel or two).
     bright = np.argwhere(pixels > 200)
@@ -232,8 +275,7 @@ def test_paired_rows_stack_the_rows_in_order_with_labels(qtbot):
     image = view.image_item.image
     assert image.shape == (2 * 29 + 1, 6 * 29 + 1)
     np.testing.assert_array_equal(image[1:29, 1:29], to_uint8(payload.rows["input"][0]))
-    np.testing.assert_array_equal(image[30:58, 30:58],
-                                  to_uint8(payload.rows["reconstruction"][1]))
+    np.testing.assert_array_equal(image[30:58, 30:58], to_uint8(payload.rows["reconstruction"][1]))
     np.testing.assert_array_equal(image, to_uint8(paired_rows(payload.rows, fill=GREY_SEPARATOR)))
     assert view.row_labels == ["input", "reconstruction"]
     assert view.row_axis.isVisible() and not view.plot.getAxis("bottom").isVisible()
@@ -263,8 +305,12 @@ def drawn_pixels(item: pg.ImageItem) -> np.ndarray:
     """The picture pyqtgraph painted for `item` (before the view box scales it): (h, w, 3) uint8."""
     image = item.qimage.convertToFormat(QImage.Format.Format_RGB888)
     w, h = image.width(), image.height()
-    return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, :w * 3] \
-        .reshape(h, w, 3).copy()
+    return (
+        np.frombuffer(image.constBits(), np.uint8)
+        .reshape(h, image.bytesPerLine())[:, : w * 3]
+        .reshape(h, w, 3)
+        .copy()
+    )
 
 
 PICTURES = {
@@ -287,8 +333,9 @@ def test_an_exported_panel_has_exactly_the_pixels_the_view_draws(qtbot, tmp_path
     assert scale > 1  # small pictures are enlarged in the file, in crisp squares
     np.testing.assert_array_equal(exported, on_screen.repeat(scale, axis=0).repeat(scale, axis=1))
     grey = on_screen.ndim == 2
-    np.testing.assert_array_equal(drawn_pixels(view.image_item),
-                                  np.repeat(on_screen[:, :, None], 3, axis=2) if grey else on_screen)
+    np.testing.assert_array_equal(
+        drawn_pixels(view.image_item), np.repeat(on_screen[:, :, None], 3, axis=2) if grey else on_screen
+    )
 
 
 # -- curves -------------------------------------------------------------------------------------
@@ -305,9 +352,11 @@ def test_curves_draw_one_line_per_series_with_held_out_dashed_in_the_same_colour
     assert train.style() == Qt.PenStyle.SolidLine and held.style() == Qt.PenStyle.DashLine
     assert view.items["mean_activation"].opts["pen"].color() != train.color()
     colour = {name: item.opts["pen"].color().name() for name, item in view.items.items()}
-    assert legend_entries(view) == [(LINE, colour["loss"], "loss"),
-                                    (DASHED_LINE, colour["heldout_loss"], "held-out loss"),
-                                    (LINE, colour["mean_activation"], "mean activation")]
+    assert legend_entries(view) == [
+        (LINE, colour["loss"], "loss"),
+        (DASHED_LINE, colour["heldout_loss"], "held-out loss"),
+        (LINE, colour["mean_activation"], "mean activation"),
+    ]
     assert view.plot.getAxis("bottom").labelText == "step"
     assert view.plot.getAxis("left").labelText == "BCE"
 
@@ -346,12 +395,16 @@ def test_curves_update_in_place_and_drop_series_that_went_away(qtbot):
 
 def test_the_legend_names_every_curve_in_the_header_and_nothing_covers_the_plot(qtbot):
     steps = np.arange(10)
-    payload = Curves("Cost J and its terms", {name: (steps, np.ones(10)) for name in (
-        "loss", "reconstruction", "heldout_loss", "heldout_reconstruction", "sparsity")})
+    payload = Curves(
+        "Cost J and its terms",
+        {
+            name: (steps, np.ones(10))
+            for name in ("loss", "reconstruction", "heldout_loss", "heldout_reconstruction", "sparsity")
+        },
+    )
     view = shown(qtbot, payload)
     names = [name for *_, name in legend_entries(view)]
-    assert names == ["loss", "held-out loss", "reconstruction", "held-out reconstruction",
-                     "sparsity"]
+    assert names == ["loss", "held-out loss", "reconstruction", "held-out reconstruction", "sparsity"]
     assert not [item for item in view.plot.scene().items() if isinstance(item, pg.LegendItem)]
     assert not view.legend_label.geometry().intersects(view.plot_widget.geometry())
 
@@ -378,8 +431,10 @@ def test_the_legend_sits_beside_the_title_when_both_fit_and_under_it_when_not(qt
     # Lines break between entries, never inside a name that fits on a line.
     document = QTextDocument()
     document.setHtml(legend.text())
-    lines = [[name.strip() for name in re.split(f"{LINE}|{DASHED_LINE}", line) if name.strip()]
-             for line in document.toPlainText().splitlines()]
+    lines = [
+        [name.strip() for name in re.split(f"{LINE}|{DASHED_LINE}", line) if name.strip()]
+        for line in document.toPlainText().splitlines()
+    ]
     assert len(lines) > 1 and sum(lines, []) == ["loss", "held-out loss", "mean activation"]
     assert legend.height() < (len(lines) + 1) * legend.fontMetrics().lineSpacing()
     assert not legend.geometry().intersects(view.plot_widget.geometry())
@@ -408,14 +463,15 @@ def test_a_series_that_went_non_finite_shows_its_finite_stretches_with_a_gap_bet
         """The x (in steps) of every pixel column where the blue line is painted."""
         pixels = grab_array(view.plot_widget).astype(int)
         columns = np.nonzero(((pixels[:, :, 2] - pixels[:, :, 0]) > 60).any(axis=0))[0]
-        return np.array([box.mapSceneToView(view.plot_widget.mapToScene(int(x), 0)).x()
-                         for x in columns])
+        return np.array([box.mapSceneToView(view.plot_widget.mapToScene(int(x), 0)).x() for x in columns])
 
     for log_y in (False, True):
         view.log_y_box.setChecked(log_y)
-        low, high = (np.log10([0.2, 1.0]) if log_y else (0.2, 1.0))
-        qtbot.waitUntil(lambda low=low, high=high: box.viewRange()[1][0] <= low
-                        and box.viewRange()[1][1] >= high, timeout=1000)  # every finite value
+        low, high = np.log10([0.2, 1.0]) if log_y else (0.2, 1.0)
+        qtbot.waitUntil(
+            lambda low=low, high=high: box.viewRange()[1][0] <= low and box.viewRange()[1][1] >= high,
+            timeout=1000,
+        )  # every finite value
         drawn = line_columns()
         assert drawn.size and drawn.min() < 0.5 and drawn.max() > 6.5  # first step to last
         assert not ((drawn > 2.5) & (drawn < 4.5)).any()  # no line where the values are no numbers
@@ -487,15 +543,20 @@ def test_clicking_a_point_asks_to_inspect_it(qtbot):
 # -- table --------------------------------------------------------------------------------------
 def test_table_shows_the_cells_read_only_and_updates_in_place(qtbot):
     view = shown(qtbot, table())
-    assert [view.table.horizontalHeaderItem(c).text() for c in range(3)] == [
-        "metric", "value", "step"]
+    assert [view.table.horizontalHeaderItem(c).text() for c in range(3)] == ["metric", "value", "step"]
     assert [[view.cell_text(r, c) for c in range(3)] for r in range(2)] == [
-        ["loss", "0.09123", "3000"], ["mean activation", "0.25", "3000"]]
+        ["loss", "0.09123", "3000"],
+        ["mean activation", "0.25", "3000"],
+    ]
     item = view.table.item(0, 1)
     assert not item.flags() & Qt.ItemFlag.ItemIsEditable
-    view.show_payload(Table("Held-out metrics", ["metric", "value", "step"],
-                            [["loss", 0.05, 3100], ["mean activation", 0.2, 3100],
-                             ["kl", 1, 3100]]))
+    view.show_payload(
+        Table(
+            "Held-out metrics",
+            ["metric", "value", "step"],
+            [["loss", 0.05, 3100], ["mean activation", 0.2, 3100], ["kl", 1, 3100]],
+        )
+    )
     assert view.table.item(0, 1) is item and item.text() == "0.05"
     assert view.table.rowCount() == 3 and view.cell_text(2, 0) == "kl"
 
@@ -509,8 +570,7 @@ def test_export_png_writes_what_the_view_shows(qtbot, tmp_path, kind):
     assert path.stat().st_size > 1000
     image = QImage(str(path))
     ratio = view.devicePixelRatioF()
-    assert (image.width(), image.height()) == (round(view.width() * ratio),
-                                               round(view.height() * ratio))
+    assert (image.width(), image.height()) == (round(view.width() * ratio), round(view.height() * ratio))
 
 
 @pytest.mark.parametrize("kind", sorted(PAYLOADS))
@@ -524,8 +584,7 @@ def test_themes_recolour_the_whole_panel(qtbot, kind):
     assert view.title_label.palette().windowText().color().name() == LIGHT.foreground
 
 
-@pytest.mark.parametrize("kind", ["curves", "scatter", "paired_rows", "bars", "histogram",
-                                  "matrix", "field"])
+@pytest.mark.parametrize("kind", ["curves", "scatter", "paired_rows", "bars", "histogram", "matrix", "field"])
 def test_plot_axes_follow_the_theme(qtbot, kind):
     view = shown(qtbot, PAYLOADS[kind](), dark=True)
     plot = view.plot
@@ -555,4 +614,4 @@ def test_a_second_payload_updates_the_same_view(qtbot, kind):
 
 
 def _rgb(colour: str) -> np.ndarray:
-    return np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)

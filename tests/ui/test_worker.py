@@ -45,8 +45,7 @@ def test_worker_trains_reports_and_stops_promptly(qtbot):
     worker.snapshot.connect(snapshots.append)
     worker.start()
     try:
-        qtbot.waitUntil(lambda: bool(snapshots) and snapshots[-1].progress.step > 5,
-                        timeout=10_000)
+        qtbot.waitUntil(lambda: bool(snapshots) and snapshots[-1].progress.step > 5, timeout=10_000)
         assert "building" in states and "running" in states
         with qtbot.waitSignal(worker.finished, timeout=3000):
             started = time.monotonic()
@@ -69,7 +68,6 @@ def test_a_failing_build_is_reported_and_the_thread_ends(qtbot):
     assert failures and "Could not start" in failures[0].message
     assert "nonexistent" in failures[0].message
     assert worker.loop_thread.isFinished()
-
 
 
 def test_making_a_worker_moves_garbage_collection_to_the_gui_thread(qtbot, monkeypatch):

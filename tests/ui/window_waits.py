@@ -13,8 +13,9 @@ def wait_for_state(qtbot, win, state: str, timeout: int = 10_000) -> None:
 def wait_for_newest_snapshot_drawn(qtbot, win, timeout: int = 10_000) -> None:
     """Wait until the worker holds back no snapshot: the views show the newest the run offered."""
     worker = win.worker
-    qtbot.waitUntil(lambda: worker.loop_thread._pending is None
-                    and not worker._pace_timer.isActive(), timeout=timeout)
+    qtbot.waitUntil(
+        lambda: worker.loop_thread._pending is None and not worker._pace_timer.isActive(), timeout=timeout
+    )
 
 
 def assert_stays(qtbot, condition, ms: int) -> None:

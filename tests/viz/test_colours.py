@@ -43,8 +43,18 @@ SHARMA_PAIRS = [
 
 #: The ten colours the lab used before (Okabe & Ito's seven without black, then Paul Tol's grey,
 #: wine and teal).
-PREVIOUS_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                    "#D55E00", "#F0E442", "#999999", "#AA4499", "#44AA99")
+PREVIOUS_COLOURS = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#999999",
+    "#AA4499",
+    "#44AA99",
+)
 
 #: Smallest allowed CIEDE2000 difference between two digit colours. About 1-2 is just noticeable
 #: between large patches side by side; small scattered markers need several times that (the
@@ -62,8 +72,10 @@ VISIONS = ("normal", *MACHADO_2009)
 def minima(colours) -> dict[str, float]:
     """The smallest pairwise ΔE00 of `colours` under normal vision and each deficiency."""
     rgb = hex_to_rgb(colours)
-    return {vision: min_pairwise_delta_e(rgb if vision == "normal" else simulate_deficiency(rgb, vision))
-            for vision in VISIONS}
+    return {
+        vision: min_pairwise_delta_e(rgb if vision == "normal" else simulate_deficiency(rgb, vision))
+        for vision in VISIONS
+    }
 
 
 def threshold(vision: str) -> float:
@@ -125,8 +137,10 @@ def test_an_unknown_deficiency_is_named():
 def test_digit_colours_stay_apart_with_normal_and_colour_blind_vision():
     found = minima(DIGIT_COLOURS)
     failing = {vision: value for vision, value in found.items() if value < threshold(vision)}
-    assert not failing, (f"digit colours too close (min ΔE00: {report(found)}; need "
-                         f"{MIN_DELTA_E_NORMAL} normal, {MIN_DELTA_E_DEFICIENT} colour-blind)")
+    assert not failing, (
+        f"digit colours too close (min ΔE00: {report(found)}; need "
+        f"{MIN_DELTA_E_NORMAL} normal, {MIN_DELTA_E_DEFICIENT} colour-blind)"
+    )
 
 
 def test_the_palette_was_replaced_where_the_previous_one_failed():
@@ -143,8 +157,11 @@ def test_the_palette_was_replaced_where_the_previous_one_failed():
 def test_in_grey_the_shapes_tell_apart_what_lightness_cannot():
     lightness = grey_lightness(hex_to_rgb(DIGIT_COLOURS))
     rows, cols = np.triu_indices(len(lightness), k=1)
-    alike = [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)
-             if abs(lightness[i] - lightness[j]) < GREY_TOLD_APART]
+    alike = [
+        (int(i), int(j))
+        for i, j in zip(rows, cols, strict=True)
+        if abs(lightness[i] - lightness[j]) < GREY_TOLD_APART
+    ]
     # Ten colours cannot all differ in lightness alone (measured: 4 pairs within 5 L*, e.g. digit
     # 0 and 6 at 58.1 and 58.0); each such pair differs in shape, and no two digits share one.
     assert alike, "every pair now differs in grey alone: the shapes are no longer needed"

@@ -24,9 +24,9 @@ def test_a_frame_is_written_in_colour_enlarged_with_crisp_pixels(tmp_path):
     pixels = read(written[0])
     assert pixels.shape[0] == pixels.shape[1] >= 300
     scale = pixels.shape[0] // 10
-    cell = pixels[9 * scale:10 * scale, 4 * scale:5 * scale]
+    cell = pixels[9 * scale : 10 * scale, 4 * scale : 5 * scale]
     assert np.all(cell == (255, 128, 0))  # every pixel of the enlarged square, no blur
-    assert np.all(pixels[:9 * scale] == 0)
+    assert np.all(pixels[: 9 * scale] == 0)
 
 
 def test_a_matrix_and_a_field_are_written_as_grey_values(tmp_path):
@@ -51,8 +51,10 @@ def test_a_matrix_and_a_field_are_written_as_grey_values(tmp_path):
 def test_digits_and_paired_rows_are_enlarged_to_legible_tiles_with_the_grey_separator(tmp_path):
     digits = np.zeros((4, 28, 28))
     digits[2, 5, 7] = 1.0
-    payloads = {"samples": ImageGrid("Samples", digits, "unit", columns=2),
-                "held-out:rows": PairedRows("Rows", {"input": digits, "output": 1.0 - digits})}
+    payloads = {
+        "samples": ImageGrid("Samples", digits, "unit", columns=2),
+        "held-out:rows": PairedRows("Rows", {"input": digits, "output": 1.0 - digits}),
+    }
     written = {p.name: read(p)[:, :, 0] for p in write_pictures(payloads, tmp_path)}
     assert set(written) == {"samples.png", "held-out-rows.png"}  # a key made a file name
     grid = written["samples.png"]
@@ -61,7 +63,7 @@ def test_digits_and_paired_rows_are_enlarged_to_legible_tiles_with_the_grey_sepa
     separator = to_uint8(np.array(GREY_SEPARATOR))
     assert np.all(grid[:scale] == separator) and np.all(grid[:, :scale] == separator)
     y, x = scale * (1 + 29 + 5), scale * (1 + 7)  # tile 2 (row 1, column 0), its pixel (5, 7)
-    assert np.all(grid[y:y + scale, x:x + scale] == 255)  # one crisp white square ...
+    assert np.all(grid[y : y + scale, x : x + scale] == 255)  # one crisp white square ...
     assert set(np.unique(grid)) == {0, int(separator), 255}  # ... on black, grey between tiles
     rows = written["held-out-rows.png"]
     assert rows.shape == (scale * (2 * 29 + 1), scale * (4 * 29 + 1))

@@ -88,9 +88,11 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
 
     path = Path(path)
     if path.name.endswith(PARTIAL):
-        raise CheckpointError(f"{path}: an unfinished save (the temp file of a save that was "
-                              f"interrupted), never a complete run; open "
-                              f"{path.name[:-len(PARTIAL)]} instead")
+        raise CheckpointError(
+            f"{path}: an unfinished save (the temp file of a save that was "
+            f"interrupted), never a complete run; open "
+            f"{path.name[: -len(PARTIAL)]} instead"
+        )
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -107,22 +109,25 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
             reason = "unexpected content"
         if path.is_file() and path.stat().st_size == 0:
             reason = "the file is empty"
-        raise CheckpointError(f"{path}: not a readable unsuplab run file "
-                              f"(truncated or corrupt?): {reason}") from None
+        raise CheckpointError(
+            f"{path}: not a readable unsuplab run file (truncated or corrupt?): {reason}"
+        ) from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not an unsuplab run file (no '{FORMAT}' header)")
     if record.get("version") != VERSION:
-        raise CheckpointError(f"{path}: run file version {record.get('version')} is not "
-                              f"supported (this unsuplab reads version {VERSION})")
+        raise CheckpointError(
+            f"{path}: run file version {record.get('version')} is not "
+            f"supported (this unsuplab reads version {VERSION})"
+        )
     name = record.get("lesson")
     if expected_lesson is not None and name != expected_lesson:
-        raise CheckpointError(f"{path}: this run is from the lesson {name!r}, "
-                              f"not {expected_lesson!r}")
+        raise CheckpointError(f"{path}: this run is from the lesson {name!r}, not {expected_lesson!r}")
     try:
         cls = lesson(str(name))
     except KeyError:
-        raise CheckpointError(f"{path}: this run is from the lesson {name!r}, which this "
-                              "unsuplab does not have") from None
+        raise CheckpointError(
+            f"{path}: this run is from the lesson {name!r}, which this unsuplab does not have"
+        ) from None
     try:
         config = from_dict(cls.Config, record["config"])
         history = MetricHistory.from_dict(record["history"])
@@ -141,13 +146,17 @@ def _refusal(path: Path, exc: Exception) -> str:
     unsafe = re.search(r"GLOBAL ([\w.]+)", text)
     if unsafe:
         # The pickle names a Python object to import and call: that is how a file runs code.
-        return (f"{path}: refused, not loaded: the file holds a Python object other than tensors "
-                f"and plain values ({unsafe.group(1)}), which loading would import and call: it "
-                "tries to run code. A run file never does; do not open this file")
+        return (
+            f"{path}: refused, not loaded: the file holds a Python object other than tensors "
+            f"and plain values ({unsafe.group(1)}), which loading would import and call: it "
+            "tries to run code. A run file never does; do not open this file"
+        )
     marker = "WeightsUnpickler error:"
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     detail = next((line.split(marker, 1)[1].strip() for line in lines if marker in line), None)
     if detail is None and "weights_only" not in text and lines:
         detail = lines[0]
-    return (f"{path}: not loaded: not an unsuplab run file (corrupt, or another program's file"
-            f"{': ' + detail if detail else ''})")
+    return (
+        f"{path}: not loaded: not an unsuplab run file (corrupt, or another program's file"
+        f"{': ' + detail if detail else ''})"
+    )

@@ -69,8 +69,7 @@ def param(
         raise TypeError("a slider needs both bounds, low and high")
     if list_of is not None and (list_of not in LIST_KINDS or high is None):
         raise TypeError(f"list_of is one of {LIST_KINDS} and needs an upper bound, high")
-    meta = Param(help, low, high, tuple(choices) if choices else None, log, live, label, slider,
-                 list_of)
+    meta = Param(help, low, high, tuple(choices) if choices else None, log, live, label, slider, list_of)
     return field(default=default, metadata={"param": meta})
 
 
@@ -163,8 +162,11 @@ def _check_list(spec: FieldSpec, text: str) -> None:
     if len(numbers) > MAX_LIST:
         raise ConfigError(spec.name, f"{len(numbers)} numbers; at most {MAX_LIST}")
     p = spec.param
-    why = (f" (a wider layer's weights alone would need more than {_gib(MEMORY_BUDGET)})"
-           if p.list_of == "widths" and p.high == MAX_WIDTH else "")
+    why = (
+        f" (a wider layer's weights alone would need more than {_gib(MEMORY_BUDGET)})"
+        if p.list_of == "widths" and p.high == MAX_WIDTH
+        else ""
+    )
     for number in numbers:
         if p.low is not None and number < p.low:
             raise ConfigError(spec.name, f"{number} is below the minimum {_bound(p.low)}")
@@ -174,11 +176,14 @@ def _check_list(spec: FieldSpec, text: str) -> None:
         # Each width list builds two halves (encoder and decoder, generator and discriminator).
         weights = 2 * sum(a * b for a, b in itertools.pairwise(numbers))
         if weights * BYTES_PER_WEIGHT > MEMORY_BUDGET:
-            raise ConfigError(spec.name, f"{text} needs about "
-                              f"{_gib(weights * BYTES_PER_WEIGHT)} for its {weights:,} weights "
-                              f"between layers ({BYTES_PER_WEIGHT} bytes each with gradients and "
-                              f"Adam's moments); the limit is {_gib(MEMORY_BUDGET)}: use "
-                              "narrower or fewer layers")
+            raise ConfigError(
+                spec.name,
+                f"{text} needs about "
+                f"{_gib(weights * BYTES_PER_WEIGHT)} for its {weights:,} weights "
+                f"between layers ({BYTES_PER_WEIGHT} bytes each with gradients and "
+                f"Adam's moments); the limit is {_gib(MEMORY_BUDGET)}: use "
+                "narrower or fewer layers",
+            )
 
 
 def _bound(limit: float) -> str:

@@ -53,8 +53,7 @@ class MetricHistory:
         return {name: values[-1] for name, values in self._values.items() if values}
 
     def to_dict(self) -> dict[str, dict[str, list]]:
-        return {n: {"steps": list(self._steps[n]), "values": list(self._values[n])}
-                for n in self._steps}
+        return {n: {"steps": list(self._steps[n]), "values": list(self._values[n])} for n in self._steps}
 
     @classmethod
     def from_dict(cls, data: dict[str, dict[str, Iterable]]) -> MetricHistory:

@@ -162,20 +162,33 @@ def run(
         if restore is not None:
             experiment.load_state_dict(restore.state)
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported, not raised
-        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc(),
-                        cause=type(exc))
+        yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc(), cause=type(exc))
         return
-    yield from _Run(experiment, control, restore=restore, snapshot_interval=snapshot_interval,
-                    eval_interval=eval_interval, good_state_interval=good_state_interval,
-                    clock=clock).events()
+    yield from _Run(
+        experiment,
+        control,
+        restore=restore,
+        snapshot_interval=snapshot_interval,
+        eval_interval=eval_interval,
+        good_state_interval=good_state_interval,
+        clock=clock,
+    ).events()
 
 
 class _Run:
     """One built run between its first snapshot and its stop: the state `run` steers."""
 
-    def __init__(self, experiment: Experiment, control: RunControl, *, restore: Restore | None,
-                 snapshot_interval: float, eval_interval: float, good_state_interval: float,
-                 clock: Callable[[], float]):
+    def __init__(
+        self,
+        experiment: Experiment,
+        control: RunControl,
+        *,
+        restore: Restore | None,
+        snapshot_interval: float,
+        eval_interval: float,
+        good_state_interval: float,
+        clock: Callable[[], float],
+    ):
         self.experiment, self.control, self.clock = experiment, control, clock
         self.snapshot_interval = snapshot_interval
         self.eval_interval = eval_interval
@@ -211,8 +224,7 @@ class _Run:
             if self.control.stop_requested:
                 break
             limit = self.control.step_limit
-            if limit is not None and self.step >= limit and self.state not in ("finished",
-                                                                               "failed"):
+            if limit is not None and self.step >= limit and self.state not in ("finished", "failed"):
                 self.control.pause()
                 # A finished run always ends with held-out metrics of its final weights.
                 yield from self._flush(force=self.evaluated_step != self.step)
@@ -227,8 +239,9 @@ class _Run:
                 continue
             yield from self._train_step()
         self.speed.halt()
-        yield from self._enter("stopped", f"Stopped at step {self.step} "
-                                          f"({self.step - self.first_step} steps this session)")
+        yield from self._enter(
+            "stopped", f"Stopped at step {self.step} ({self.step - self.first_step} steps this session)"
+        )
 
     # -- one step ----------------------------------------------------------------------------------
     def _train_step(self) -> Iterator[Event]:
@@ -241,8 +254,11 @@ class _Run:
         try:
             losses = self.experiment.train_step()
         except Exception as exc:  # noqa: BLE001 - reported as an event, the thread lives on
-            yield from self._fail(f"{self.experiment.title} failed at step {self.step + 1}: {exc}",
-                                  traceback.format_exc(), type(exc))
+            yield from self._fail(
+                f"{self.experiment.title} failed at step {self.step + 1}: {exc}",
+                traceback.format_exc(),
+                type(exc),
+            )
             return
         self.step += 1
         self.dirty = True
@@ -253,8 +269,7 @@ class _Run:
         delay = max(self.control.delay, self.experiment.step_delay)  # the slider, or the lesson's pace
         if delay:
             self.control.wait(delay)
-        if delay >= self.snapshot_interval \
-                or self.clock() - self.last_snapshot >= self.snapshot_interval:
+        if delay >= self.snapshot_interval or self.clock() - self.last_snapshot >= self.snapshot_interval:
             self.dirty = False
             yield from self._snapshot(evaluate=False)
 
@@ -271,7 +286,8 @@ class _Run:
             yield from self._fail(
                 f"The {bad[0]} became {metrics[bad[0]]} near step {self.step}: training "
                 f"diverged. The weights from step {self.good_step} were restored; lower the "
-                "learning rate and resume, or reset.")
+                "learning rate and resume, or reset."
+            )
             return
         self._keep_good_state(now)
         if evaluate or now - self.last_eval >= self.eval_interval:
@@ -293,8 +309,14 @@ class _Run:
 
     def _progress(self) -> Progress:
         per_step = self.experiment.samples_per_step
-        return Progress(self.step, self.step * per_step, self.speed.elapsed, self.speed.rate,
-                        self.speed.rate * per_step, self.control.step_limit)
+        return Progress(
+            self.step,
+            self.step * per_step,
+            self.speed.elapsed,
+            self.speed.rate,
+            self.speed.rate * per_step,
+            self.control.step_limit,
+        )
 
     # -- good states and failures ----------------------------------------------------------------
     def _keep_good_state(self, now: float) -> None:
@@ -315,8 +337,9 @@ class _Run:
         yield from self._fail(message, traceback.format_exc(), type(exc))
         return True
 
-    def _fail(self, message: str, detail: str = "",
-              cause: type[BaseException] | None = None) -> Iterator[Event]:
+    def _fail(
+        self, message: str, detail: str = "", cause: type[BaseException] | None = None
+    ) -> Iterator[Event]:
         """Back to the last good weights, say why, and wait paused in the "failed" state."""
         self._roll_back()
         yield RunFailed(message, detail, self.good_step, cause)
@@ -349,8 +372,7 @@ class _Run:
             try:
                 yield self._serve(command)
             except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
-                yield Notice(f"{command.name} failed: {exc}", True, command.name,
-                             command.request_id)
+                yield Notice(f"{command.name} failed: {exc}", True, command.name, command.request_id)
 
     def _serve(self, command: Command) -> Event:
         name, kwargs, experiment = command.name, command.kwargs, self.experiment

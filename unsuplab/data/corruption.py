@@ -92,8 +92,10 @@ def describe_corruption(kind: str, level: float) -> str:
     if kind == "gaussian":
         return f"Gaussian noise σ = {level:g}"
     if kind == "jitter":
-        return (f"jitter ν = {level:g} (±{28 * JITTER_SHIFT * level:.3g} px, "
-                f"±{JITTER_DEGREES * level:.3g}°, ±{100 * JITTER_SCALE * level:.3g} % on 28 px)")
+        return (
+            f"jitter ν = {level:g} (±{28 * JITTER_SHIFT * level:.3g} px, "
+            f"±{JITTER_DEGREES * level:.3g}°, ±{100 * JITTER_SCALE * level:.3g} % on 28 px)"
+        )
     return f"{level:.0%} {'masked' if kind == 'masking' else kind}".replace("%", " %")
 
 

@@ -22,8 +22,9 @@ def _mnist_sample() -> ImageDataset:
         with np.load(path) as f:
             images, labels = f["images"], f["labels"].astype(np.int64)
     except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: the bundled MNIST sample cannot be read ({exc}); "
-                        "reinstall unsuplab") from None
+        raise DataError(
+            f"{path}: the bundled MNIST sample cannot be read ({exc}); reinstall unsuplab"
+        ) from None
     split = held_out_split(_as_unit(images, 255), labels, per_class=50)
     return ImageDataset("mnist-sample", *split, source=str(path))
 
@@ -50,9 +51,15 @@ def _patches(size: int, whitening: str) -> ImageDataset:
 
 
 #: Natural-image patches (unsuplab.data.patches): name -> (patch size, whitening).
-_PATCHES = {"patches-8": (8, "none"), "patches-12": (12, "none"), "patches-16": (16, "none"),
-            "patches-8-zca": (8, "zca"), "patches-12-zca": (12, "zca"), "patches-8-1f": (8, "1/f"),
-            "patches-12-1f": (12, "1/f")}
+_PATCHES = {
+    "patches-8": (8, "none"),
+    "patches-12": (12, "none"),
+    "patches-16": (16, "none"),
+    "patches-8-zca": (8, "zca"),
+    "patches-12-zca": (12, "zca"),
+    "patches-8-1f": (8, "1/f"),
+    "patches-12-1f": (12, "1/f"),
+}
 
 _LOADERS = {
     "mnist-sample": _mnist_sample,
@@ -66,8 +73,13 @@ _LOADERS = {
 DATASETS = tuple(_LOADERS)
 
 #: Image size of each data set, known without loading it (for checking configs).
-IMAGE_SHAPES = {"mnist-sample": (28, 28), "digits": (8, 8), "mnist": (28, 28),
-                "fashion-mnist": (28, 28), **{name: (size, size) for name, (size, _) in _PATCHES.items()}}
+IMAGE_SHAPES = {
+    "mnist-sample": (28, 28),
+    "digits": (8, 8),
+    "mnist": (28, 28),
+    "fashion-mnist": (28, 28),
+    **{name: (size, size) for name, (size, _) in _PATCHES.items()},
+}
 
 
 @functools.lru_cache(maxsize=4)

@@ -40,14 +40,15 @@ def ensure_file(name: str, file: str, progress: Progress | None = None) -> Path:
     return path
 
 
-def _download(name: str, file: str, path: Path, source: Source,
-              progress: Progress | None, note: str) -> None:
+def _download(name: str, file: str, path: Path, source: Source, progress: Progress | None, note: str) -> None:
     size, sha256 = source.files[file].size, source.files[file].sha256
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"{path.parent}: cannot create the download cache ({exc.strerror or exc});"
-                        " set UNSUPLAB_CACHE to a writable folder") from None
+        raise DataError(
+            f"{path.parent}: cannot create the download cache ({exc.strerror or exc});"
+            " set UNSUPLAB_CACHE to a writable folder"
+        ) from None
     failures = []
     for mirror in source.mirrors:
         url = mirror + file
@@ -72,8 +73,7 @@ def _fetch(url: str, path: Path, size: int, sha256: str, progress: Progress | No
     done = 0
     request = urllib.request.Request(url, headers={"User-Agent": f"unsuplab/{__version__}"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, \
-                part.open("wb") as out:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, part.open("wb") as out:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
@@ -81,8 +81,10 @@ def _fetch(url: str, path: Path, size: int, sha256: str, progress: Progress | No
                 if progress is not None:
                     progress(path.name, done, size)
         if digest.hexdigest() != sha256:
-            raise _ChecksumError(f"downloaded {done} bytes with SHA-256 {digest.hexdigest()}, "
-                                 f"expected {size} bytes with SHA-256 {sha256}; discarded")
+            raise _ChecksumError(
+                f"downloaded {done} bytes with SHA-256 {digest.hexdigest()}, "
+                f"expected {size} bytes with SHA-256 {sha256}; discarded"
+            )
         os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
@@ -102,10 +104,12 @@ def _reason(exc: BaseException) -> str:
 
 
 def _failure_message(name: str, path: Path, note: str, failures: list[str]) -> str:
-    return (f"{path}: could not download {name} ({note}tried {'; '.join(failures)}). "
-            "Connect to the internet and try again; or, if you have the official files, name "
-            "their folder with the environment variable UNSUPLAB_DATA or the window's Data "
-            "folder… choice (the four files, .gz or not, torchvision's MNIST/raw or Keras' "
-            "mnist.npz); or point the Data file field (--data PATH on the command line) at "
-            "MNIST-style files you already have: IDX, IDX .gz or a Keras mnist.npz. The bundled "
-            "mnist-sample data set works offline.")
+    return (
+        f"{path}: could not download {name} ({note}tried {'; '.join(failures)}). "
+        "Connect to the internet and try again; or, if you have the official files, name "
+        "their folder with the environment variable UNSUPLAB_DATA or the window's Data "
+        "folder… choice (the four files, .gz or not, torchvision's MNIST/raw or Keras' "
+        "mnist.npz); or point the Data file field (--data PATH on the command line) at "
+        "MNIST-style files you already have: IDX, IDX .gz or a Keras mnist.npz. The bundled "
+        "mnist-sample data set works offline."
+    )

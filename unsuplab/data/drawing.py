@@ -63,7 +63,7 @@ def model_input(canvas: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None
     if rows.size == 0:
         return None
     cols = np.flatnonzero(ink.max(axis=0) > INK_THRESHOLD)
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     style = style_for(shape)
     framed = frame_digit(crop, style)
     image = resize_area(framed, shape) if framed.shape != shape else framed
@@ -96,8 +96,7 @@ def _widen(image: np.ndarray, radius: int) -> np.ndarray:
     padded = np.pad(image, radius)
     h, w = image.shape
     size = 2 * radius + 1
-    return np.max([padded[dy:dy + h, dx:dx + w] for dy in range(size) for dx in range(size)],
-                  axis=0)
+    return np.max([padded[dy : dy + h, dx : dx + w] for dy in range(size) for dx in range(size)], axis=0)
 
 
 def resize_area(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

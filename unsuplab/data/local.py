@@ -126,9 +126,11 @@ def read_official(path: Path, name: str, file: str, progress: Progress | None = 
         except OSError as exc:
             raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         if got != official.sha256:
-            raise DataError(f"{path}: not the official {name} {file}: its SHA-256 is {got}, "
-                            f"expected {official.sha256} (for {name} only the published .gz "
-                            "files can be checked)")
+            raise DataError(
+                f"{path}: not the official {name} {file}: its SHA-256 is {got}, "
+                f"expected {official.sha256} (for {name} only the published .gz "
+                "files can be checked)"
+            )
     digest = hashlib.sha256()
     array = read_idx(path, progress, digest)
     _check_content(path, name, file, digest.hexdigest(), "decompressed content")
@@ -141,8 +143,10 @@ def _from_npz(path: Path, key: str, name: str, file: str) -> Content:
     if wide_labels and array.min() >= 0 and array.max() <= 255:
         array = array.astype(np.uint8)  # labels saved as wider integers hold the same content
     if array.dtype != np.uint8:
-        raise DataError(f"{path}: key {key!r} has dtype {array.dtype}; the official {name} "
-                        f"{file.removesuffix('.gz')} holds unsigned bytes")
+        raise DataError(
+            f"{path}: key {key!r} has dtype {array.dtype}; the official {name} "
+            f"{file.removesuffix('.gz')} holds unsigned bytes"
+        )
     sha256 = idx_sha256(array)
     _check_content(path, name, file, sha256, f"key {key!r}")
     return Content(array, sha256, path)
@@ -151,5 +155,7 @@ def _from_npz(path: Path, key: str, name: str, file: str) -> Content:
 def _check_content(path: Path, name: str, file: str, got: str, what: str) -> None:
     expected = SOURCES[name].files[file].content_sha256
     if expected is not None and got != expected:
-        raise DataError(f"{path}: not the official {name} {file.removesuffix('.gz')}: its {what} "
-                        f"has SHA-256 {got}, expected {expected}")
+        raise DataError(
+            f"{path}: not the official {name} {file.removesuffix('.gz')}: its {what} "
+            f"has SHA-256 {got}, expected {expected}"
+        )

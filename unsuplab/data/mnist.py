@@ -34,9 +34,14 @@ def load_official(name: str, progress: Progress | None = None) -> ImageDataset:
         npy_cache.save(name, arrays, {file: content.sha256 for file, content in contents.items()})
         source = contents[FILES[0]].path.parent
     train_images, train_labels, test_images, test_labels = (arrays[file] for file in FILES)
-    return ImageDataset(name, to_unit(train_images), np.array(train_labels, dtype=np.int64),
-                        to_unit(test_images), np.array(test_labels, dtype=np.int64),
-                        source=str(source))
+    return ImageDataset(
+        name,
+        to_unit(train_images),
+        np.array(train_labels, dtype=np.int64),
+        to_unit(test_images),
+        np.array(test_labels, dtype=np.int64),
+        source=str(source),
+    )
 
 
 def _read(name: str, progress: Progress) -> dict[str, local.Content]:

@@ -30,8 +30,7 @@ def load(name: str, files: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     place = folder(name)
     try:
         recorded = json.loads((place / _INDEX).read_text(encoding="utf-8"))
-        arrays = {file: np.load(place / _npy_name(file), mmap_mode="r", allow_pickle=False)
-                  for file in files}
+        arrays = {file: np.load(place / _npy_name(file), mmap_mode="r", allow_pickle=False) for file in files}
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
@@ -56,8 +55,11 @@ def save(name: str, arrays: dict[str, np.ndarray], digests: dict[str, str]) -> N
         text = json.dumps(digests, indent=1, sort_keys=True)
         _write_atomically(place / _INDEX, lambda f: f.write(text.encode("utf-8")))
     except OSError as exc:
-        log.warning("%s: cannot keep the decoded arrays (%s); the next load reads the files again",
-                    place, exc.strerror or exc)
+        log.warning(
+            "%s: cannot keep the decoded arrays (%s); the next load reads the files again",
+            place,
+            exc.strerror or exc,
+        )
 
 
 def _npy_name(file: str) -> str:

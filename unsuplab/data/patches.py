@@ -56,8 +56,10 @@ def grey_photographs() -> tuple[np.ndarray, ...]:
     from sklearn.datasets import load_sample_images
 
     bundle = load_sample_images()
-    by_name = {name.replace("\\", "/").rsplit("/", 1)[-1]: image
-               for name, image in zip(bundle.filenames, bundle.images, strict=True)}
+    by_name = {
+        name.replace("\\", "/").rsplit("/", 1)[-1]: image
+        for name, image in zip(bundle.filenames, bundle.images, strict=True)
+    }
     luma = np.array([0.299, 0.587, 0.114])
     photos = tuple((by_name[name] @ luma / 255.0).astype(np.float32) for name in PHOTOGRAPHS)
     for photo in photos:
@@ -97,16 +99,16 @@ def window_sums(image: np.ndarray, size: int) -> np.ndarray:
     """The sum over every size x size window of `image`, indexed by the window's top-left corner."""
     integral = np.zeros((image.shape[0] + 1, image.shape[1] + 1))
     integral[1:, 1:] = image.cumsum(0, dtype=np.float64).cumsum(1)
-    return (integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size]
-            + integral[:-size, :-size])
+    return (
+        integral[size:, size:] - integral[:-size, size:] - integral[size:, :-size] + integral[:-size, :-size]
+    )
 
 
 def window_contrast(image: np.ndarray, size: int) -> np.ndarray:
     """The standard deviation of the grey levels in every size x size window."""
     area = size * size
     mean = window_sums(image, size) / area
-    return np.sqrt(np.clip(window_sums(np.square(image, dtype=np.float64), size) / area - mean**2,
-                           0.0, None))
+    return np.sqrt(np.clip(window_sums(np.square(image, dtype=np.float64), size) / area - mean**2, 0.0, None))
 
 
 @functools.lru_cache(maxsize=8)
@@ -133,8 +135,10 @@ def patch_positions(size: int, count: int, held_out: bool, rng: np.random.Genera
     candidates = candidate_windows(size, held_out)
     if len(candidates) < count:
         split = "held-out" if held_out else "training"
-        raise DataError(f"only {len(candidates)} distinct {size}x{size} {split} patches are "
-                        "available; ask for at most that many")
+        raise DataError(
+            f"only {len(candidates)} distinct {size}x{size} {split} patches are "
+            "available; ask for at most that many"
+        )
     return candidates[rng.choice(len(candidates), size=count, replace=False)]
 
 
@@ -168,8 +172,9 @@ def to_unit_range(x: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(scaled.astype(np.float32), np.float32(low), np.float32(high))
 
 
-def whitened_patches(size: int, whitening: str = "none", train_count: int = 20_000,
-                     held_out_count: int = 2_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def whitened_patches(
+    size: int, whitening: str = "none", train_count: int = 20_000, held_out_count: int = 2_000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Flattened training and held-out patches after steps 1-5 (zero mean, not yet rescaled)."""
     if whitening not in WHITENINGS:
         raise DataError(f"unknown whitening {whitening!r}; choose one of {', '.join(WHITENINGS)}")
@@ -177,9 +182,11 @@ def whitened_patches(size: int, whitening: str = "none", train_count: int = 20_0
     shapes = [photo.shape for photo in photos]
     # A patch must fit inside one held-out block (and so inside the photographs).
     if not 1 <= size <= BLOCK:
-        raise DataError(f"patch size {size} does not fit: patches are cut from "
-                        f"{' and '.join(f'{h}x{w}' for h, w in shapes)} photographs whose "
-                        f"held-out part is {BLOCK}x{BLOCK} blocks; choose a size from 1 to {BLOCK}")
+        raise DataError(
+            f"patch size {size} does not fit: patches are cut from "
+            f"{' and '.join(f'{h}x{w}' for h, w in shapes)} photographs whose "
+            f"held-out part is {BLOCK}x{BLOCK} blocks; choose a size from 1 to {BLOCK}"
+        )
     rng = np.random.default_rng(seed)
     splits = []
     for count, held_out in ((train_count, False), (held_out_count, True)):
@@ -196,8 +203,9 @@ def whitened_patches(size: int, whitening: str = "none", train_count: int = 20_0
     return train, test
 
 
-def load_patches(size: int, whitening: str = "none", train_count: int = 20_000,
-                 held_out_count: int = 2_000, seed: int = 0) -> ImageDataset:
+def load_patches(
+    size: int, whitening: str = "none", train_count: int = 20_000, held_out_count: int = 2_000, seed: int = 0
+) -> ImageDataset:
     """size x size natural-image patches in [0.1, 0.9], label 0 (see the module docstring)."""
     train, test = whitened_patches(size, whitening, train_count, held_out_count, seed)
     sigma = float(train.std())
@@ -205,8 +213,12 @@ def load_patches(size: int, whitening: str = "none", train_count: int = 20_000,
     name = f"patches-{size}" + ("" if whitening == "none" else f"-{whitening.replace('/', '')}")
     return ImageDataset(
         name,
-        to_unit_range(train, sigma).reshape(shape), np.zeros(len(train), dtype=np.int64),
-        to_unit_range(test, sigma).reshape(shape), np.zeros(len(test), dtype=np.int64),
-        source=(f"{size}x{size} patches (whitening: {whitening}) of scikit-learn's "
-                f"{' and '.join(PHOTOGRAPHS)}, seed {seed}"),
+        to_unit_range(train, sigma).reshape(shape),
+        np.zeros(len(train), dtype=np.int64),
+        to_unit_range(test, sigma).reshape(shape),
+        np.zeros(len(test), dtype=np.int64),
+        source=(
+            f"{size}x{size} patches (whitening: {whitening}) of scikit-learn's "
+            f"{' and '.join(PHOTOGRAPHS)}, seed {seed}"
+        ),
     )

@@ -22,15 +22,18 @@ SIX_MOVIE_TASTES = {
 }
 #: The slides' six users first (Alice, Bob, Carol like SF/fantasy; David, Eric, Fred Oscar winners).
 SLIDE_USERS = {
-    "Alice": (1, 1, 1, 0, 0, 0), "Bob": (1, 0, 1, 0, 0, 0), "Carol": (1, 1, 1, 0, 0, 0),
-    "David": (0, 0, 1, 1, 1, 0), "Eric": (0, 0, 1, 1, 0, 0), "Fred": (0, 0, 1, 1, 1, 0),
+    "Alice": (1, 1, 1, 0, 0, 0),
+    "Bob": (1, 0, 1, 0, 0, 0),
+    "Carol": (1, 1, 1, 0, 0, 0),
+    "David": (0, 0, 1, 1, 1, 0),
+    "Eric": (0, 0, 1, 1, 0, 0),
+    "Fred": (0, 0, 1, 1, 1, 0),
 }
 
 #: A larger catalogue: 30 films in five tastes of six.
 GENRE_MOVIES = {
     "science fiction": ("Star Wars", "Alien", "The Matrix", "Blade Runner", "Interstellar", "Dune"),
-    "romance": ("Titanic", "The Notebook", "Pride & Prejudice", "La La Land", "Casablanca",
-                "Notting Hill"),
+    "romance": ("Titanic", "The Notebook", "Pride & Prejudice", "La La Land", "Casablanca", "Notting Hill"),
     "animation": ("Toy Story", "Frozen", "Up", "Shrek", "Spirited Away", "Coco"),
     "horror": ("The Shining", "Get Out", "Psycho", "Halloween", "It", "Scream"),
     "crime": ("The Godfather", "Pulp Fiction", "Goodfellas", "Heat", "Se7en", "Fargo"),
@@ -49,9 +52,17 @@ class RatingsDataset:
     source: str
 
 
-def synthetic_ratings(name: str, movies: tuple[str, ...], tastes: dict[str, tuple[str, ...]],
-                      users: int, *, taste_rate: float = 0.4, like_in_taste: float = 0.95,
-                      like_otherwise: float = 0.03, seed: int = 0) -> RatingsDataset:
+def synthetic_ratings(
+    name: str,
+    movies: tuple[str, ...],
+    tastes: dict[str, tuple[str, ...]],
+    users: int,
+    *,
+    taste_rate: float = 0.4,
+    like_in_taste: float = 0.95,
+    like_otherwise: float = 0.03,
+    seed: int = 0,
+) -> RatingsDataset:
     """Users who have each hidden taste independently with probability `taste_rate` (so some
     have two, some none) and like each movie of their tastes with probability `like_in_taste`,
     any other movie with `like_otherwise`."""
@@ -69,9 +80,14 @@ def _six_movies() -> RatingsDataset:
     drawn = synthetic_ratings("six-movies", SIX_MOVIES, SIX_MOVIE_TASTES, users=300 - len(SLIDE_USERS))
     liked = np.concatenate([np.array(list(SLIDE_USERS.values()), dtype=np.float32), drawn.liked])
     users = (*SLIDE_USERS, *(f"user {i + len(SLIDE_USERS) + 1}" for i in range(len(drawn.users))))
-    return RatingsDataset("six-movies", users, SIX_MOVIES, liked, SIX_MOVIE_TASTES,
-                          "the course's six-movie example, 6 users from the slides + 294 drawn "
-                          "from its two tastes")
+    return RatingsDataset(
+        "six-movies",
+        users,
+        SIX_MOVIES,
+        liked,
+        SIX_MOVIE_TASTES,
+        "the course's six-movie example, 6 users from the slides + 294 drawn from its two tastes",
+    )
 
 
 def _thirty_movies() -> RatingsDataset:
@@ -111,23 +127,28 @@ def read_ratings_csv(path: str | Path, like_threshold: float = 4.0) -> RatingsDa
     header = next(rows, None)
     if header is None:
         raise DataError(f"{path}: the file is empty; expected a header line user,movie,rating")
-    columns = [_column(path, header[1], wanted) for wanted in
-               (_USER_COLUMNS, _MOVIE_COLUMNS, _RATING_COLUMNS)]
+    columns = [
+        _column(path, header[1], wanted) for wanted in (_USER_COLUMNS, _MOVIE_COLUMNS, _RATING_COLUMNS)
+    ]
     ratings: dict[tuple[str, str], tuple[float, int]] = {}
     for line, fields in rows:
         if not any(f.strip() for f in fields):
             continue  # blank lines are harmless
         if len(fields) <= max(columns):
-            raise DataError(f"{path}: line {line}: {len(fields)} fields; the header names "
-                            f"{len(header[1])} (user, movie and rating are columns "
-                            f"{', '.join(str(c + 1) for c in columns)})")
+            raise DataError(
+                f"{path}: line {line}: {len(fields)} fields; the header names "
+                f"{len(header[1])} (user, movie and rating are columns "
+                f"{', '.join(str(c + 1) for c in columns)})"
+            )
         user, movie, text = (fields[c].strip() for c in columns)
         if not user or not movie:
             raise DataError(f"{path}: line {line}: empty {'user' if not user else 'movie'} id")
         if titles is not None:
             if movie not in titles:
-                raise DataError(f"{path}: line {line}: unknown movie id {movie!r} (not listed in "
-                                f"{path.with_name('movies.csv')})")
+                raise DataError(
+                    f"{path}: line {line}: unknown movie id {movie!r} (not listed in "
+                    f"{path.with_name('movies.csv')})"
+                )
             movie = titles[movie]
         try:
             rating = float(text)
@@ -135,11 +156,12 @@ def read_ratings_csv(path: str | Path, like_threshold: float = 4.0) -> RatingsDa
             raise DataError(f"{path}: line {line}: rating {text!r} is not a number") from None
         low, high = RATING_SCALE
         if not low <= rating <= high:
-            raise DataError(f"{path}: line {line}: rating {text} is outside the scale "
-                            f"{low:g}–{high:g}")
+            raise DataError(f"{path}: line {line}: rating {text} is outside the scale {low:g}–{high:g}")
         if (user, movie) in ratings:
-            raise DataError(f"{path}: line {line}: user {user!r} rated {movie!r} again (first on "
-                            f"line {ratings[user, movie][1]})")
+            raise DataError(
+                f"{path}: line {line}: user {user!r} rated {movie!r} again (first on "
+                f"line {ratings[user, movie][1]})"
+            )
         ratings[user, movie] = (rating, line)
     if not ratings:
         raise DataError(f"{path}: no ratings below the header")
@@ -180,8 +202,10 @@ def _column(path: Path, header: list[str], wanted: tuple[str, ...]) -> int:
     for name in wanted:
         if name in names:
             return names.index(name)
-    raise DataError(f"{path}: line 1: missing column {wanted[0]!r}; the header must name the "
-                    f"columns user, movie and rating (found: {', '.join(header) or 'nothing'})")
+    raise DataError(
+        f"{path}: line 1: missing column {wanted[0]!r}; the header must name the "
+        f"columns user, movie and rating (found: {', '.join(header) or 'nothing'})"
+    )
 
 
 def _movie_titles(path: Path) -> dict[str, str] | None:

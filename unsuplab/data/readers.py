@@ -38,8 +38,14 @@ _SIGNATURES = (
     (b"%PDF", "a PDF document"),
 )
 # IDX type codes (the third magic byte); only unsigned bytes hold MNIST-style data.
-_IDX_TYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32",
-              0x0D: "float32", 0x0E: "float64"}
+_IDX_TYPES = {
+    0x08: "unsigned byte",
+    0x09: "signed byte",
+    0x0B: "int16",
+    0x0C: "int32",
+    0x0D: "float32",
+    0x0E: "float64",
+}
 _IDX_DIMS = {3: "images", 1: "labels"}
 #: The most bytes one IDX file may hold after its header: 1 GiB, about 1.37 million 28x28 images
 #: (kept as float32 they take four times as much memory).
@@ -55,8 +61,8 @@ _HELD_OUT_FRACTION = 0.1
 
 # --- IDX ---------------------------------------------------------------------------------------
 
-def read_idx(path: str | Path, progress: Progress | None = None,
-             digest: _Hash | None = None) -> np.ndarray:
+
+def read_idx(path: str | Path, progress: Progress | None = None, digest: _Hash | None = None) -> np.ndarray:
     """The array in an IDX file (plain or gzip): images (n, rows, cols) or labels (n,), uint8.
 
     Reads no more than the header promises (and one byte to see data trailing it), so a small
@@ -69,13 +75,15 @@ def read_idx(path: str | Path, progress: Progress | None = None,
         ndim = _check_magic(path, head)
         header = 4 + 4 * ndim
         if len(head) < header:
-            raise DataError(f"{path}: truncated: an IDX {_IDX_DIMS[ndim]} header needs {header} "
-                            f"bytes, file has {len(head)} bytes")
-        dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+            raise DataError(
+                f"{path}: truncated: an IDX {_IDX_DIMS[ndim]} header needs {header} "
+                f"bytes, file has {len(head)} bytes"
+            )
+        dims = tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
         need = math.prod(dims)  # Python integers: a hostile header cannot overflow the check
         _check_promise(path, dims, need, header, size, compressed)
         data = np.empty(need, dtype=np.uint8)
-        start = head[header: header + need]
+        start = head[header : header + need]
         data[: len(start)] = np.frombuffer(start, dtype=np.uint8)
         got = _fill(stream, memoryview(data), len(start), path.name, progress)
         if got < need:
@@ -83,8 +91,13 @@ def read_idx(path: str | Path, progress: Progress | None = None,
         trailing = max(len(head) - header - need, 0) + len(stream.read(1))
         if trailing > 0:
             trailing += len(stream.read(_TRAILING_COUNTED))
-            _check_length(path, dims, need + min(trailing, _TRAILING_COUNTED), header,
-                          at_least=trailing > _TRAILING_COUNTED)
+            _check_length(
+                path,
+                dims,
+                need + min(trailing, _TRAILING_COUNTED),
+                header,
+                at_least=trailing > _TRAILING_COUNTED,
+            )
     if digest is not None:
         digest.update(head[:header])
         digest.update(data)
@@ -126,27 +139,31 @@ def _raw(path: Path) -> Iterator[BinaryIO]:
         yield f
 
 
-def _check_promise(path: Path, dims: tuple[int, ...], need: int, header: int, size: int,
-                   compressed: bool) -> None:
+def _check_promise(
+    path: Path, dims: tuple[int, ...], need: int, header: int, size: int, compressed: bool
+) -> None:
     """Refuse a header whose promise the file cannot keep, before any memory is set aside."""
     if not compressed:
         _check_length(path, dims, size - header, header)
     elif need > _DEFLATE_MAX_RATIO * size:
-        raise DataError(f"{path}: truncated: header declares {_declared(dims, need)}, more than a "
-                        f"{size}-byte gzip file can hold")
+        raise DataError(
+            f"{path}: truncated: header declares {_declared(dims, need)}, more than a "
+            f"{size}-byte gzip file can hold"
+        )
     if need > MAX_IDX_BYTES:
-        raise DataError(f"{path}: too large: header declares {_declared(dims, need)}; the lab "
-                        f"reads at most {MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) from "
-                        "one file")
+        raise DataError(
+            f"{path}: too large: header declares {_declared(dims, need)}; the lab "
+            f"reads at most {MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) from "
+            "one file"
+        )
 
 
-def _fill(stream: BinaryIO, out: memoryview, got: int, name: str,
-          progress: Progress | None) -> int:
+def _fill(stream: BinaryIO, out: memoryview, got: int, name: str, progress: Progress | None) -> int:
     """Read into `out` from position `got` until it is full or the stream ends; bytes in it."""
     while True:
         if progress is not None:
             progress(name, got, len(out))
-        n = stream.readinto(out[got: got + _CHUNK]) if got < len(out) else 0
+        n = stream.readinto(out[got : got + _CHUNK]) if got < len(out) else 0
         if not n:
             return got
         got += n
@@ -176,19 +193,24 @@ def idx_sha256(array: np.ndarray) -> str:
 def _check_magic(path: Path, raw: bytes) -> int:
     """The number of dimensions, after making sure `raw` starts like an IDX images/labels file."""
     if len(raw) < 4:
-        raise DataError(f"{path}: truncated: file has {len(raw)} bytes, too short for an IDX "
-                        "magic number")
+        raise DataError(f"{path}: truncated: file has {len(raw)} bytes, too short for an IDX magic number")
     magic = int.from_bytes(raw[:4], "big")
     if magic in (IDX_IMAGES, IDX_LABELS):
         return raw[3]
     if raw[:2] == b"\0\0" and raw[2] in _IDX_TYPES and raw[2] != 0x08:
-        raise DataError(f"{path}: IDX data type 0x{raw[2]:02X} ({_IDX_TYPES[raw[2]]}) is not "
-                        "supported; expected unsigned bytes (0x08) as in MNIST")
+        raise DataError(
+            f"{path}: IDX data type 0x{raw[2]:02X} ({_IDX_TYPES[raw[2]]}) is not "
+            "supported; expected unsigned bytes (0x08) as in MNIST"
+        )
     if raw[:3] == b"\0\0\x08":
-        raise DataError(f"{path}: IDX file with {raw[3]} dimensions; expected images (3, magic "
-                        "0x00000803) or labels (1, magic 0x00000801)")
-    raise DataError(f"{path}: wrong magic number 0x{magic:08X}; expected an IDX images "
-                    f"(0x{IDX_IMAGES:08X}) or labels (0x{IDX_LABELS:08X}) file{_looks_like(raw)}")
+        raise DataError(
+            f"{path}: IDX file with {raw[3]} dimensions; expected images (3, magic "
+            "0x00000803) or labels (1, magic 0x00000801)"
+        )
+    raise DataError(
+        f"{path}: wrong magic number 0x{magic:08X}; expected an IDX images "
+        f"(0x{IDX_IMAGES:08X}) or labels (0x{IDX_LABELS:08X}) file{_looks_like(raw)}"
+    )
 
 
 def _looks_like(raw: bytes) -> str:
@@ -215,8 +237,7 @@ def _declared(dims: tuple[int, ...], need: int) -> str:
     return f"{dims[0]} labels = {need} bytes"
 
 
-def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int,
-                  at_least: bool = False) -> None:
+def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int, at_least: bool = False) -> None:
     """Refuse data of `have` bytes (`at_least` that many) after the header where the header
     declares another length."""
     need = math.prod(dims)
@@ -224,11 +245,14 @@ def _check_length(path: Path, dims: tuple[int, ...], have: int, header: int,
         return
     more = "more than " if at_least else ""
     problem = "truncated" if have < need else f"{more}{have - need} bytes of trailing garbage"
-    raise DataError(f"{path}: {problem}: header declares {_declared(dims, need)}, file has "
-                    f"{more}{have} bytes after the {header}-byte header")
+    raise DataError(
+        f"{path}: {problem}: header declares {_declared(dims, need)}, file has "
+        f"{more}{have} bytes after the {header}-byte header"
+    )
 
 
 # --- Keras mnist.npz -----------------------------------------------------------------------------
+
 
 def read_keras_npz(
     path: str | Path,
@@ -239,8 +263,9 @@ def read_keras_npz(
     train = _keras_part(path, arrays, "train")
     test = _keras_part(path, arrays, "test")
     if train[0].shape[1:] != test[0].shape[1:]:
-        raise DataError(f"{path}: key 'x_test' holds {_size(test[0])} images but 'x_train' "
-                        f"holds {_size(train[0])} images")
+        raise DataError(
+            f"{path}: key 'x_test' holds {_size(test[0])} images but 'x_train' holds {_size(train[0])} images"
+        )
     return train, test
 
 
@@ -249,16 +274,20 @@ def read_npz_arrays(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     file and what is wrong: not an .npz, a key missing, damaged, too large."""
     head = _read_bytes(path, _SNIFF)
     if not head.startswith(_ZIP_MAGIC):
-        raise DataError(f"{path}: not a NumPy .npz archive{_looks_like(head)}; expected a "
-                        f"Keras mnist.npz with keys {', '.join(KERAS_KEYS)}")
+        raise DataError(
+            f"{path}: not a NumPy .npz archive{_looks_like(head)}; expected a "
+            f"Keras mnist.npz with keys {', '.join(KERAS_KEYS)}"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             found = sorted(archive.files)
             missing = [k for k in keys if k not in found]
             if missing:
-                raise DataError(f"{path}: missing key {missing[0]!r}; a Keras mnist.npz holds "
-                                f"{', '.join(KERAS_KEYS)} (this one has: "
-                                f"{', '.join(found) or 'nothing'})")
+                raise DataError(
+                    f"{path}: missing key {missing[0]!r}; a Keras mnist.npz holds "
+                    f"{', '.join(KERAS_KEYS)} (this one has: "
+                    f"{', '.join(found) or 'nothing'})"
+                )
             return {key: _npz_member(path, archive, key) for key in keys}
     except DataError:
         raise
@@ -270,8 +299,10 @@ def _npz_member(path: Path, archive, key: str) -> np.ndarray:
     names = archive.zip.namelist()
     size = archive.zip.getinfo(f"{key}.npy" if f"{key}.npy" in names else key).file_size
     if size > MAX_IDX_BYTES:
-        raise DataError(f"{path}: key {key!r} is too large: {size} bytes; the lab reads at most "
-                        f"{MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) per array")
+        raise DataError(
+            f"{path}: key {key!r} is too large: {size} bytes; the lab reads at most "
+            f"{MAX_IDX_BYTES} bytes ({MAX_IDX_BYTES >> 30} GiB) per array"
+        )
     try:
         return archive[key]
     except (OSError, ValueError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as exc:
@@ -281,23 +312,28 @@ def _npz_member(path: Path, archive, key: str) -> np.ndarray:
 def _keras_part(path: Path, arrays: dict, part: str) -> tuple[np.ndarray, np.ndarray]:
     x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
     if x.ndim != 3:
-        raise DataError(f"{path}: key 'x_{part}' has shape {x.shape}; expected 3-D images "
-                        "(n, height, width) such as (60000, 28, 28)")
+        raise DataError(
+            f"{path}: key 'x_{part}' has shape {x.shape}; expected 3-D images "
+            "(n, height, width) such as (60000, 28, 28)"
+        )
     if not np.issubdtype(x.dtype, np.integer):
-        raise DataError(f"{path}: key 'x_{part}' has dtype {x.dtype}; expected uint8 pixel "
-                        "values 0..255")
+        raise DataError(f"{path}: key 'x_{part}' has dtype {x.dtype}; expected uint8 pixel values 0..255")
     if x.size and (x.min() < 0 or x.max() > 255):
-        raise DataError(f"{path}: key 'x_{part}' has values {x.min()}..{x.max()}; expected "
-                        "pixel values 0..255")
+        raise DataError(
+            f"{path}: key 'x_{part}' has values {x.min()}..{x.max()}; expected pixel values 0..255"
+        )
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise DataError(f"{path}: key 'y_{part}' has shape {y.shape} and dtype {y.dtype}; "
-                        "expected one integer label per image")
+        raise DataError(
+            f"{path}: key 'y_{part}' has shape {y.shape} and dtype {y.dtype}; "
+            "expected one integer label per image"
+        )
     if len(y) != len(x):
-        raise DataError(f"{path}: key 'x_{part}' holds {len(x)} images but 'y_{part}' holds "
-                        f"{len(y)} labels")
+        raise DataError(f"{path}: key 'x_{part}' holds {len(x)} images but 'y_{part}' holds {len(y)} labels")
     if len(x) == 0:
-        raise DataError(f"{path}: key 'x_{part}' holds no images; a Keras mnist.npz needs "
-                        f"images to {'train on' if part == 'train' else 'hold out'}")
+        raise DataError(
+            f"{path}: key 'x_{part}' holds no images; a Keras mnist.npz needs "
+            f"images to {'train on' if part == 'train' else 'hold out'}"
+        )
     return x.astype(np.uint8), y.astype(np.int64)
 
 
@@ -306,6 +342,7 @@ def _size(images: np.ndarray) -> str:
 
 
 # --- the user's own files ------------------------------------------------------------------------
+
 
 def read_user_dataset(path: Path) -> ImageDataset:
     """A data set from a Keras .npz, an IDX images file with its labels beside it, or a folder
@@ -329,22 +366,23 @@ def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.
 def _read_images(path: Path) -> np.ndarray:
     images = read_idx(path)
     if images.ndim != 3:
-        raise DataError(f"{path}: is an IDX labels file; expected an images file "
-                        "(magic 0x00000803), with its labels file beside it")
+        raise DataError(
+            f"{path}: is an IDX labels file; expected an images file "
+            "(magic 0x00000803), with its labels file beside it"
+        )
     if len(images) == 0:
         raise DataError(f"{path}: holds no images")
     return images
 
 
-def _paired(images_path: Path, images: np.ndarray,
-            labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+def _paired(images_path: Path, images: np.ndarray, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
     labels = read_idx(labels_path)
     if labels.ndim != 1:
-        raise DataError(f"{labels_path}: is an IDX images file; expected a labels file "
-                        "(magic 0x00000801)")
+        raise DataError(f"{labels_path}: is an IDX images file; expected a labels file (magic 0x00000801)")
     if len(images) != len(labels):
-        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds "
-                        f"{len(labels)} labels")
+        raise DataError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels"
+        )
     return to_unit(images), labels.astype(np.int64)
 
 
@@ -357,8 +395,9 @@ def _from_idx_images(images_path: Path) -> ImageDataset:
         return _dataset(images_path, *_hold_out(images_path, *train))
     test = read_idx_pair(test_images, _labels_beside(test_images))
     if test[0].shape[1:] != train[0].shape[1:]:
-        raise DataError(f"{test_images} holds {_size(test[0])} images but {images_path} holds "
-                        f"{_size(train[0])} images")
+        raise DataError(
+            f"{test_images} holds {_size(test[0])} images but {images_path} holds {_size(train[0])} images"
+        )
     return _dataset(images_path, train, test)
 
 
@@ -366,8 +405,10 @@ def _labels_beside(images_path: Path) -> Path:
     """The labels file that goes with `images_path` (MNIST naming), or a DataError naming it."""
     name = images_path.name
     if "images" not in name and "idx3" not in name:
-        raise DataError(f"{images_path}: cannot tell which file holds its labels; name the pair "
-                        "like train-images-idx3-ubyte and train-labels-idx1-ubyte")
+        raise DataError(
+            f"{images_path}: cannot tell which file holds its labels; name the pair "
+            "like train-images-idx3-ubyte and train-labels-idx1-ubyte"
+        )
     wanted = name.replace("images", "labels").replace("idx3", "idx1")
     candidates = [images_path.with_name(n) for n in _with_and_without_gz(wanted)]
     for candidate in candidates:
@@ -387,7 +428,7 @@ def _t10k_beside(images_path: Path) -> Path | None:
     name = images_path.name
     if not name.startswith("train"):
         return None
-    for candidate in _with_and_without_gz("t10k" + name[len("train"):]):
+    for candidate in _with_and_without_gz("t10k" + name[len("train") :]):
         if (images_path.parent / candidate).is_file():
             return images_path.parent / candidate
     return None
@@ -402,10 +443,12 @@ def _from_folder(folder: Path) -> ImageDataset:
                     return _renamed(_from_idx_images(folder / name), folder)
     if (folder / "mnist.npz").is_file():
         return read_user_dataset(folder / "mnist.npz")
-    raise DataError(f"{folder}: folder holds no MNIST-style files; expected "
-                    "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (with "
-                    "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] as the test "
-                    "part), just the two t10k files, or a Keras mnist.npz")
+    raise DataError(
+        f"{folder}: folder holds no MNIST-style files; expected "
+        "train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (with "
+        "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] as the test "
+        "part), just the two t10k files, or a Keras mnist.npz"
+    )
 
 
 def _hold_out(path: Path, images: np.ndarray, labels: np.ndarray):
@@ -413,9 +456,11 @@ def _hold_out(path: Path, images: np.ndarray, labels: np.ndarray):
     classes, counts = np.unique(labels, return_counts=True)
     if counts.min() < 2:
         label = classes[np.argmin(counts)]
-        raise DataError(f"{path}: label {label} has only 1 image, so none is left to hold out for "
-                        "evaluation; give every label at least 2 images, or put the matching "
-                        "t10k- files beside it as the held-out part")
+        raise DataError(
+            f"{path}: label {label} has only 1 image, so none is left to hold out for "
+            "evaluation; give every label at least 2 images, or put the matching "
+            "t10k- files beside it as the held-out part"
+        )
     per_class = round(_HELD_OUT_FRACTION * len(labels) / len(classes))
     per_class = max(1, min(per_class, int(counts.min()) // 2))
     x_train, y_train, x_test, y_test = held_out_split(images, labels, per_class=per_class)
@@ -435,5 +480,11 @@ def _dataset(path: Path, train, test) -> ImageDataset:
 
 
 def _renamed(dataset: ImageDataset, folder: Path) -> ImageDataset:
-    return ImageDataset(folder.name, dataset.train_images, dataset.train_labels,
-                        dataset.test_images, dataset.test_labels, source=str(folder))
+    return ImageDataset(
+        folder.name,
+        dataset.train_images,
+        dataset.train_labels,
+        dataset.test_images,
+        dataset.test_labels,
+        source=str(folder),
+    )

@@ -36,18 +36,28 @@ ENCODE_CHUNK = 500
 
 
 def feature_model_field(default: str) -> Any:
-    return param(default, "The autoencoder whose code h = encoder(x) the lesson uses, trained on "
-                 "the images without their labels: autoencoder (784-32 relu), deep-autoencoder "
-                 "(784-512-256-32 relu), conv-autoencoder (an 8×4×4 code) or vae (μ of a "
-                 "16-number Gaussian code).", choices=FEATURE_MODELS)
+    return param(
+        default,
+        "The autoencoder whose code h = encoder(x) the lesson uses, trained on "
+        "the images without their labels: autoencoder (784-32 relu), deep-autoencoder "
+        "(784-512-256-32 relu), conv-autoencoder (an 8×4×4 code) or vae (μ of a "
+        "16-number Gaussian code).",
+        choices=FEATURE_MODELS,
+    )
 
 
 def jitter_field(default: float) -> Any:
-    return param(default, "ν: the autoencoder sees each training image moved by up to 4ν pixels, "
-                 "turned by up to 30ν° and scaled by up to ±20ν %, and must give back the image as "
-                 "it was (a denoising autoencoder whose noise is where and how the digit was "
-                 "written). Its code learns to ignore those accidents, so digits of one class land "
-                 "together. 0: a plain autoencoder.", low=0.0, high=1.0, label="Jitter ν")
+    return param(
+        default,
+        "ν: the autoencoder sees each training image moved by up to 4ν pixels, "
+        "turned by up to 30ν° and scaled by up to ±20ν %, and must give back the image as "
+        "it was (a denoising autoencoder whose noise is where and how the digit was "
+        "written). Its code learns to ignore those accidents, so digits of one class land "
+        "together. 0: a plain autoencoder.",
+        low=0.0,
+        high=1.0,
+        label="Jitter ν",
+    )
 
 
 def feature_lesson(config: Any, name: str | None = None, **settings: Any) -> Experiment:
@@ -56,9 +66,11 @@ def feature_lesson(config: Any, name: str | None = None, **settings: Any) -> Exp
     name = name or config.feature_model
     cls = lesson(name)
     inner = cls.Config()
-    shared = {field: getattr(config, field) for field in ("dataset", "data_file", "batch_size",
-                                                         "learning_rate")
-              if hasattr(config, field) and hasattr(inner, field)}
+    shared = {
+        field: getattr(config, field)
+        for field in ("dataset", "data_file", "batch_size", "learning_rate")
+        if hasattr(config, field) and hasattr(inner, field)
+    }
     return cls(with_overrides(inner, {**FEATURE_SETTINGS.get(name, {}), **shared, **settings}))
 
 
@@ -82,16 +94,16 @@ def encode_all(features: Experiment, x: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def reconstruction_errors(features: Experiment, x: torch.Tensor) -> torch.Tensor:
     """s(x) = Σ_j (x̂_j − x_j)² per image, a chunk at a time."""
-    return torch.cat([(features.reconstruct(chunk) - chunk).pow(2).sum(dim=1)
-                      for chunk in x.split(ENCODE_CHUNK)])
+    return torch.cat(
+        [(features.reconstruct(chunk) - chunk).pow(2).sum(dim=1) for chunk in x.split(ENCODE_CHUNK)]
+    )
 
 
 def first_per_class(labels: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     """`count` indices of every class in a fixed shuffled order, class by class: the first n of
     each class for any n ≤ count, so smaller label sets are nested in larger ones."""
     rng = np.random.default_rng(seed)
-    return np.stack([rng.permutation(np.flatnonzero(labels == c))[:count]
-                     for c in np.unique(labels)])
+    return np.stack([rng.permutation(np.flatnonzero(labels == c))[:count] for c in np.unique(labels)])
 
 
 class FeatureLesson(Experiment):
@@ -118,8 +130,9 @@ class FeatureLesson(Experiment):
             self.features.input_corruption = ("jitter", jitter)
         self.features.build(device, seed)
         self.image_shape = self.data.image_shape
-        self.test_x = torch.as_tensor(self.data.test_images.reshape(len(self.data.test_images), -1),
-                                      device=self.device)
+        self.test_x = torch.as_tensor(
+            self.data.test_images.reshape(len(self.data.test_images), -1), device=self.device
+        )
         self.test_labels = self.data.test_labels
         self.built = True
 
@@ -152,4 +165,3 @@ class FeatureLesson(Experiment):
 def images(x: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
     """Flattened images on the device as (n, h, w) numpy, clipped to [0, 1] for the views."""
     return x.reshape(-1, *shape).clamp(0, 1).cpu().numpy()
-

@@ -1,6 +1,6 @@
 """Learning by gradient descent: Adam minimising the lesson's `loss`, one minibatch per step.
 
-    θ ← θ − η · m̂ / (√v̂ + ε)      m̂, v̂: Adam's running moments of ∇_θ loss
+θ ← θ − η · m̂ / (√v̂ + ε)      m̂, v̂: Adam's running moments of ∇_θ loss
 """
 
 from __future__ import annotations

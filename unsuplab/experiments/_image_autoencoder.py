@@ -29,54 +29,76 @@ HELD_OUT_NOISE_SEED = 2008  # the corruption of held-out inputs, the same for ev
 
 
 def dataset_field() -> Any:
-    return param("mnist-sample", "Training images. mnist-sample ships with the lab (5,000 digits, "
-                 "4,500 train / 500 held out); digits is scikit-learn's 8x8 set; mnist and "
-                 "fashion-mnist are downloaded once into your cache.", choices=DATASETS)
+    return param(
+        "mnist-sample",
+        "Training images. mnist-sample ships with the lab (5,000 digits, "
+        "4,500 train / 500 held out); digits is scikit-learn's 8x8 set; mnist and "
+        "fashion-mnist are downloaded once into your cache.",
+        choices=DATASETS,
+    )
 
 
 def data_file_field() -> Any:
-    return param("", "Your own images instead of the data set: a Keras mnist.npz, or an IDX "
-                 "images file (.gz too) with its labels file beside it. Empty: use the data set.")
+    return param(
+        "",
+        "Your own images instead of the data set: a Keras mnist.npz, or an IDX "
+        "images file (.gz too) with its labels file beside it. Empty: use the data set.",
+    )
 
 
 def learning_rate_field(default: float = 1e-3) -> Any:
-    return param(default, "Adam step size η in θ ← θ − η·m̂/(√v̂ + ε). Can change while training.",
-                 low=1e-6, high=1.0, log=True, live=True)
+    return param(
+        default,
+        "Adam step size η in θ ← θ − η·m̂/(√v̂ + ε). Can change while training.",
+        low=1e-6,
+        high=1.0,
+        log=True,
+        live=True,
+    )
 
 
 def batch_size_field(default: int = 256) -> Any:
-    return param(default, "Images per gradient step (a random minibatch of the training set).",
-                 low=1, high=8192)
+    return param(
+        default, "Images per gradient step (a random minibatch of the training set).", low=1, high=8192
+    )
 
 
 def weight_decay_field(default: float) -> Any:
-    return param(default, "λ in the term (λ/2)·Σ W² added to the loss; fades the weights of "
-                 "pixels that are always blank, so filters read clearly.",
-                 low=0.0, high=1.0, live=True)
+    return param(
+        default,
+        "λ in the term (λ/2)·Σ W² added to the loss; fades the weights of "
+        "pixels that are always blank, so filters read clearly.",
+        low=0.0,
+        high=1.0,
+        live=True,
+    )
 
 
 def check_code_width(config: Any) -> None:
     """An undercomplete code must be narrower than the image it encodes."""
     shape = IMAGE_SHAPES.get(config.dataset) if not config.data_file else None
     if shape is not None and config.code_size >= shape[0] * shape[1]:
-        raise ConfigError("code_size", f"{config.code_size} units is not narrower than the "
-                          f"{shape[0]}x{shape[1]} = {shape[0] * shape[1]} pixel input; an "
-                          "undercomplete autoencoder needs a smaller code")
+        raise ConfigError(
+            "code_size",
+            f"{config.code_size} units is not narrower than the "
+            f"{shape[0]}x{shape[1]} = {shape[0] * shape[1]} pixel input; an "
+            "undercomplete autoencoder needs a smaller code",
+        )
 
 
 def parse_widths(name: str, text: str) -> tuple[int, ...]:
     """Layer widths written as "1000,500,250"; a ConfigError naming field `name` otherwise."""
     parts = [part.strip() for part in text.split(",")]
     if not all(part.isascii() and part.isdigit() and int(part) > 0 for part in parts):
-        raise ConfigError(name, f"{text!r} is not a list of positive whole numbers separated by "
-                          "commas, like 1000,500,250")
+        raise ConfigError(
+            name, f"{text!r} is not a list of positive whole numbers separated by commas, like 1000,500,250"
+        )
     return tuple(int(part) for part in parts)
 
 
 def weight_decay_term(model: nn.Module, strength: float) -> torch.Tensor:
     """(λ/2)·Σ W² over the model's weight matrices and kernels (biases are not decayed)."""
-    return 0.5 * strength * sum(p.pow(2).sum() for n, p in model.named_parameters()
-                                if n.endswith("weight"))
+    return 0.5 * strength * sum(p.pow(2).sum() for n, p in model.named_parameters() if n.endswith("weight"))
 
 
 class ImageAutoencoderLesson(Experiment):
@@ -126,10 +148,10 @@ class ImageAutoencoderLesson(Experiment):
         torch.manual_seed(seed)
         data = self.load_data()
         self.image_shape = data.image_shape
-        self.train_x = torch.as_tensor(data.train_images.reshape(len(data.train_images), -1),
-                                       device=self.device)
-        self.test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1),
-                                      device=self.device)
+        self.train_x = torch.as_tensor(
+            data.train_images.reshape(len(data.train_images), -1), device=self.device
+        )
+        self.test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1), device=self.device)
         self.test_labels = data.test_labels
         # Held-out inputs as the network sees them, drawn once from a fixed seed: evaluations
         # compare over time and across runs, and a reloaded run shows the same pictures.
@@ -148,8 +170,9 @@ class ImageAutoencoderLesson(Experiment):
 
     def minibatch(self) -> torch.Tensor:
         """A random minibatch of training images (flattened), drawn on the device."""
-        idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
-                            generator=self.generator)
+        idx = torch.randint(
+            len(self.train_x), (self.config.batch_size,), device=self.device, generator=self.generator
+        )
         return self.train_x[idx]
 
     @torch.no_grad()
@@ -163,10 +186,10 @@ class ImageAutoencoderLesson(Experiment):
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         return {
-            "filters": ImageGrid("First-layer filters  x_j = w_ij / ‖w_i‖", self.filter_images(),
-                                 "filter"),
-            "reconstructions": PairedRows("Held-out digits and their reconstructions",
-                                          self.reconstruction_rows(self.probe_index)),
+            "filters": ImageGrid("First-layer filters  x_j = w_ij / ‖w_i‖", self.filter_images(), "filter"),
+            "reconstructions": PairedRows(
+                "Held-out digits and their reconstructions", self.reconstruction_rows(self.probe_index)
+            ),
             "latent": self.latent_map(),
         }
 
@@ -206,8 +229,9 @@ class ImageAutoencoderLesson(Experiment):
             _, _, v = torch.linalg.svd(centred, full_matrices=False)
             points, axes = centred @ v[:2].T, ("PC 1", "PC 2")
             title = f"Held-out codes ({codes.shape[1]}-D), projected on their two principal axes"
-        return Scatter(title, points.cpu().numpy(), self.test_labels[self.latent_index],
-                       self.thumbnails, *axes)
+        return Scatter(
+            title, points.cpu().numpy(), self.test_labels[self.latent_index], self.thumbnails, *axes
+        )
 
     def state_dict(self) -> dict[str, Any]:
         return cpu_copy({"model": self.model.state_dict()})
@@ -223,9 +247,12 @@ class ImageAutoencoderLesson(Experiment):
             return self._reconstruct_drawing(kwargs["image"])
         if command == "inspect":
             index = self.latent_index[int(kwargs["index"])]
-            return {"inspected": PairedRows(f"Held-out image {index} (digit "
-                                            f"{self.test_labels[index]})",
-                                            self.reconstruction_rows(np.array([index])))}
+            return {
+                "inspected": PairedRows(
+                    f"Held-out image {index} (digit {self.test_labels[index]})",
+                    self.reconstruction_rows(np.array([index])),
+                )
+            }
         if command == "tsne":
             return {"latent_tsne": self._tsne_map()}
         return super().probe(command, **kwargs)
@@ -233,12 +260,17 @@ class ImageAutoencoderLesson(Experiment):
     def _reconstruct_drawing(self, image: Any) -> dict[str, Payload]:
         image = np.asarray(image, dtype=np.float32)
         if image.shape != self.image_shape or not np.all((image >= 0) & (image <= 1)):
-            raise ValueError(f"expected a {self.image_shape} image with values in [0, 1], "
-                             f"got shape {image.shape}")
+            raise ValueError(
+                f"expected a {self.image_shape} image with values in [0, 1], got shape {image.shape}"
+            )
         x = torch.as_tensor(image.reshape(1, -1), device=self.device)
         x_hat, _ = self.model(x)
-        return {"drawing": PairedRows("Your drawing and its reconstruction", {
-            "input": image[None], "reconstruction": x_hat.cpu().numpy().reshape(1, *self.image_shape)})}
+        return {
+            "drawing": PairedRows(
+                "Your drawing and its reconstruction",
+                {"input": image[None], "reconstruction": x_hat.cpu().numpy().reshape(1, *self.image_shape)},
+            )
+        }
 
     def _tsne_map(self) -> Scatter:
         from sklearn.manifold import TSNE
@@ -247,10 +279,15 @@ class ImageAutoencoderLesson(Experiment):
         codes = self.held_out_codes().cpu().numpy()
         # One OpenMP thread: beside torch's threads on a busy laptop, more make t-SNE crawl.
         with threadpool_limits(1):
-            points = TSNE(n_components=2, init="pca", perplexity=30,
-                          random_state=0).fit_transform(codes)
-        return Scatter(f"t-SNE of {len(codes)} held-out codes", points.astype(np.float32),
-                       self.test_labels[self.latent_index], self.thumbnails, "t-SNE 1", "t-SNE 2")
+            points = TSNE(n_components=2, init="pca", perplexity=30, random_state=0).fit_transform(codes)
+        return Scatter(
+            f"t-SNE of {len(codes)} held-out codes",
+            points.astype(np.float32),
+            self.test_labels[self.latent_index],
+            self.thumbnails,
+            "t-SNE 1",
+            "t-SNE 2",
+        )
 
 
 def _first_of_each_label(labels: np.ndarray, count: int) -> np.ndarray:

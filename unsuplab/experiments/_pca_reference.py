@@ -61,13 +61,17 @@ class PCAReferenceLesson(ImageAutoencoderLesson):
         (a linear reconstruction may overshoot the pixel range a little)."""
         x_hat, _ = self.model(x)
         rows = (x, x_hat, self.pca.reconstruct(x, self.pca_rank))
-        return {label: images.clamp(0, 1).cpu().numpy().reshape(-1, *self.image_shape)
-                for label, images in zip(self.reconstruction_row_labels, rows, strict=True)}
+        return {
+            label: images.clamp(0, 1).cpu().numpy().reshape(-1, *self.image_shape)
+            for label, images in zip(self.reconstruction_row_labels, rows, strict=True)
+        }
 
     def _reconstruct_drawing(self, image: Any) -> dict[str, Payload]:
         drawing = super()._reconstruct_drawing(image)["drawing"]  # checks the shape and range
-        drawing.rows = self.rows_for(torch.as_tensor(drawing.rows["input"].reshape(1, -1),
-                                                     device=self.device))
-        drawing.title = (f"Your drawing, rebuilt by the {self.model_name} and by PCA from "
-                         f"k = {self.pca_rank} components")
+        drawing.rows = self.rows_for(
+            torch.as_tensor(drawing.rows["input"].reshape(1, -1), device=self.device)
+        )
+        drawing.title = (
+            f"Your drawing, rebuilt by the {self.model_name} and by PCA from k = {self.pca_rank} components"
+        )
         return {"drawing": drawing}

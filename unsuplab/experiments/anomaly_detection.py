@@ -52,19 +52,33 @@ class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
     feature_model: str = feature_model_field("autoencoder")
-    anomaly: str = param("digit 0", "What the autoencoder never sees: one digit class left out "
-                         "of its training images, or noisy digits x̃ = clip(x + 0.3·ε, 0, 1) "
-                         "(it then trains on every clean digit).", choices=ANOMALIES)
-    threshold_quantile: float = param(0.95, "q: flag x when s(x) > t, t the q-quantile of the "
-                                      "scores of normal training images, so about 1 − q of the "
-                                      "normal images are false alarms. Can change while "
-                                      "training.", low=0.5, high=0.9999, live=True,
-                                      slider=True)
-    score: str = param("squared error", "s(x): squared error Σ_j (x̂_j − x_j)², or relative "
-                       "error Σ_j (x̂_j − x_j)² / Σ_j x_j², the error per unit of ink. A 1 has "
-                       "little ink, so its squared error stays small however foreign it is to "
-                       "the network. Can change while training.", choices=tuple(SCORES),
-                       live=True)
+    anomaly: str = param(
+        "digit 0",
+        "What the autoencoder never sees: one digit class left out "
+        "of its training images, or noisy digits x̃ = clip(x + 0.3·ε, 0, 1) "
+        "(it then trains on every clean digit).",
+        choices=ANOMALIES,
+    )
+    threshold_quantile: float = param(
+        0.95,
+        "q: flag x when s(x) > t, t the q-quantile of the "
+        "scores of normal training images, so about 1 − q of the "
+        "normal images are false alarms. Can change while "
+        "training.",
+        low=0.5,
+        high=0.9999,
+        live=True,
+        slider=True,
+    )
+    score: str = param(
+        "squared error",
+        "s(x): squared error Σ_j (x̂_j − x_j)², or relative "
+        "error Σ_j (x̂_j − x_j)² / Σ_j x_j², the error per unit of ink. A 1 has "
+        "little ink, so its squared error stays small however foreign it is to "
+        "the network. Can change while training.",
+        choices=tuple(SCORES),
+        live=True,
+    )
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -81,8 +95,7 @@ class AnomalyDetection(FeatureLesson):
     curves = {
         "Autoencoder loss (normal images only)": ("loss", "heldout_loss"),
         "Area under the ROC curve (held-out)": ("heldout_auc",),
-        "At the threshold: share flagged (%)": ("heldout_detection_rate",
-                                                "heldout_false_alarm_rate"),
+        "At the threshold: share flagged (%)": ("heldout_detection_rate", "heldout_false_alarm_rate"),
     }
     quick_settings = {"batch_size": 32}
 
@@ -105,9 +118,11 @@ class AnomalyDetection(FeatureLesson):
             self.is_anomaly = self.test_labels == digit
             self.normal_name, self.anomaly_name = f"digits ≠ {digit}", f"digit {digit}"
         if self.is_anomaly.all() or not self.is_anomaly.any():
-            raise ValueError(f"the held-out images of {self.config.dataset} hold no "
-                             f"{'normal' if self.is_anomaly.all() else 'anomalous'} example "
-                             f"for anomaly = {cfg.anomaly!r}")
+            raise ValueError(
+                f"the held-out images of {self.config.dataset} hold no "
+                f"{'normal' if self.is_anomaly.all() else 'anomalous'} example "
+                f"for anomaly = {cfg.anomaly!r}"
+            )
         # The autoencoder learns from normal images only: its training set is cut to them.
         normal_index = torch.as_tensor(np.flatnonzero(normal), device=self.device)
         self.features.train_x = self.features.train_x[normal_index]
@@ -122,8 +137,7 @@ class AnomalyDetection(FeatureLesson):
         """s(x) of the held-out images and of normal training images (for the threshold), kept
         from the last evaluation: scoring every held-out image costs more than a training step."""
         if self._scores is None:
-            self._scores = (self.score(self.test_x).cpu().numpy(),
-                            self.score(self.threshold_x).cpu().numpy())
+            self._scores = (self.score(self.test_x).cpu().numpy(), self.score(self.threshold_x).cpu().numpy())
         return self._scores
 
     @torch.no_grad()
@@ -172,51 +186,84 @@ class AnomalyDetection(FeatureLesson):
         top = max(float(np.quantile(scores, 0.99)), t) * 1.05
         edges = np.linspace(0.0, top, BINS + 1)
         # Densities: 50 anomalies beside 450 normal images would vanish as raw counts.
-        counts = {name: np.histogram(np.minimum(scores[mask], top), edges, density=True)[0]
-                  for name, mask in ((f"normal ({self.normal_name})", ~self.is_anomaly),
-                                     (f"anomalous ({self.anomaly_name})", self.is_anomaly))}
-        return Histogram(f"Anomaly score s(x) = {SCORES[self.config.score]} of held-out images", edges,
-                         counts, x_label="s(x)", y_label="density",
-                         markers={f"threshold t (q = {self.config.threshold_quantile:g})": t})
+        counts = {
+            name: np.histogram(np.minimum(scores[mask], top), edges, density=True)[0]
+            for name, mask in (
+                (f"normal ({self.normal_name})", ~self.is_anomaly),
+                (f"anomalous ({self.anomaly_name})", self.is_anomaly),
+            )
+        }
+        return Histogram(
+            f"Anomaly score s(x) = {SCORES[self.config.score]} of held-out images",
+            edges,
+            counts,
+            x_label="s(x)",
+            y_label="density",
+            markers={f"threshold t (q = {self.config.threshold_quantile:g})": t},
+        )
 
     def roc_curve(self, scores: np.ndarray) -> Curves:
         from sklearn.metrics import roc_auc_score, roc_curve
 
         fpr, tpr, _ = roc_curve(self.is_anomaly, scores)
         auc = roc_auc_score(self.is_anomaly, scores)
-        return Curves(f"ROC of the score s(x): AUC = {auc:.3f}",
-                      {"ROC": (fpr, tpr), "chance": (np.array([0.0, 1.0]), np.array([0.0, 1.0]))},
-                      x_label="false positive rate", y_label="true positive rate")
+        return Curves(
+            f"ROC of the score s(x): AUC = {auc:.3f}",
+            {"ROC": (fpr, tpr), "chance": (np.array([0.0, 1.0]), np.array([0.0, 1.0]))},
+            x_label="false positive rate",
+            y_label="true positive rate",
+        )
 
     def flagged_panel(self, scores: np.ndarray, t: float) -> ImageGrid:
         flagged = np.flatnonzero(scores > t)
         shown = flagged[np.argsort(-scores[flagged], kind="stable")][:FLAGGED_SHOWN]
         hits = int(self.is_anomaly[flagged].sum())
-        caption = (f"{len(flagged)} flagged: {hits} anomalous, {len(flagged) - hits} normal "
-                   f"(false alarms); {hits} of {int(self.is_anomaly.sum())} anomalies caught. "
-                   "Highest score first.")
-        return ImageGrid(f"Held-out images flagged at s(x) > t = {t:.3g}",
-                         images(self.test_x[shown], self.image_shape), "unit", columns=10,
-                         caption=caption)
+        caption = (
+            f"{len(flagged)} flagged: {hits} anomalous, {len(flagged) - hits} normal "
+            f"(false alarms); {hits} of {int(self.is_anomaly.sum())} anomalies caught. "
+            "Highest score first."
+        )
+        return ImageGrid(
+            f"Held-out images flagged at s(x) > t = {t:.3g}",
+            images(self.test_x[shown], self.image_shape),
+            "unit",
+            columns=10,
+            caption=caption,
+        )
 
     def worst_panel(self, scores: np.ndarray) -> PairedRows:
         worst = np.argsort(-scores, kind="stable")[:WORST_SHOWN]
         x = self.test_x[worst]
-        return PairedRows("The worst-reconstructed held-out images (highest s(x) first)", {
-            "input": images(x, self.image_shape),
-            "reconstruction": images(self.features.reconstruct(x), self.image_shape)})
+        return PairedRows(
+            "The worst-reconstructed held-out images (highest s(x) first)",
+            {
+                "input": images(x, self.image_shape),
+                "reconstruction": images(self.features.reconstruct(x), self.image_shape),
+            },
+        )
 
     def summary_table(self, scores: np.ndarray, t: float) -> Table:
         flagged = scores > t
         anomalies = self.is_anomaly
-        rows = [[f"normal ({self.normal_name})", int((~anomalies).sum()),
-                 float(f"{np.median(scores[~anomalies]):.4g}"),
-                 round(100 * float(flagged[~anomalies].mean()), 1)],
-                [f"anomalous ({self.anomaly_name})", int(anomalies.sum()),
-                 float(f"{np.median(scores[anomalies]):.4g}"),
-                 round(100 * float(flagged[anomalies].mean()), 1)]]
-        return Table(f"Held-out images at the threshold t = {t:.3g}",
-                     ["images", "count", "median s(x)", "flagged (%)"], rows)
+        rows = [
+            [
+                f"normal ({self.normal_name})",
+                int((~anomalies).sum()),
+                float(f"{np.median(scores[~anomalies]):.4g}"),
+                round(100 * float(flagged[~anomalies].mean()), 1),
+            ],
+            [
+                f"anomalous ({self.anomaly_name})",
+                int(anomalies.sum()),
+                float(f"{np.median(scores[anomalies]):.4g}"),
+                round(100 * float(flagged[anomalies].mean()), 1),
+            ],
+        ]
+        return Table(
+            f"Held-out images at the threshold t = {t:.3g}",
+            ["images", "count", "median s(x)", "flagged (%)"],
+            rows,
+        )
 
     def load_own_state(self, state: dict[str, Any]) -> None:
         self._scores = None  # scores of the weights just replaced

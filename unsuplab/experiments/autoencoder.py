@@ -1,9 +1,9 @@
 """Undercomplete autoencoder 784-32-784: the course's first Keras example.
 
-    h     = relu(W x + b)            a 32-number code for a 784-pixel digit
-    x_hat = sigmoid(W' h + b')       the decoder paints the digit back
-    L     = -mean_j [x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)]   binary cross-entropy
-          + (λ/2) Σ W²                                               a whisper of weight decay
+h     = relu(W x + b)            a 32-number code for a 784-pixel digit
+x_hat = sigmoid(W' h + b')       the decoder paints the digit back
+L     = -mean_j [x_j log x_hat_j + (1 - x_j) log(1 - x_hat_j)]   binary cross-entropy
+      + (λ/2) Σ W²                                               a whisper of weight decay
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from unsuplab.experiments._image_autoencoder import (
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    code_size: int = param(32, "Width of the code h = relu(W x + b); 32 squeezes 784 pixels "
-                           "about 25 times.", low=1, high=4096)
+    code_size: int = param(
+        32, "Width of the code h = relu(W x + b); 32 squeezes 784 pixels about 25 times.", low=1, high=4096
+    )
     weight_decay: float = weight_decay_field(1e-5)
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field()

@@ -37,12 +37,23 @@ TANGENTS_SHOWN = 8  # leading right singular vectors of ∂h/∂x at one digit
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    contraction: float = param(1.0, "λ, the weight of the penalty λ‖∂h/∂x‖²_F. 0 gives a plain "
-                               "autoencoder; large values flatten the code. Can change while "
-                               "training.", low=0.0, high=100.0, live=True,
-                               label="Contraction weight λ")
-    code_size: int = param(196, "Hidden units h = sigmoid(W x + b); 196 as in the sparse and "
-                           "denoising lessons, so the filters compare.", low=1, high=4096)
+    contraction: float = param(
+        1.0,
+        "λ, the weight of the penalty λ‖∂h/∂x‖²_F. 0 gives a plain "
+        "autoencoder; large values flatten the code. Can change while "
+        "training.",
+        low=0.0,
+        high=100.0,
+        live=True,
+        label="Contraction weight λ",
+    )
+    code_size: int = param(
+        196,
+        "Hidden units h = sigmoid(W x + b); 196 as in the sparse and "
+        "denoising lessons, so the filters compare.",
+        low=1,
+        high=4096,
+    )
     learning_rate: float = learning_rate_field(3e-3)
     batch_size: int = batch_size_field(128)
 
@@ -77,22 +88,29 @@ class ContractiveAutoencoder(GradientTrained, ImageAutoencoderLesson):
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         panels = super().snapshot()
-        values, tangents = jacobian_spectrum(self.model.encode(self.test_x[self.probe_index]),
-                                             self.model.filters, TANGENTS_SHOWN)
+        values, tangents = jacobian_spectrum(
+            self.model.encode(self.test_x[self.probe_index]), self.model.filters, TANGENTS_SHOWN
+        )
         k = np.arange(1, values.shape[1] + 1)
         panels["jacobian_spectrum"] = Curves(
             "Singular values of ∂h/∂x, mean over held-out digits",
             {"singular value": (k, values.mean(dim=0).cpu().numpy())},
-            log_y=True, y_label="σ_k", x_label="k (largest first)")
+            log_y=True,
+            y_label="σ_k",
+            x_label="k (largest first)",
+        )
         panels["tangents"] = ImageGrid(
             f"Directions the code follows at a held-out {self.test_labels[self.probe_index[0]]}",
-            tangents.cpu().numpy().reshape(-1, *self.image_shape), "symmetric",
-            columns=TANGENTS_SHOWN)
+            tangents.cpu().numpy().reshape(-1, *self.image_shape),
+            "symmetric",
+            columns=TANGENTS_SHOWN,
+        )
         return panels
 
 
-def jacobian_spectrum(h: torch.Tensor, weight: torch.Tensor,
-                      tangents: int) -> tuple[torch.Tensor, torch.Tensor]:
+def jacobian_spectrum(
+    h: torch.Tensor, weight: torch.Tensor, tangents: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Singular values of J = ∂h/∂x = diag(h(1−h)) W at each row of h, largest first, and the
     first row's leading right singular vectors (unit input directions, sign fixed so the picture
     does not flicker). Through J Jᵀ = diag(s) W Wᵀ diag(s), code × code, not an SVD of J."""

@@ -50,9 +50,12 @@ class Config:
     def check(self) -> None:
         shape = IMAGE_SHAPES.get(self.dataset) if not self.data_file else None
         if shape is not None and shape != (28, 28):
-            raise ConfigError("dataset", f"{self.dataset} has {shape[0]}x{shape[1]} images; the "
-                              "Keras convolutional autoencoder pools 28 → 14 → 7 → 4 and needs "
-                              "28x28 images (mnist-sample, mnist or fashion-mnist)")
+            raise ConfigError(
+                "dataset",
+                f"{self.dataset} has {shape[0]}x{shape[1]} images; the "
+                "Keras convolutional autoencoder pools 28 → 14 → 7 → 4 and needs "
+                "28x28 images (mnist-sample, mnist or fashion-mnist)",
+            )
 
 
 @register
@@ -91,14 +94,17 @@ class ConvAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def feature_map_panel(self) -> ImageGrid:
         """The 16 maps relu(k_c ⋆ x + b_c) of one held-out digit, on one shared grey scale."""
         index = self.feature_map_index
-        maps = self.model.feature_maps(self.test_input[index:index + 1])[0]
+        maps = self.model.feature_maps(self.test_input[index : index + 1])[0]
         # One scale for all maps (black 0, white the strongest response), so a kernel that
         # barely responds looks dim rather than stretched into noise.
         maps = maps / maps.max().clamp_min(1e-12)
-        return ImageGrid(f"Feature maps relu(k_c ⋆ x + b_c) of held-out digit "
-                         f"{self.test_labels[index]} (image {index})", maps.cpu().numpy(), "unit",
-                         caption="One map per kernel, in the order of the kernel panel; "
-                         "click a digit in the latent map to see its maps.")
+        return ImageGrid(
+            f"Feature maps relu(k_c ⋆ x + b_c) of held-out digit {self.test_labels[index]} (image {index})",
+            maps.cpu().numpy(),
+            "unit",
+            caption="One map per kernel, in the order of the kernel panel; "
+            "click a digit in the latent map to see its maps.",
+        )
 
     @torch.no_grad()
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:

@@ -56,12 +56,22 @@ SHOWN_FILTERS = 100  # layer-1 filters in the panel (a 500-unit layer would be a
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    layer_sizes: str = param("500,500,1000", "Hidden units of the stacked RBMs, pixels side first "
-                             f"(1 to {MAX_LAYERS} layers): Hinton's 784-500-500-2000, scaled to "
-                             "a laptop.", list_of="widths", low=1, high=MAX_WIDTH)
-    pretrain_steps: int = param(800, "CD updates each RBM gets before it is frozen and the next "
-                                "one trains on its hidden activities. 0 skips pretraining.",
-                                low=0, high=10_000_000)
+    layer_sizes: str = param(
+        "500,500,1000",
+        "Hidden units of the stacked RBMs, pixels side first "
+        f"(1 to {MAX_LAYERS} layers): Hinton's 784-500-500-2000, scaled to "
+        "a laptop.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    pretrain_steps: int = param(
+        800,
+        "CD updates each RBM gets before it is frozen and the next "
+        "one trains on its hidden activities. 0 skips pretraining.",
+        low=0,
+        high=10_000_000,
+    )
     method: str = method_field("pcd")
     cd_steps: int = cd_steps_field()
     learning_rate: float = rbm_learning_rate_field(0.05)
@@ -69,16 +79,28 @@ class Config:
     momentum_warmup: int = momentum_warmup_field(100)
     weight_decay: float = rbm_weight_decay_field(2e-4)
     batch_size: int = batch_size_field(100)
-    labels: int = param(100, "Labelled training digits the two classifiers learn from (the "
-                        "same ones, equally many of each class). Pretraining helps most when "
-                        "labels are few.", low=10, high=60000)
-    classifier_learning_rate: float = param(1e-3, "Adam step size η for both classifiers, "
-                                            "θ ← θ − η·m̂/(√v̂ + ε) on the cross-entropy "
-                                            "−log p(y | x).", low=1e-6, high=1.0, log=True,
-                                            live=True)
-    classifier_steps: int = param(400, "Steps planned for the classifiers once the stack is "
-                                  "built; training carries on after them.", low=1,
-                                  high=10_000_000)
+    labels: int = param(
+        100,
+        "Labelled training digits the two classifiers learn from (the "
+        "same ones, equally many of each class). Pretraining helps most when "
+        "labels are few.",
+        low=10,
+        high=60000,
+    )
+    classifier_learning_rate: float = param(
+        1e-3,
+        "Adam step size η for both classifiers, θ ← θ − η·m̂/(√v̂ + ε) on the cross-entropy −log p(y | x).",
+        low=1e-6,
+        high=1.0,
+        log=True,
+        live=True,
+    )
+    classifier_steps: int = param(
+        400,
+        "Steps planned for the classifiers once the stack is built; training carries on after them.",
+        low=1,
+        high=10_000_000,
+    )
 
     def check(self) -> None:
         sizes = parse_widths("layer_sizes", self.layer_sizes)
@@ -95,17 +117,20 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     Config = Config
     curves = {
         "RBM reconstruction error Σ(v − v̂)², layer by layer": (
-            "recon_error", *(f"heldout_layer{k}" for k in range(1, MAX_LAYERS + 1))),
+            "recon_error",
+            *(f"heldout_layer{k}" for k in range(1, MAX_LAYERS + 1)),
+        ),
         "Held-out accuracy from a few labels: pretrained vs random start": (
-            "heldout_accuracy_pretrained", "heldout_accuracy_random"),
+            "heldout_accuracy_pretrained",
+            "heldout_accuracy_random",
+        ),
         "Classifier cross-entropy on the labelled digits": ("xent_pretrained", "xent_random"),
     }
     # The classifiers' cross-entropies exist only in the last stage; Adam at 1e-3 on them has
     # not diverged in practice, and the loop guards only metrics that are reported.
     guarded_metrics = ("recon_error",)
     progress_metric = ("heldout_recon_error", "down")
-    quick_settings = {"batch_size": 50, "layer_sizes": "64,64", "pretrain_steps": 150,
-                      "method": "cd"}
+    quick_settings = {"batch_size": 50, "layer_sizes": "64,64", "pretrain_steps": 150, "method": "cd"}
     quick_steps = 100
     tools = ("draw",)
 
@@ -131,19 +156,35 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         super().build(device, seed)
         cfg = self.config
         self.model.layers[0].init_visible_bias(self.train_x)
-        self.trainers = [ContrastiveDivergence(rbm, k=cfg.cd_steps, persistent=cfg.method == "pcd",
-                                               chains=cfg.batch_size, dream_chains=DREAM_CHAINS)
-                         for rbm in self.model.layers]
+        self.trainers = [
+            ContrastiveDivergence(
+                rbm,
+                k=cfg.cd_steps,
+                persistent=cfg.method == "pcd",
+                chains=cfg.batch_size,
+                dream_chains=DREAM_CHAINS,
+            )
+            for rbm in self.model.layers
+        ]
         # The greedy schedule: one stage per RBM (N steps each), then the classifiers.
-        self.schedule = Schedule([*((f"RBM {k + 1}: {rbm.visible}→{rbm.hidden}", cfg.pretrain_steps)
-                                    for k, rbm in enumerate(self.model.layers)),
-                                  ("classifiers", cfg.classifier_steps)])
+        self.schedule = Schedule(
+            [
+                *(
+                    (f"RBM {k + 1}: {rbm.visible}→{rbm.hidden}", cfg.pretrain_steps)
+                    for k, rbm in enumerate(self.model.layers)
+                ),
+                ("classifiers", cfg.classifier_steps),
+            ]
+        )
         classes = int(self.test_labels.max()) + 1
-        self.classifiers = {"pretrained": classifier_like(self.model, classes),
-                            "random": classifier_like(self.model, classes)}
+        self.classifiers = {
+            "pretrained": classifier_like(self.model, classes),
+            "random": classifier_like(self.model, classes),
+        }
         self.classifier_optimizers = {
             name: torch.optim.Adam(net.parameters(), lr=cfg.classifier_learning_rate)
-            for name, net in self.classifiers.items()}
+            for name, net in self.classifiers.items()
+        }
         self.labelled = self.labelled_subset(cfg.labels)
         self.enter_stage()
 
@@ -154,8 +195,7 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         rng = np.random.default_rng(0)
         classes = np.unique(labels)
         per_class = max(1, count // len(classes))
-        index = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class]
-                                for c in classes])
+        index = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in classes])
         index = torch.as_tensor(index, device=self.device)
         return self.train_x[index], torch.as_tensor(labels, device=self.device)[index]
 
@@ -187,16 +227,21 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         cfg = self.config
         with torch.no_grad():  # the layers below are frozen: their activities are just data
             v = self.model.encode(self.minibatch(), depth=stage.index)
-        return self.trainers[stage.index].step(v, self.generator, cfg.learning_rate,
-                                               momentum_at(cfg, stage.steps_done(self.step)),
-                                               cfg.weight_decay)
+        return self.trainers[stage.index].step(
+            v,
+            self.generator,
+            cfg.learning_rate,
+            momentum_at(cfg, stage.steps_done(self.step)),
+            cfg.weight_decay,
+        )
 
     def classifier_step(self) -> dict[str, torch.Tensor]:
         """One Adam step of both classifiers on the same labelled minibatch; the top chain keeps
         dreaming."""
         x, y = self.labelled
-        pick = torch.randint(len(x), (min(self.config.batch_size, len(x)),), device=self.device,
-                             generator=self.generator)
+        pick = torch.randint(
+            len(x), (min(self.config.batch_size, len(x)),), device=self.device, generator=self.generator
+        )
         losses = {}
         for name, net in self.classifiers.items():
             xent = F.cross_entropy(net(x[pick]), y[pick])
@@ -235,32 +280,49 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         panels = super().snapshot()
         depth = self.model.depth
         panels["filters"].title = "RBM 1 filters (the first 100)  x_i = w_ij / ‖w_·j‖"
-        panels["reconstructions"].title = (f"Held-out digits, up through {depth} layer"
-                                           f"{'s' if depth > 1 else ''} and back down")
+        panels["reconstructions"].title = (
+            f"Held-out digits, up through {depth} layer{'s' if depth > 1 else ''} and back down"
+        )
         dreams = self.model.decode(self.top_trainer.dream(DREAM_CHAINS), depth=depth - 1)
         panels["dreams"] = ImageGrid(
             f"Dreams: a Gibbs chain in RBM {depth}, pushed down to the pixels",
-            dreams.cpu().numpy().reshape(-1, *self.image_shape), "unit",
+            dreams.cpu().numpy().reshape(-1, *self.image_shape),
+            "unit",
             caption="One Gibbs step of the top RBM per training step; the layers below turn "
-            "its visible states into pixels with p(v | h).")
+            "its visible states into pixels with p(v | h).",
+        )
         panels["stages"] = self.stage_table()
         return panels
 
     def stage_table(self) -> Table:
         active = self.stage
-        rows: list[list[Any]] = [[f"{s.number}. {s.name}", f"{s.steps_done(self.step)} / {s.planned}",
-                                  self.schedule.status(s, self.step)] for s in self.schedule]
-        return Table(f"Greedy stage: {active.number}. {active.name}  "
-                     f"({self.config.labels} labels for the classifiers)",
-                     ["stage", "steps", "status"], rows)
+        rows: list[list[Any]] = [
+            [
+                f"{s.number}. {s.name}",
+                f"{s.steps_done(self.step)} / {s.planned}",
+                self.schedule.status(s, self.step),
+            ]
+            for s in self.schedule
+        ]
+        return Table(
+            f"Greedy stage: {active.number}. {active.name}  "
+            f"({self.config.labels} labels for the classifiers)",
+            ["stage", "steps", "status"],
+            rows,
+        )
 
     # -- checkpoints and live changes -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), **cpu_copy({
-            "trainers": [t.state_dict() for t in self.trainers],
-            "classifiers": {n: net.state_dict() for n, net in self.classifiers.items()},
-            "optimizers": {n: o.state_dict() for n, o in self.classifier_optimizers.items()},
-        })}
+        return {
+            **super().state_dict(),
+            **cpu_copy(
+                {
+                    "trainers": [t.state_dict() for t in self.trainers],
+                    "classifiers": {n: net.state_dict() for n, net in self.classifiers.items()},
+                    "optimizers": {n: o.state_dict() for n, o in self.classifier_optimizers.items()},
+                }
+            ),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)

@@ -45,15 +45,27 @@ SHOWN_FILTERS = 100  # first-layer units in the filter panel; all 1000 would be 
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    hidden_sizes: str = param("1000,500,250", "Widths of the logistic layers between the pixels "
-                              "and the code, input side first; the decoder mirrors them. The "
-                              "paper's 1000,500,250 is slow on a laptop: try 256,128.",
-                              list_of="widths", low=1, high=MAX_WIDTH)
-    code_size: int = param(30, "Width of the linear code h, and the number of principal "
-                           "components of the PCA it is compared with.", low=1, high=4096)
-    activation: str = param("sigmoid", "Hidden units: sigmoid σ(a) = 1/(1 + e⁻ᵃ) as in the paper, "
-                            "or relu max(0, a), which trains from random weights much faster.",
-                            choices=("sigmoid", "relu"))
+    hidden_sizes: str = param(
+        "1000,500,250",
+        "Widths of the logistic layers between the pixels "
+        "and the code, input side first; the decoder mirrors them. The "
+        "paper's 1000,500,250 is slow on a laptop: try 256,128.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    code_size: int = param(
+        30,
+        "Width of the linear code h, and the number of principal components of the PCA it is compared with.",
+        low=1,
+        high=4096,
+    )
+    activation: str = param(
+        "sigmoid",
+        "Hidden units: sigmoid σ(a) = 1/(1 + e⁻ᵃ) as in the paper, "
+        "or relu max(0, a), which trains from random weights much faster.",
+        choices=("sigmoid", "relu"),
+    )
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -75,8 +87,11 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     summary = "784-1000-500-250-30 against PCA-30: can a deep code beat the best linear one?"
     Config = Config
     curves = {
-        "Squared error per image Σ(x̂ − x)²": ("squared_error", "heldout_squared_error",
-                                              "heldout_pca_squared_error"),
+        "Squared error per image Σ(x̂ − x)²": (
+            "squared_error",
+            "heldout_squared_error",
+            "heldout_pca_squared_error",
+        ),
         "Cross-entropy per pixel (minimised)": ("loss", "heldout_loss"),
     }
     reconstruction_row_labels = ("input", "reconstruction", "PCA")
@@ -89,12 +104,12 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
 
     def make_model(self, pixels: int) -> nn.Module:
         cfg = self.config
-        return autoencoders.DeepAutoencoder(pixels, parse_widths("hidden_sizes", cfg.hidden_sizes),
-                                            cfg.code_size, cfg.activation)
+        return autoencoders.DeepAutoencoder(
+            pixels, parse_widths("hidden_sizes", cfg.hidden_sizes), cfg.code_size, cfg.activation
+        )
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"loss": F.binary_cross_entropy(x_hat, x),
-                "squared_error": squared_error(x_hat, x).mean()}
+        return {"loss": F.binary_cross_entropy(x_hat, x), "squared_error": squared_error(x_hat, x).mean()}
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
@@ -130,18 +145,21 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def snapshot(self) -> dict[str, Payload]:
         panels = super().snapshot()
         k = self.config.code_size
-        panels["filters"].title = (f"First-layer filters x_j = w_ij / ‖w_i‖ (the first "
-                                   f"{len(panels['filters'].images)} units)")
-        panels["reconstructions"].title = (f"Held-out digits: input | deep autoencoder "
-                                           f"({self.architecture}) | PCA with {k} components")
+        panels["filters"].title = (
+            f"First-layer filters x_j = w_ij / ‖w_i‖ (the first {len(panels['filters'].images)} units)"
+        )
+        panels["reconstructions"].title = (
+            f"Held-out digits: input | deep autoencoder ({self.architecture}) | PCA with {k} components"
+        )
         panels["errors"] = self.error_table()
         return panels
 
     @property
     def architecture(self) -> str:
         cfg = self.config
-        return "-".join(str(w) for w in (28 * 28, *parse_widths("hidden_sizes", cfg.hidden_sizes),
-                                         cfg.code_size))
+        return "-".join(
+            str(w) for w in (28 * 28, *parse_widths("hidden_sizes", cfg.hidden_sizes), cfg.code_size)
+        )
 
     def error_table(self) -> Table:
         """Σ(x̂ − x)² of the deep autoencoder and PCA for each probe digit and the held-out mean."""
@@ -155,5 +173,8 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
             for i, ae, pca in zip(self.probe_index, ae_errors, pca_errors, strict=True)
         ]
         rows.append([f"mean of {len(self.test_x)}", self.heldout_ae_error, self.heldout_pca_error])
-        return Table(f"Squared error Σ(x̂ − x)² of held-out digits: deep AE vs PCA-{k}",
-                     ["digit", "deep AE", f"PCA-{k}"], rows)
+        return Table(
+            f"Squared error Σ(x̂ − x)² of held-out digits: deep AE vs PCA-{k}",
+            ["digit", "deep AE", f"PCA-{k}"],
+            rows,
+        )

@@ -49,27 +49,45 @@ FEATURED_LEVEL = 0.25
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    corruption: str = param("masking", "How the input x̃ is made from x. masking: x̃_j = 0 with "
-                            "probability ν, else x_j. gaussian: x̃ = clip(x + σ·ε, 0, 1), "
-                            "ε ~ N(0, 1). salt-and-pepper: a fraction ν of the pixels set to 0 or "
-                            "1, half each. jitter: the whole digit moved by up to 4ν pixels, "
-                            "turned by up to 30ν° and scaled by up to ±20ν %.", choices=CORRUPTIONS)
-    corruption_level: float = param(0.3, "ν, the fraction of pixels destroyed (masking, "
-                                    "salt-and-pepper), σ, the noise's standard deviation "
-                                    "(gaussian), or the jitter's size; in [0, 1]. 0 is a plain "
-                                    "autoencoder. Can change while training (not in compare "
-                                    "mode).",
-                                    low=0.0, high=1.0, live=True, label="Corruption level ν / σ")
-    code_size: int = param(196, "Hidden units h = sigmoid(W x̃ + b); 196 as in the sparse lesson, "
-                           "so the filters compare. The noise, not the width, stops the network "
-                           "from copying its input.", low=1, high=4096)
+    corruption: str = param(
+        "masking",
+        "How the input x̃ is made from x. masking: x̃_j = 0 with "
+        "probability ν, else x_j. gaussian: x̃ = clip(x + σ·ε, 0, 1), "
+        "ε ~ N(0, 1). salt-and-pepper: a fraction ν of the pixels set to 0 or "
+        "1, half each. jitter: the whole digit moved by up to 4ν pixels, "
+        "turned by up to 30ν° and scaled by up to ±20ν %.",
+        choices=CORRUPTIONS,
+    )
+    corruption_level: float = param(
+        0.3,
+        "ν, the fraction of pixels destroyed (masking, "
+        "salt-and-pepper), σ, the noise's standard deviation "
+        "(gaussian), or the jitter's size; in [0, 1]. 0 is a plain "
+        "autoencoder. Can change while training (not in compare "
+        "mode).",
+        low=0.0,
+        high=1.0,
+        live=True,
+        label="Corruption level ν / σ",
+    )
+    code_size: int = param(
+        196,
+        "Hidden units h = sigmoid(W x̃ + b); 196 as in the sparse lesson, "
+        "so the filters compare. The noise, not the width, stops the network "
+        "from copying its input.",
+        low=1,
+        high=4096,
+    )
     weight_decay: float = weight_decay_field(1e-3)
     learning_rate: float = learning_rate_field(1e-2)
     batch_size: int = batch_size_field(128)
-    compare: bool = param(False, "Train three networks at once, at ν = 0, 25 and 50 % of the chosen "
-                          "corruption, from the same initial weights on the same minibatches, and "
-                          "show their filters side by side (the corruption level is then unused).",
-                          label="Compare ν = 0 / 25 / 50 %")
+    compare: bool = param(
+        False,
+        "Train three networks at once, at ν = 0, 25 and 50 % of the chosen "
+        "corruption, from the same initial weights on the same minibatches, and "
+        "show their filters side by side (the corruption level is then unused).",
+        label="Compare ν = 0 / 25 / 50 %",
+    )
 
 
 def level_name(level: float) -> str:
@@ -99,8 +117,11 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
         super().__init__(config)
         if self.config.compare:
             levels = " / ".join(f"{round(level * 100)}" for level in COMPARE_LEVELS)
-            self.curves = {f"Held-out cross-entropy to the clean digit, corruption {levels} %": tuple(
-                metric_at("heldout_reconstruction", level) for level in COMPARE_LEVELS)}
+            self.curves = {
+                f"Held-out cross-entropy to the clean digit, corruption {levels} %": tuple(
+                    metric_at("heldout_reconstruction", level) for level in COMPARE_LEVELS
+                )
+            }
 
     @property
     def levels(self) -> tuple[float, ...]:
@@ -116,8 +137,9 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def corrupt(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         return corrupt(x, self.config.corruption, self.levels[self.featured], generator)
 
-    def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor,
-             model: nn.Module | None = None) -> dict[str, torch.Tensor]:
+    def loss(
+        self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor, model: nn.Module | None = None
+    ) -> dict[str, torch.Tensor]:
         """L against the clean x, summed over pixels, mean over images; decay of `model`'s W."""
         reconstruction = F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)
         decay = weight_decay_term(self.model if model is None else model, self.config.weight_decay)
@@ -128,8 +150,9 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
         """The featured network, kept in `self.networks` beside its copies: every network starts
         from the same weights, so only the corruption level tells them apart."""
         model = super().make_model(pixels).to(self.device)
-        self.networks = nn.ModuleList(model if i == self.featured else copy.deepcopy(model)
-                                      for i in range(len(self.levels)))
+        self.networks = nn.ModuleList(
+            model if i == self.featured else copy.deepcopy(model) for i in range(len(self.levels))
+        )
         return model
 
     def trained_parameters(self) -> Iterator[nn.Parameter]:
@@ -145,24 +168,32 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
         time and across runs; the same uniform draws at every level, so 50 % masking hides the
         pixels 25 % hides, and more."""
         self.test_inputs = [
-            corrupt(self.test_x, self.config.corruption, level,
-                    torch.Generator(device=self.device).manual_seed(HELD_OUT_NOISE_SEED))
-            for level in self.levels]
+            corrupt(
+                self.test_x,
+                self.config.corruption,
+                level,
+                torch.Generator(device=self.device).manual_seed(HELD_OUT_NOISE_SEED),
+            )
+            for level in self.levels
+        ]
         self.test_input = self.test_inputs[self.featured]
 
     def train_step(self) -> dict[str, torch.Tensor]:
         x = self.minibatch()
-        per_network = [self.loss(x, *net(corrupt(x, self.config.corruption, level, self.generator)),
-                                 net)
-                       for net, level in zip(self.networks, self.levels, strict=True)]
+        per_network = [
+            self.loss(x, *net(corrupt(x, self.config.corruption, level, self.generator)), net)
+            for net, level in zip(self.networks, self.levels, strict=True)
+        ]
         terms = self.combined(per_network)
         self.descend(terms["loss"])
         return {name: value.detach() for name, value in terms.items()}
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        per_network = [self.loss(self.test_x, *net(x_in), net)
-                       for net, x_in in zip(self.networks, self.test_inputs, strict=True)]
+        per_network = [
+            self.loss(self.test_x, *net(x_in), net)
+            for net, x_in in zip(self.networks, self.test_inputs, strict=True)
+        ]
         return {f"heldout_{name}": float(value) for name, value in self.combined(per_network).items()}
 
     def combined(self, per_network: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -182,15 +213,20 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
         kind = self.config.corruption
         panels["reconstructions"].title = (
             f"Held-out digits: {describe_corruption(kind, self.levels[self.featured])}, "
-            "denoised by the network, and clean")
+            "denoised by the network, and clean"
+        )
         if not self.config.compare:
-            panels["filters"].title = (f"Filters x_j = w_ij / ‖w_i‖ "
-                                       f"({describe_corruption(kind, self.levels[0])})")
+            panels["filters"].title = (
+                f"Filters x_j = w_ij / ‖w_i‖ ({describe_corruption(kind, self.levels[0])})"
+            )
             return panels
         del panels["filters"]
-        grids = {f"filters_{level_name(level)}": ImageGrid(
-            f"Filters, {describe_corruption(kind, level)}", self.network_filters(net), "filter")
-            for net, level in zip(self.networks, self.levels, strict=True)}
+        grids = {
+            f"filters_{level_name(level)}": ImageGrid(
+                f"Filters, {describe_corruption(kind, level)}", self.network_filters(net), "filter"
+            )
+            for net, level in zip(self.networks, self.levels, strict=True)
+        }
         return {**grids, **panels}
 
     def network_filters(self, net: nn.Module) -> np.ndarray:
@@ -201,8 +237,10 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
         noisy = self.test_input[index]
         x_hat, _ = self.model(noisy)
         rows = (noisy, x_hat, self.test_x[index])
-        return {label: images.cpu().numpy().reshape(shape)
-                for label, images in zip(self.reconstruction_row_labels, rows, strict=True)}
+        return {
+            label: images.cpu().numpy().reshape(shape)
+            for label, images in zip(self.reconstruction_row_labels, rows, strict=True)
+        }
 
     # -- live changes and checkpoints -----------------------------------------------------------------
     def on_live_change(self, name: str, value: Any) -> None:
@@ -211,8 +249,7 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
             self.draw_held_out_inputs()
 
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"networks": self.networks.state_dict(),
-                         "optimizer": self.optimizer.state_dict()})
+        return cpu_copy({"networks": self.networks.state_dict(), "optimizer": self.optimizer.state_dict()})
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.networks.load_state_dict(state["networks"])

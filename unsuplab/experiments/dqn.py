@@ -53,49 +53,112 @@ MOVING_AVERAGE = 100
 
 @dataclass
 class Config:
-    game: str = param("breakout", "The game: a MinAtar-style 10x10 game written in this lab, or "
-                      "atari-breakout, real Atari through Gymnasium (84x84 grey, 4 frames stacked, "
-                      "frame skip 4; needs pip install \"unsuplab[atari]\").",
-                      choices=(*GAMES, *ATARI_GAMES))
-    mode: str = param("train", "train: all environments play ε-greedily and the network learns; "
-                      "watch: learning pauses and one game is played greedily, "
-                      "a = argmax_a Q(s, a), at human speed.", choices=("train", "watch"), live=True)
-    num_envs: int = param(32, "Games played side by side; each training step moves all of them "
-                          "one frame and stores B transitions (s, a, r, s′) in the replay.",
-                          low=1, high=4096)
-    batch_size: int = param(64, "Transitions per gradient step, drawn uniformly from the replay "
-                            "buffer (MinAtar: 32).", low=1, high=4096)
-    updates_per_step: int = param(1, "Gradient steps after each batched environment step (each on "
-                                  "a fresh minibatch): more reuse of the replay per frame.",
-                                  low=1, high=16, live=True)
-    learning_rate: float = param(3e-4, "Adam step size η in θ ← θ − η·m̂/(√v̂ + ε) on the Huber "
-                                 "TD loss. Can change while training.", low=1e-6, high=1.0,
-                                 log=True, live=True)
-    gamma: float = param(0.99, "Discount γ in R_t = Σ_k γ^k r_{t+k}: a reward k frames away counts "
-                         "γ^k as much as one now.", low=0.0, high=1.0)
-    replay_capacity: int = param(100_000, "Transitions the replay buffer holds (oldest dropped "
-                                 "first); experience replay breaks the correlation of successive "
-                                 "frames.", low=64, high=2_000_000)
-    replay_start: int = param(5_000, "Frames played (randomly, ε = 1) before the first gradient "
-                              "step, so the first minibatches are not all from one moment.",
-                              low=1, high=1_000_000)
-    target_update: int = param(1_000, "C: the target network Q_target ← Q is copied every C "
-                               "gradient steps and held still in between, so y does not chase "
-                               "itself.", low=1, high=100_000)
-    epsilon_start: float = param(1.0, "ε at frame 0 of the schedule ε(t) = ε₀ + (ε₁ − ε₀)·min(t/T, "
-                                 "1): the probability of a random action.", low=0.0, high=1.0)
-    epsilon_end: float = param(0.1, "ε₁, the exploration that stays after T frames.",
-                               low=0.0, high=1.0)
-    epsilon_frames: int = param(100_000, "T, the frames (summed over all games) over which ε falls "
-                                "from ε₀ to ε₁.", low=0, high=10_000_000)
-    double_dqn: bool = param(False, "Double DQN: y = r + γ Q_target(s′, argmax_a′ Q(s′, a′)), the "
-                             "online network chooses, the target network values.")
-    sticky_actions: float = param(0.1, "Probability that a game repeats the previous action instead "
-                                  "of the chosen one (MinAtar's default 0.1), so the agent cannot "
-                                  "memorise one exact sequence.", low=0.0, high=0.99)
-    watch_speed: float = param(10.0, "Frames per second in watch mode (the speed slider slows it "
-                               "further). Can change while it plays.", low=0.5, high=120.0,
-                               live=True)
+    game: str = param(
+        "breakout",
+        "The game: a MinAtar-style 10x10 game written in this lab, or "
+        "atari-breakout, real Atari through Gymnasium (84x84 grey, 4 frames stacked, "
+        'frame skip 4; needs pip install "unsuplab[atari]").',
+        choices=(*GAMES, *ATARI_GAMES),
+    )
+    mode: str = param(
+        "train",
+        "train: all environments play ε-greedily and the network learns; "
+        "watch: learning pauses and one game is played greedily, "
+        "a = argmax_a Q(s, a), at human speed.",
+        choices=("train", "watch"),
+        live=True,
+    )
+    num_envs: int = param(
+        32,
+        "Games played side by side; each training step moves all of them "
+        "one frame and stores B transitions (s, a, r, s′) in the replay.",
+        low=1,
+        high=4096,
+    )
+    batch_size: int = param(
+        64,
+        "Transitions per gradient step, drawn uniformly from the replay buffer (MinAtar: 32).",
+        low=1,
+        high=4096,
+    )
+    updates_per_step: int = param(
+        1,
+        "Gradient steps after each batched environment step (each on "
+        "a fresh minibatch): more reuse of the replay per frame.",
+        low=1,
+        high=16,
+        live=True,
+    )
+    learning_rate: float = param(
+        3e-4,
+        "Adam step size η in θ ← θ − η·m̂/(√v̂ + ε) on the Huber TD loss. Can change while training.",
+        low=1e-6,
+        high=1.0,
+        log=True,
+        live=True,
+    )
+    gamma: float = param(
+        0.99,
+        "Discount γ in R_t = Σ_k γ^k r_{t+k}: a reward k frames away counts γ^k as much as one now.",
+        low=0.0,
+        high=1.0,
+    )
+    replay_capacity: int = param(
+        100_000,
+        "Transitions the replay buffer holds (oldest dropped "
+        "first); experience replay breaks the correlation of successive "
+        "frames.",
+        low=64,
+        high=2_000_000,
+    )
+    replay_start: int = param(
+        5_000,
+        "Frames played (randomly, ε = 1) before the first gradient "
+        "step, so the first minibatches are not all from one moment.",
+        low=1,
+        high=1_000_000,
+    )
+    target_update: int = param(
+        1_000,
+        "C: the target network Q_target ← Q is copied every C "
+        "gradient steps and held still in between, so y does not chase "
+        "itself.",
+        low=1,
+        high=100_000,
+    )
+    epsilon_start: float = param(
+        1.0,
+        "ε at frame 0 of the schedule ε(t) = ε₀ + (ε₁ − ε₀)·min(t/T, 1): the probability of a random action.",
+        low=0.0,
+        high=1.0,
+    )
+    epsilon_end: float = param(0.1, "ε₁, the exploration that stays after T frames.", low=0.0, high=1.0)
+    epsilon_frames: int = param(
+        100_000,
+        "T, the frames (summed over all games) over which ε falls from ε₀ to ε₁.",
+        low=0,
+        high=10_000_000,
+    )
+    double_dqn: bool = param(
+        False,
+        "Double DQN: y = r + γ Q_target(s′, argmax_a′ Q(s′, a′)), the "
+        "online network chooses, the target network values.",
+    )
+    sticky_actions: float = param(
+        0.1,
+        "Probability that a game repeats the previous action instead "
+        "of the chosen one (MinAtar's default 0.1), so the agent cannot "
+        "memorise one exact sequence.",
+        low=0.0,
+        high=0.99,
+    )
+    watch_speed: float = param(
+        10.0,
+        "Frames per second in watch mode (the speed slider slows it further). Can change while it plays.",
+        low=0.5,
+        high=120.0,
+        live=True,
+    )
 
     def check(self) -> None:
         if self.game in ATARI_GAMES:
@@ -104,8 +167,11 @@ class Config:
             except ImportError as exc:
                 raise ConfigError("game", str(exc)) from None
         if self.epsilon_end > self.epsilon_start:
-            raise ConfigError("epsilon_end", f"{self.epsilon_end} is above epsilon_start "
-                              f"{self.epsilon_start}; ε should fall as the agent learns")
+            raise ConfigError(
+                "epsilon_end",
+                f"{self.epsilon_end} is above epsilon_start "
+                f"{self.epsilon_start}; ε should fall as the agent learns",
+            )
 
 
 @register
@@ -126,9 +192,15 @@ class DQN(Experiment):
     # Learning to play takes minutes; what moves within seconds, and honestly says the network
     # learns, is the TD error on a fixed held-out set of transitions (see the lesson text).
     progress_metric = ("heldout_td_error", "down")
-    quick_settings = {"num_envs": 16, "replay_capacity": 2_048, "replay_start": 256,
-                      "batch_size": 64, "target_update": 25, "learning_rate": 1e-3,
-                      "epsilon_frames": 2_000}
+    quick_settings = {
+        "num_envs": 16,
+        "replay_capacity": 2_048,
+        "replay_start": 256,
+        "batch_size": 64,
+        "target_update": 25,
+        "learning_rate": 1e-3,
+        "epsilon_frames": 2_000,
+    }
     quick_steps = 80
 
     def build(self, device: str, seed: int) -> None:
@@ -152,11 +224,14 @@ class DQN(Experiment):
         self.watched = Play(self._game(1, FIXED_SEED, cap=EPISODE_CAP), FIXED_SEED)
         self.human = HumanPlay(self._game(1, FIXED_SEED + 1, sticky=0.0), FIXED_SEED + 1)
         self.random_return, self.held_out = self._random_play()
-        self.greedy = GreedyScore(self._game(GREEDY_ENVS, FIXED_SEED + 2, cap=EPISODE_CAP),
-                                  FIXED_SEED + 2, GREEDY_STEPS_PER_EVALUATION, GREEDY_EPISODES)
+        self.greedy = GreedyScore(
+            self._game(GREEDY_ENVS, FIXED_SEED + 2, cap=EPISODE_CAP),
+            FIXED_SEED + 2,
+            GREEDY_STEPS_PER_EVALUATION,
+            GREEDY_EPISODES,
+        )
 
-    def _game(self, num_envs: int, seed: int, sticky: float | None = None,
-              cap: int | None = None) -> Game:
+    def _game(self, num_envs: int, seed: int, sticky: float | None = None, cap: int | None = None) -> Game:
         sticky = self.config.sticky_actions if sticky is None else sticky
         return make_game(self.config.game, num_envs, self.device, seed, sticky, cap)
 
@@ -238,9 +313,13 @@ class DQN(Experiment):
         q = self.online(obs.unsqueeze(0))[0].cpu().numpy()
         return {
             "game": self._game_frame(obs, watching),
-            "q_values": Bars("Q(s, a) for the frame shown: the return each action promises",
-                             list(self.action_names), {"Q(s, a)": q}, highlight=int(q.argmax()),
-                             y_label="predicted return"),
+            "q_values": Bars(
+                "Q(s, a) for the frame shown: the return each action promises",
+                list(self.action_names),
+                {"Q(s, a)": q},
+                highlight=int(q.argmax()),
+                y_label="predicted return",
+            ),
             "returns": self._return_curves(),
             "replay": self._replay_strip(),
             "you": self._human_frame(),
@@ -249,13 +328,18 @@ class DQN(Experiment):
     def _game_frame(self, obs: torch.Tensor, watching: bool) -> Frame:
         game, picture = self.config.game, self.envs.render(obs)
         if watching:
-            return Frame(f"{game}: the agent playing greedily, a = argmax Q(s, a)", picture,
-                         caption=f"score this game {self.watched.score:g} · "
-                         f"{self.config.watch_speed:g} frames/s")
+            return Frame(
+                f"{game}: the agent playing greedily, a = argmax Q(s, a)",
+                picture,
+                caption=f"score this game {self.watched.score:g} · {self.config.watch_speed:g} frames/s",
+            )
         score = float(self.envs.episode_return[0])
-        return Frame(f"{game}: game 1 of {self.config.num_envs}, ε-greedy while learning", picture,
-                     caption=f"ε = {self.epsilon:.3f} · score this game {score:g} · "
-                     f"{self.frames:,} frames played · {self.updates:,} gradient steps")
+        return Frame(
+            f"{game}: game 1 of {self.config.num_envs}, ε-greedy while learning",
+            picture,
+            caption=f"ε = {self.epsilon:.3f} · score this game {score:g} · "
+            f"{self.frames:,} frames played · {self.updates:,} gradient steps",
+        )
 
     def _return_curves(self) -> Curves:
         returns, frames = self.episodes.finished()
@@ -266,11 +350,12 @@ class DQN(Experiment):
             window = min(MOVING_AVERAGE, len(returns))
             average = np.convolve(returns, np.ones(window) / window, mode="valid")
             series["episode return"] = (frames[::every], returns[::every])
-            series[f"moving average of {window}"] = (frames[window - 1::every], average[::every])
+            series[f"moving average of {window}"] = (frames[window - 1 :: every], average[::every])
         end = float(frames[-1]) if len(returns) else float(self.frames)
         series["random policy"] = (np.array([0.0, max(end, 1.0)]), np.full(2, self.random_return))
-        return Curves("Return of each training episode (ε-greedy)", series, y_label="return",
-                      x_label="frames")
+        return Curves(
+            "Return of each training episode (ε-greedy)", series, y_label="return", x_label="frames"
+        )
 
     def _replay_strip(self) -> Frame:
         """Transitions spread evenly over the replay buffer: s above, s′ below."""
@@ -278,24 +363,37 @@ class DQN(Experiment):
         if size == 0:
             blank = np.zeros((*render(self.obs[0]).shape[:2], 3), dtype=np.float32)
             return Frame("Replay buffer (empty until the first frames are played)", blank)
-        index = torch.as_tensor(np.linspace(0, size - 1, min(REPLAY_STRIP, size)).round().astype(int),
-                                device=self.device)
+        index = torch.as_tensor(
+            np.linspace(0, size - 1, min(REPLAY_STRIP, size)).round().astype(int), device=self.device
+        )
         batch = self.replay.get(index)
         pictures = np.stack([render(o) for o in (*batch.obs, *batch.next_obs)])
         columns = len(batch.obs)
         strip = np.stack([tile(pictures[..., c], columns=columns, fill=0.3) for c in range(3)], axis=-1)
         actions = ", ".join(self.action_names[a] for a in batch.action.tolist())
         rewards = ", ".join(f"{r:g}" for r in batch.reward.tolist())
-        return Frame(f"Replay buffer: {columns} of its {size:,} transitions (s above, s′ below)",
-                     strip, caption=f"a: {actions} · r: {rewards}")
+        return Frame(
+            f"Replay buffer: {columns} of its {size:,} transitions (s above, s′ below)",
+            strip,
+            caption=f"a: {actions} · r: {rewards}",
+        )
 
     def _human_frame(self) -> Frame:
         human, keys = self.human, self.human.game.key_actions
-        caption = (f"your score {human.score:g} · best {max(human.scores, default=0.0):g} in "
-                   f"{len(human.scores)} games · random play averages {self.random_return:.2f}")
+        caption = (
+            f"your score {human.score:g} · best {max(human.scores, default=0.0):g} in "
+            f"{len(human.scores)} games · random play averages {self.random_return:.2f}"
+        )
         names = " ".join(f"{key}={self.action_names[a]}" for key, a in keys.items())
-        return Frame(f"Play it yourself ({names})", self.envs.render(human.obs[0]), caption=caption,
-                     play_command="play", key_actions=dict(keys), idle_action=0, tick_ms=150)
+        return Frame(
+            f"Play it yourself ({names})",
+            self.envs.render(human.obs[0]),
+            caption=caption,
+            play_command="play",
+            key_actions=dict(keys),
+            idle_action=0,
+            tick_ms=150,
+        )
 
     # -- probes and live changes ------------------------------------------------------------------
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
@@ -314,12 +412,18 @@ class DQN(Experiment):
         """Networks, optimiser, counters (ε follows the frames), the games' states and the episode
         record; the replay buffer only when it is small (a resumed run refills a large one)."""
         state = {
-            "game": self.config.game, "obs_shape": list(self.obs_shape),
-            "online": self.online.state_dict(), "target": self.target.state_dict(),
+            "game": self.config.game,
+            "obs_shape": list(self.obs_shape),
+            "online": self.online.state_dict(),
+            "target": self.target.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "frames": self.frames, "updates": self.updates, "generator": self.generator.get_state(),
-            "games": self.envs.state_dict(), "obs": self.obs,
-            **self.watched.state_dict("watch"), **self.human.state_dict("human"),
+            "frames": self.frames,
+            "updates": self.updates,
+            "generator": self.generator.get_state(),
+            "games": self.envs.state_dict(),
+            "obs": self.obs,
+            **self.watched.state_dict("watch"),
+            **self.human.state_dict("human"),
             **self.episodes.state_dict(),
         }
         if self.replay.nbytes <= REPLAY_KEPT_BYTES:
@@ -329,11 +433,15 @@ class DQN(Experiment):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = (state.get("game"), tuple(state.get("obs_shape", ())))
         if saved != (self.config.game, self.obs_shape):
-            raise ValueError(f"this agent was trained on {saved[0]} with observations {saved[1]}; "
-                             f"this run plays {self.config.game} with {self.obs_shape}")
+            raise ValueError(
+                f"this agent was trained on {saved[0]} with observations {saved[1]}; "
+                f"this run plays {self.config.game} with {self.obs_shape}"
+            )
         if state["obs"].shape[0] != self.config.num_envs:
-            raise ValueError(f"this agent was saved with {state['obs'].shape[0]} games side by "
-                             f"side; this run has num_envs={self.config.num_envs}")
+            raise ValueError(
+                f"this agent was saved with {state['obs'].shape[0]} games side by "
+                f"side; this run has num_envs={self.config.num_envs}"
+            )
         self.online.load_state_dict(state["online"])
         self.target.load_state_dict(state["target"])
         self.optimizer.load_state_dict(state["optimizer"])

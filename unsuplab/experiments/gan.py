@@ -63,41 +63,73 @@ def parse_saved_steps(text: str) -> tuple[int, ...] | None:
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    architecture: str = param("mlp", "mlp: G z→256→512→784 (LeakyReLU, batch norm, sigmoid "
-                              "pixels), D 784→512→256→1 (LeakyReLU 0.2, minibatch std). dcgan: G "
-                              "z→64·7·7→ConvT→32·14·14→ConvT→28·28, D two strided 4x4 convolutions "
-                              "(28x28 images only).",
-                              choices=("mlp", "dcgan"))
-    generator_loss: str = param("non-saturating", "non-saturating: G minimises −log D(G(z)) "
-                                "(strong gradients while D wins). minimax: G minimises "
-                                "log(1 − D(G(z))), the game's own payoff, which saturates.",
-                                choices=GENERATOR_LOSSES)
-    noise_size: int = param(100, "Dimension of the noise z ~ N(0, I) that G turns into an image.",
-                            low=1, high=1024)
-    hidden: str = param("256,512", "MLP widths of G's hidden layers, e.g. 256,512; D uses them in "
-                        "reverse (512,256). Not used by dcgan.", list_of="widths", low=1, high=MAX_WIDTH)
-    minibatch_std: bool = param(True, "mlp only: D's read-out also sees s = mean_j √(Var_batch(h_j) "
-                                "+ 10⁻⁸), the spread of its last hidden features h over the batch "
-                                "(Karras et al. 2018), so a batch of near-identical fakes is easy "
-                                "to spot: keeps G from collapsing onto a few digits in long runs.")
-    d_steps: int = param(1, "k, the discriminator steps per generator step in the algorithm. Can "
-                         "change while training.", low=1, high=20, live=True)
-    learning_rate: float = param(2e-4, "Adam step size η for both players (β₁ = 0.5, β₂ = 0.999, "
-                                 "as DCGAN). Can change while training.", low=1e-6, high=1.0,
-                                 log=True, live=True)
+    architecture: str = param(
+        "mlp",
+        "mlp: G z→256→512→784 (LeakyReLU, batch norm, sigmoid "
+        "pixels), D 784→512→256→1 (LeakyReLU 0.2, minibatch std). dcgan: G "
+        "z→64·7·7→ConvT→32·14·14→ConvT→28·28, D two strided 4x4 convolutions "
+        "(28x28 images only).",
+        choices=("mlp", "dcgan"),
+    )
+    generator_loss: str = param(
+        "non-saturating",
+        "non-saturating: G minimises −log D(G(z)) "
+        "(strong gradients while D wins). minimax: G minimises "
+        "log(1 − D(G(z))), the game's own payoff, which saturates.",
+        choices=GENERATOR_LOSSES,
+    )
+    noise_size: int = param(
+        100, "Dimension of the noise z ~ N(0, I) that G turns into an image.", low=1, high=1024
+    )
+    hidden: str = param(
+        "256,512",
+        "MLP widths of G's hidden layers, e.g. 256,512; D uses them in reverse (512,256). Not used by dcgan.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    minibatch_std: bool = param(
+        True,
+        "mlp only: D's read-out also sees s = mean_j √(Var_batch(h_j) "
+        "+ 10⁻⁸), the spread of its last hidden features h over the batch "
+        "(Karras et al. 2018), so a batch of near-identical fakes is easy "
+        "to spot: keeps G from collapsing onto a few digits in long runs.",
+    )
+    d_steps: int = param(
+        1,
+        "k, the discriminator steps per generator step in the algorithm. Can change while training.",
+        low=1,
+        high=20,
+        live=True,
+    )
+    learning_rate: float = param(
+        2e-4,
+        "Adam step size η for both players (β₁ = 0.5, β₂ = 0.999, as DCGAN). Can change while training.",
+        low=1e-6,
+        high=1.0,
+        log=True,
+        live=True,
+    )
     batch_size: int = batch_size_field(64)
-    saved_steps: str = param("200,500,1000,2000,5000,10000", "Steps at which the history strip keeps "
-                             "10 samples of the same noise vectors, e.g. 1000,3000,5000; or "
-                             "'doubling' for 100, 200, 400, ...", list_of="numbers", low=1,
-                             high=10_000_000)
+    saved_steps: str = param(
+        "200,500,1000,2000,5000,10000",
+        "Steps at which the history strip keeps "
+        "10 samples of the same noise vectors, e.g. 1000,3000,5000; or "
+        "'doubling' for 100, 200, 400, ...",
+        list_of="numbers",
+        low=1,
+        high=10_000_000,
+    )
 
     def check(self) -> None:
         parse_widths("hidden", self.hidden)
         parse_saved_steps(self.saved_steps)
         shape = IMAGE_SHAPES.get(self.dataset) if not self.data_file else None
         if self.architecture == "dcgan" and shape is not None and shape != (28, 28):
-            raise ConfigError("architecture", f"dcgan is built for 28x28 images, and "
-                              f"{self.dataset} has {shape[0]}x{shape[1]}; choose mlp")
+            raise ConfigError(
+                "architecture",
+                f"dcgan is built for 28x28 images, and {self.dataset} has {shape[0]}x{shape[1]}; choose mlp",
+            )
 
 
 class AdversarialLesson(Experiment):
@@ -118,23 +150,28 @@ class AdversarialLesson(Experiment):
         self._won_since: int | None = None
         self._failure = ""
 
-    def begin_game(self, generator: torch.nn.Module, discriminator: torch.nn.Module,
-                   fixed_noise_count: int) -> None:
-        self.trainer = GanTrainer(generator.to(self.device), discriminator.to(self.device),
-                                  self.config.learning_rate)
+    def begin_game(
+        self, generator: torch.nn.Module, discriminator: torch.nn.Module, fixed_noise_count: int
+    ) -> None:
+        self.trainer = GanTrainer(
+            generator.to(self.device), discriminator.to(self.device), self.config.learning_rate
+        )
         # The fixed noise: the pictures show the same z as they evolve, and the held-out measure
         # compares like with like. It travels in the state.
-        self.fixed_noise = torch.randn(fixed_noise_count, self.config.noise_size,
-                                       device=self.device, generator=self.generator)
+        self.fixed_noise = torch.randn(
+            fixed_noise_count, self.config.noise_size, device=self.device, generator=self.generator
+        )
 
     def real_batch(self) -> torch.Tensor:
-        idx = torch.randint(len(self.train_x), (self.config.batch_size,), device=self.device,
-                            generator=self.generator)
+        idx = torch.randint(
+            len(self.train_x), (self.config.batch_size,), device=self.device, generator=self.generator
+        )
         return self.train_x[idx]
 
     def noise_batch(self) -> torch.Tensor:
-        return torch.randn(self.config.batch_size, self.config.noise_size, device=self.device,
-                           generator=self.generator)
+        return torch.randn(
+            self.config.batch_size, self.config.noise_size, device=self.device, generator=self.generator
+        )
 
     def train_step(self) -> dict[str, torch.Tensor]:
         if self._failure:
@@ -157,10 +194,12 @@ class AdversarialLesson(Experiment):
         elif self._won_since is None:
             self._won_since = self.step
         elif self.step - self._won_since >= WON_STEPS:
-            self._failure = (f"the discriminator won completely: mean D(G(z)) stayed below "
-                             f"{WON_LEVEL:g} for {self.step - self._won_since} steps, so G "
-                             "gets almost no gradient. Choose the non-saturating loss, fewer "
-                             "D steps or a lower learning rate, then resume or reset.")
+            self._failure = (
+                f"the discriminator won completely: mean D(G(z)) stayed below "
+                f"{WON_LEVEL:g} for {self.step - self._won_since} steps, so G "
+                "gets almost no gradient. Choose the non-saturating loss, fewer "
+                "D steps or a lower learning rate, then resume or reset."
+            )
 
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         if command == "train_d":
@@ -213,13 +252,16 @@ class Gan(AdversarialLesson):
         self.start(device, seed)
         data = load_files(cfg.data_file) if cfg.data_file else load_dataset(cfg.dataset)
         if cfg.architecture == "dcgan" and data.image_shape != (28, 28):
-            raise ConfigError("architecture", f"dcgan is built for 28x28 images, and the data "
-                              f"has {data.image_shape[0]}x{data.image_shape[1]}; choose mlp")
+            raise ConfigError(
+                "architecture",
+                f"dcgan is built for 28x28 images, and the data "
+                f"has {data.image_shape[0]}x{data.image_shape[1]}; choose mlp",
+            )
         self.image_shape = data.image_shape
-        self.train_x = torch.as_tensor(data.train_images.reshape(len(data.train_images), -1),
-                                       device=self.device)
-        test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1),
-                                 device=self.device)
+        self.train_x = torch.as_tensor(
+            data.train_images.reshape(len(data.train_images), -1), device=self.device
+        )
+        test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1), device=self.device)
         self.pca_mean, self.pca_axes = _principal_axes(self.train_x, PCA_COMPONENTS)
         self.test_features = self.pixel_features(test_x[:EVAL_SAMPLES])
         self.begin_game(*self.make_players(data.pixels), max(EVAL_SAMPLES, SHOWN_SAMPLES))
@@ -232,8 +274,10 @@ class Gan(AdversarialLesson):
         if cfg.architecture == "dcgan":
             return DCGenerator(cfg.noise_size), DCDiscriminator()
         widths = parse_widths("hidden", cfg.hidden)
-        return (MLPGenerator(cfg.noise_size, widths, pixels, batch_norm=True),
-                MLPDiscriminator(pixels, widths[::-1], cfg.minibatch_std))
+        return (
+            MLPGenerator(cfg.noise_size, widths, pixels, batch_norm=True),
+            MLPDiscriminator(pixels, widths[::-1], cfg.minibatch_std),
+        )
 
     def after_step(self, steps_done: int) -> None:
         if self.is_saved_step(steps_done):
@@ -264,21 +308,34 @@ class Gan(AdversarialLesson):
     def snapshot(self) -> dict[str, Payload]:
         shape = (-1, *self.image_shape)
         samples = self.trainer.sample(self.fixed_noise[:SHOWN_SAMPLES]).cpu().numpy().reshape(shape)
-        rows = {f"step {step}": images.cpu().numpy().reshape(shape)
-                for step, images in zip(self.saved_steps, self.saved_samples, strict=True)}
+        rows = {
+            f"step {step}": images.cpu().numpy().reshape(shape)
+            for step, images in zip(self.saved_steps, self.saved_samples, strict=True)
+        }
         rows[f"now (step {self.step})"] = samples[:HISTORY_SAMPLES]
         return {
-            "samples": ImageGrid("Samples G(z) of 64 fixed noise vectors", samples, "unit",
-                                 columns=8, caption=f"step {self.step}"),
+            "samples": ImageGrid(
+                "Samples G(z) of 64 fixed noise vectors",
+                samples,
+                "unit",
+                columns=8,
+                caption=f"step {self.step}",
+            ),
             "history": PairedRows("The same 10 noise vectors at the saved steps", rows),
         }
 
     def state_dict(self) -> dict[str, Any]:
-        saved = (torch.stack(self.saved_samples) if self.saved_samples
-                 else torch.zeros(0, HISTORY_SAMPLES, self.train_x.shape[1], device=self.device))
-        return {**super().state_dict(),
-                **cpu_copy({"saved_steps": torch.tensor(self.saved_steps, dtype=torch.int64),
-                            "saved_samples": saved})}
+        saved = (
+            torch.stack(self.saved_samples)
+            if self.saved_samples
+            else torch.zeros(0, HISTORY_SAMPLES, self.train_x.shape[1], device=self.device)
+        )
+        return {
+            **super().state_dict(),
+            **cpu_copy(
+                {"saved_steps": torch.tensor(self.saved_steps, dtype=torch.int64), "saved_samples": saved}
+            ),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)

@@ -54,23 +54,52 @@ ARROW_CAP = 0.08  # ... but never longer than this share of the plane's width
 
 @dataclass
 class Config:
-    distribution: str = param("ring", "Real data: ring = 8 Gaussians (σ 0.05) on a circle of radius "
-                              "2; grid = 5x5 Gaussians; moons; spiral. Or draw your own on the "
-                              "plane (at least 50 points).", choices=DISTRIBUTIONS)
-    generator_loss: str = param("non-saturating", "non-saturating: G minimises −log D(G(z)). "
-                                "minimax: G minimises log(1 − D(G(z))), whose gradient vanishes "
-                                "where D is sure a point is fake.", choices=GENERATOR_LOSSES)
-    noise_size: int = param(2, "Dimension of the noise z ~ N(0, I); 2 lets you picture G as a "
-                            "folding of the noise plane onto the data.", low=1, high=256)
-    hidden: str = param("64,64", "Widths of the hidden layers of G and of D (LeakyReLU 0.2), "
-                        "e.g. 64,64.", list_of="widths", low=1, high=MAX_WIDTH)
-    d_steps: int = param(1, "k, the discriminator steps per generator step. Can change while "
-                         "training.", low=1, high=20, live=True)
-    learning_rate: float = param(1e-3, "Adam step size η for both players (β₁ = 0.5, β₂ = 0.999). "
-                                 "Can change while training.", low=1e-6, high=1.0, log=True,
-                                 live=True)
-    batch_size: int = param(256, "Real points and noise vectors per step (each a random minibatch).",
-                            low=1, high=8192)
+    distribution: str = param(
+        "ring",
+        "Real data: ring = 8 Gaussians (σ 0.05) on a circle of radius "
+        "2; grid = 5x5 Gaussians; moons; spiral. Or draw your own on the "
+        "plane (at least 50 points).",
+        choices=DISTRIBUTIONS,
+    )
+    generator_loss: str = param(
+        "non-saturating",
+        "non-saturating: G minimises −log D(G(z)). "
+        "minimax: G minimises log(1 − D(G(z))), whose gradient vanishes "
+        "where D is sure a point is fake.",
+        choices=GENERATOR_LOSSES,
+    )
+    noise_size: int = param(
+        2,
+        "Dimension of the noise z ~ N(0, I); 2 lets you picture G as a "
+        "folding of the noise plane onto the data.",
+        low=1,
+        high=256,
+    )
+    hidden: str = param(
+        "64,64",
+        "Widths of the hidden layers of G and of D (LeakyReLU 0.2), e.g. 64,64.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    d_steps: int = param(
+        1,
+        "k, the discriminator steps per generator step. Can change while training.",
+        low=1,
+        high=20,
+        live=True,
+    )
+    learning_rate: float = param(
+        1e-3,
+        "Adam step size η for both players (β₁ = 0.5, β₂ = 0.999). Can change while training.",
+        low=1e-6,
+        high=1.0,
+        log=True,
+        live=True,
+    )
+    batch_size: int = param(
+        256, "Real points and noise vectors per step (each a random minibatch).", low=1, high=8192
+    )
 
     def check(self) -> None:
         parse_widths("hidden", self.hidden)
@@ -97,8 +126,11 @@ class Gan2D(AdversarialLesson):
     def build(self, device: str, seed: int) -> None:
         self.start(device, seed)
         widths = parse_widths("hidden", self.config.hidden)
-        self.begin_game(MLPGenerator(self.config.noise_size, widths, 2, unit_output=False),
-                        MLPDiscriminator(2, widths), HELDOUT_POINTS)
+        self.begin_game(
+            MLPGenerator(self.config.noise_size, widths, 2, unit_output=False),
+            MLPDiscriminator(2, widths),
+            HELDOUT_POINTS,
+        )
         self.drawn: np.ndarray | None = None
         self.use_data(self.config.distribution)
 
@@ -107,22 +139,28 @@ class Gan2D(AdversarialLesson):
         so a reloaded run shows the same real points."""
         self.drawn = drawn
         if drawn is None:
-            train, heldout = (sample_points(distribution, TRAIN_POINTS, seed=0),
-                              sample_points(distribution, HELDOUT_POINTS, seed=1))
+            train, heldout = (
+                sample_points(distribution, TRAIN_POINTS, seed=0),
+                sample_points(distribution, HELDOUT_POINTS, seed=1),
+            )
             self.modes = modes(distribution)
             self.data_name = distribution
         else:
             train, heldout = spread_drawing(drawn, TRAIN_POINTS, 0), spread_drawing(drawn, HELDOUT_POINTS, 1)
             self.modes, self.data_name = None, "your drawing"
         # Modes are defined for the ring and the grid only: no empty charts for the others.
-        self.curves = {title: names for title, names in type(self).curves.items()
-                       if self.modes is not None or not set(names) & MODE_METRICS}
+        self.curves = {
+            title: names
+            for title, names in type(self).curves.items()
+            if self.modes is not None or not set(names) & MODE_METRICS
+        }
         self.train_x = torch.as_tensor(train, device=self.device)
         self.heldout = torch.as_tensor(heldout, device=self.device)
         self.extent = _square_extent(train)
         x_min, x_max, y_min, y_max = self.extent
-        ys, xs = torch.meshgrid(torch.linspace(y_min, y_max, LATTICE), torch.linspace(x_min, x_max, LATTICE),
-                                indexing="ij")
+        ys, xs = torch.meshgrid(
+            torch.linspace(y_min, y_max, LATTICE), torch.linspace(x_min, x_max, LATTICE), indexing="ij"
+        )
         # Row 0 of the heat field is the lowest y, as the Field payload expects.
         self.lattice = torch.stack([xs, ys], dim=-1).reshape(-1, 2).to(self.device)
 
@@ -132,11 +170,11 @@ class Gan2D(AdversarialLesson):
         fake = self.trainer.sample(self.fixed_noise)
         d_fake = float(torch.sigmoid(self.trainer.discriminator(fake)).mean())
         self.watch_for_a_complete_win(d_fake)
-        metrics = {"heldout_energy": float(energy_distance(fake, self.heldout)),
-                   "heldout_d_fake": d_fake}
+        metrics = {"heldout_energy": float(energy_distance(fake, self.heldout)), "heldout_d_fake": d_fake}
         if self.modes is not None:
-            covered, quality = covered_modes(fake.cpu().numpy(), self.modes,
-                                             min_share=1 / (4 * len(self.modes.centres)))
+            covered, quality = covered_modes(
+                fake.cpu().numpy(), self.modes, min_share=1 / (4 * len(self.modes.centres))
+            )
             metrics.update(modes_covered=covered, high_quality=quality)
         return metrics
 
@@ -163,11 +201,15 @@ class Gan2D(AdversarialLesson):
         push = self.generator_push(origins) * (ARROW_SCALE * width)
         length = push.norm(dim=1, keepdim=True)
         push = push * (ARROW_CAP * width / length.clamp(min=ARROW_CAP * width))
-        return Field(f"D(x) over the plane; real points of {self.data_name} and generated G(z)",
-                     heat.cpu().numpy(), self.extent,
-                     {"real": self.heldout[:SHOWN_POINTS].cpu().numpy(), "generated": fake.cpu().numpy()},
-                     arrows=(origins.cpu().numpy(), push.cpu().numpy()), heat_label="D(x)",
-                     draw_command="draw")
+        return Field(
+            f"D(x) over the plane; real points of {self.data_name} and generated G(z)",
+            heat.cpu().numpy(),
+            self.extent,
+            {"real": self.heldout[:SHOWN_POINTS].cpu().numpy(), "generated": fake.cpu().numpy()},
+            arrows=(origins.cpu().numpy(), push.cpu().numpy()),
+            heat_label="D(x)",
+            draw_command="draw",
+        )
 
     # -- drawing your own distribution ---------------------------------------------------------
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
@@ -190,5 +232,9 @@ def _square_extent(points: np.ndarray) -> tuple[float, float, float, float]:
     """A square around the points with a margin, so circles stay round and D's edges show."""
     low, high = points.min(axis=0), points.max(axis=0)
     centre, half = (low + high) / 2, float(np.max(high - low)) * (0.5 + MARGIN)
-    return (float(centre[0] - half), float(centre[0] + half), float(centre[1] - half),
-            float(centre[1] + half))
+    return (
+        float(centre[0] - half),
+        float(centre[0] + half),
+        float(centre[1] - half),
+        float(centre[1] + half),
+    )

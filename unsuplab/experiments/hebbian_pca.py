@@ -47,15 +47,27 @@ HEBB_NORM_LIMIT = 1e6
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    code_size: int = param(8, "Sanger's output units m: y = W (x − μ) with W of m rows, which "
-                           "converge to PCA's first m components v₁ … v_m.", low=1, high=4096,
-                           label="Sanger components m")
-    learning_rate: float = param(0.03, "η in all three rules, each averaged over the minibatch: "
-                                 "Hebb Δw = η·y·x, Oja Δw = η·y·(x − y·w), Sanger ΔW = η·(y xᵀ − "
-                                 "LT(y yᵀ) W). Can change while training: a larger η learns "
-                                 "faster but jitters more, and near 2/λ₁ (0.4 for MNIST) Oja and "
-                                 "Sanger diverge.", low=1e-5, high=1.0, log=True,
-                                 live=True, label="Learning rate η")
+    code_size: int = param(
+        8,
+        "Sanger's output units m: y = W (x − μ) with W of m rows, which "
+        "converge to PCA's first m components v₁ … v_m.",
+        low=1,
+        high=4096,
+        label="Sanger components m",
+    )
+    learning_rate: float = param(
+        0.03,
+        "η in all three rules, each averaged over the minibatch: "
+        "Hebb Δw = η·y·x, Oja Δw = η·y·(x − y·w), Sanger ΔW = η·(y xᵀ − "
+        "LT(y yᵀ) W). Can change while training: a larger η learns "
+        "faster but jitters more, and near 2/λ₁ (0.4 for MNIST) Oja and "
+        "Sanger diverge.",
+        low=1e-5,
+        high=1.0,
+        log=True,
+        live=True,
+        label="Learning rate η",
+    )
     batch_size: int = batch_size_field(256)
 
     def check(self) -> None:
@@ -71,11 +83,18 @@ class HebbianPCA(PCAReferenceLesson):
     Config = Config
     curves = {
         # 0 is ‖w‖ = 1; Sanger's is the mean over its m rows.
-        "Weight length log₁₀ ‖w‖ (Hebb stops at 6)":
-            ("hebb_log10_norm", "oja_log10_norm", "sanger_log10_norm"),
+        "Weight length log₁₀ ‖w‖ (Hebb stops at 6)": (
+            "hebb_log10_norm",
+            "oja_log10_norm",
+            "sanger_log10_norm",
+        ),
         # Hebb, Oja and Sanger's w₁ against v₁; Sanger's mean over its m rows against v₁ … v_m.
-        "Angle to PCA's component (degrees)":
-            ("hebb_angle", "oja_angle", "sanger_angle_1", "sanger_mean_angle"),
+        "Angle to PCA's component (degrees)": (
+            "hebb_angle",
+            "oja_angle",
+            "sanger_angle_1",
+            "sanger_mean_angle",
+        ),
         "Held-out MSE: Sanger vs PCA (m components)": ("loss", "heldout_loss", "heldout_pca_loss"),
     }
     # Hebb's norm is meant to explode (and is capped); Oja's or Sanger's exploding is divergence.
@@ -83,8 +102,9 @@ class HebbianPCA(PCAReferenceLesson):
     model_name = "Sanger network"
 
     def make_model(self, pixels: int) -> HebbianNeurons:
-        return HebbianNeurons(pixels, self.config.code_size, mean=self.train_x.mean(dim=0),
-                              varying=varying_pixels(self.train_x))
+        return HebbianNeurons(
+            pixels, self.config.code_size, mean=self.train_x.mean(dim=0), varying=varying_pixels(self.train_x)
+        )
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Sanger's reconstruction error (1/D) Σ_j (x̂_j − x_j)²: watched, never minimised."""
@@ -124,16 +144,24 @@ class HebbianPCA(PCAReferenceLesson):
         angles = vector_angles(self.model.sanger, self.targets).cpu().numpy().astype(np.float64)
         components = np.arange(1, m + 1, dtype=np.float64)
         return {
-            "weights": PairedRows("Each rule's weights under PCA's v₁ … v" + subscript(m),
-                                  self.weight_rows()),
-            "filters": ImageGrid(f"Sanger's weight vectors w₁ … w{subscript(m)}",
-                                 self.filter_images(), "filter",
-                                 caption="xⱼ = wᵢⱼ / ‖wᵢ‖, each tile scaled to its own range."),
-            "angles_by_component": Curves("Sanger's angle to PCA, by component",
-                                          {"sanger_angle": (components, angles)},
-                                          y_label="degrees", x_label="component k"),
-            "reconstructions": PairedRows(f"Held-out images: Sanger and PCA (m = {m})",
-                                          self.reconstruction_rows(self.probe_index)),
+            "weights": PairedRows(
+                "Each rule's weights under PCA's v₁ … v" + subscript(m), self.weight_rows()
+            ),
+            "filters": ImageGrid(
+                f"Sanger's weight vectors w₁ … w{subscript(m)}",
+                self.filter_images(),
+                "filter",
+                caption="xⱼ = wᵢⱼ / ‖wᵢ‖, each tile scaled to its own range.",
+            ),
+            "angles_by_component": Curves(
+                "Sanger's angle to PCA, by component",
+                {"sanger_angle": (components, angles)},
+                y_label="degrees",
+                x_label="component k",
+            ),
+            "reconstructions": PairedRows(
+                f"Held-out images: Sanger and PCA (m = {m})", self.reconstruction_rows(self.probe_index)
+            ),
         }
 
     def weight_rows(self) -> dict[str, np.ndarray]:

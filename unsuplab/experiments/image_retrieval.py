@@ -53,14 +53,28 @@ class Config:
     data_file: str = data_file_field()
     feature_model: str = feature_model_field("deep-autoencoder")
     jitter: float = jitter_field(0.5)  # the codes' autoencoder; the hash keeps its own noise
-    code_bits: int = param(16, "Bits of the semantic hash b(x) = [σ(a(x)) > ½]: the width of the "
-                           "logistic code layer of a 784-512-256-bits deep autoencoder.",
-                           low=2, high=64)
-    hash_noise: float = param(4.0, "σ_n of the Gaussian noise added to the code's input during "
-                              "training, σ(a + σ_n·ε): it pushes the code towards 0 and 1. "
-                              "0 gives a plain logistic code.", low=0.0, high=32.0)
-    neighbours: int = param(10, "k, the neighbours retrieved for a query and counted in "
-                            "precision@k. Can change while training.", low=1, high=50, live=True)
+    code_bits: int = param(
+        16,
+        "Bits of the semantic hash b(x) = [σ(a(x)) > ½]: the width of the "
+        "logistic code layer of a 784-512-256-bits deep autoencoder.",
+        low=2,
+        high=64,
+    )
+    hash_noise: float = param(
+        4.0,
+        "σ_n of the Gaussian noise added to the code's input during "
+        "training, σ(a + σ_n·ε): it pushes the code towards 0 and 1. "
+        "0 gives a plain logistic code.",
+        low=0.0,
+        high=32.0,
+    )
+    neighbours: int = param(
+        10,
+        "k, the neighbours retrieved for a query and counted in precision@k. Can change while training.",
+        low=1,
+        high=50,
+        live=True,
+    )
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -120,21 +134,30 @@ class ImageRetrieval(FeatureLesson):
     tools = ("draw",)
     curves = {
         "Autoencoder losses": ("loss", "heldout_loss", "hash_loss", "heldout_hash_loss"),
-        "Precision@k of held-out queries (%)": ("heldout_precision_pixels",
-                                                "heldout_precision_codes",
-                                                "heldout_precision_bits"),
-        "Hash code units within 0.1 of 0 or 1 (%)": ("hash_decided_bits",
-                                                      "heldout_hash_decided_bits"),
+        "Precision@k of held-out queries (%)": (
+            "heldout_precision_pixels",
+            "heldout_precision_codes",
+            "heldout_precision_bits",
+        ),
+        "Hash code units within 0.1 of 0 or 1 (%)": ("hash_decided_bits", "heldout_hash_decided_bits"),
     }
     quick_settings = {"batch_size": 32, "feature_model": "autoencoder", "code_bits": 8}
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
         cfg = self.config
-        self.hashing = SemanticHashing(deep_autoencoder.Config(
-            dataset=cfg.dataset, data_file=cfg.data_file, hidden_sizes=HASHING_LAYERS,
-            code_size=cfg.code_bits, activation="relu", learning_rate=cfg.learning_rate,
-            batch_size=cfg.batch_size), cfg.hash_noise)
+        self.hashing = SemanticHashing(
+            deep_autoencoder.Config(
+                dataset=cfg.dataset,
+                data_file=cfg.data_file,
+                hidden_sizes=HASHING_LAYERS,
+                code_size=cfg.code_bits,
+                activation="relu",
+                learning_rate=cfg.learning_rate,
+                batch_size=cfg.batch_size,
+            ),
+            cfg.hash_noise,
+        )
         self.hashing.build(device, seed)
         # The database searched: every training image, with its label (used only for judging).
         train = self.data.train_images
@@ -178,15 +201,18 @@ class ImageRetrieval(FeatureLesson):
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
         metrics = super().evaluate()
-        metrics.update({f"heldout_hash_{name.removeprefix('heldout_')}": value
-                        for name, value in self.hashing.evaluate().items()
-                        if "pca" not in name})
+        metrics.update(
+            {
+                f"heldout_hash_{name.removeprefix('heldout_')}": value
+                for name, value in self.hashing.evaluate().items()
+                if "pca" not in name
+            }
+        )
         self._database = None
         queries = self.represent(self.test_x)
         metrics["heldout_precision_pixels"] = self.pixel_precision
         for name in ("codes", "bits"):
-            metrics[f"heldout_precision_{name}"] = self.precision(queries[name],
-                                                                  self.database()[name])
+            metrics[f"heldout_precision_{name}"] = self.precision(queries[name], self.database()[name])
         self._last_precision = metrics
         return metrics
 
@@ -194,31 +220,43 @@ class ImageRetrieval(FeatureLesson):
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         return {
-            "queries": ImageGrid("Held-out digits: click one to search the training images for it",
-                                 images(self.test_x[self.query_choices], self.image_shape),
-                                 "unit", columns=10, click_command="query"),
+            "queries": ImageGrid(
+                "Held-out digits: click one to search the training images for it",
+                images(self.test_x[self.query_choices], self.image_shape),
+                "unit",
+                columns=10,
+                click_command="query",
+            ),
             "neighbours": self.neighbours_panel(),
             "precision": self.precision_table(),
         }
 
     def query(self) -> torch.Tensor:
-        return self.drawn_query if self.drawn_query is not None else \
-            self.test_x[self.query_index:self.query_index + 1]
+        return (
+            self.drawn_query
+            if self.drawn_query is not None
+            else self.test_x[self.query_index : self.query_index + 1]
+        )
 
     def neighbours_panel(self) -> PairedRows:
         k, query = self.config.neighbours, self.query()
         database, asked = self.database(), self.represent(query)
         rows = {}
-        for name, label in (("pixels", "pixels ‖q − x‖"),
-                            ("codes", f"{self.config.feature_model} codes ‖h(q) − h(x)‖"),
-                            ("bits", f"{self.config.code_bits}-bit hash, Hamming")):
+        for name, label in (
+            ("pixels", "pixels ‖q − x‖"),
+            ("codes", f"{self.config.feature_model} codes ‖h(q) − h(x)‖"),
+            ("bits", f"{self.config.code_bits}-bit hash, Hamming"),
+        ):
             found = nearest(asked[name], database[name], k)[0]
-            rows[label] = np.concatenate([images(query, self.image_shape),
-                                          images(self.database_x[found], self.image_shape)])
-        what = ("your drawing" if self.drawn_query is not None else
-                f"held-out image {self.query_index} (a {self.test_labels[self.query_index]})")
-        return PairedRows(f"The {k} training images nearest to {what}; first column: the query",
-                          rows)
+            rows[label] = np.concatenate(
+                [images(query, self.image_shape), images(self.database_x[found], self.image_shape)]
+            )
+        what = (
+            "your drawing"
+            if self.drawn_query is not None
+            else f"held-out image {self.query_index} (a {self.test_labels[self.query_index]})"
+        )
+        return PairedRows(f"The {k} training images nearest to {what}; first column: the query", rows)
 
     def precision_table(self) -> Table:
         k = self.config.neighbours
@@ -226,15 +264,22 @@ class ImageRetrieval(FeatureLesson):
         label = None if self.drawn_query is not None else self.test_labels[self.query_index]
         database, asked = self.database(), self.represent(self.query())
         rows = []
-        for name, title in (("pixels", "pixels (Euclidean)"), ("codes", "codes (Euclidean)"),
-                            ("bits", f"{self.config.code_bits} bits (Hamming)")):
+        for name, title in (
+            ("pixels", "pixels (Euclidean)"),
+            ("codes", "codes (Euclidean)"),
+            ("bits", f"{self.config.code_bits} bits (Hamming)"),
+        ):
             found = nearest(asked[name], database[name], k)[0].cpu().numpy()
-            this = "–" if label is None else round(100 * float(
-                (self.database_labels[found] == label).mean()), 1)
+            this = (
+                "–" if label is None else round(100 * float((self.database_labels[found] == label).mean()), 1)
+            )
             overall = metrics.get(f"heldout_precision_{name}")
             rows.append([title, "…" if overall is None else round(overall, 1), this])
-        return Table(f"Precision@{k} (%): neighbours with the query's label",
-                     ["distance", f"all {len(self.test_x)} held-out", "this query"], rows)
+        return Table(
+            f"Precision@{k} (%): neighbours with the query's label",
+            ["distance", f"all {len(self.test_x)} held-out", "this query"],
+            rows,
+        )
 
     # -- probes: pick or draw a query ------------------------------------------------------------
     @torch.no_grad()
@@ -242,8 +287,9 @@ class ImageRetrieval(FeatureLesson):
         if command == "query":
             index = int(kwargs["index"])
             if not 0 <= index < len(self.query_choices):
-                raise ValueError(f"query index {index} is outside the {len(self.query_choices)} "
-                                 "offered digits")
+                raise ValueError(
+                    f"query index {index} is outside the {len(self.query_choices)} offered digits"
+                )
             self.query_index, self.drawn_query = int(self.query_choices[index]), None
             return {"neighbours": self.neighbours_panel(), "precision": self.precision_table()}
         if command == "reconstruct":

@@ -1,13 +1,13 @@
 """Principal component analysis: the linear autoencoder solved exactly, beside one that learns it.
 
-    C      = (1/N) Σ_n (x_n − μ)(x_n − μ)ᵀ          covariance of the training images
-    C v_i  = λ_i v_i,   λ_1 ≥ λ_2 ≥ …              eigen-images v_i, variances λ_i (no training)
-    share of variance along v_k = λ_k / Σ_i λ_i
-    x̂      = μ + Σ_{i≤k} (v_iᵀ (x − μ)) v_i        reconstruction from the first k components
+C      = (1/N) Σ_n (x_n − μ)(x_n − μ)ᵀ          covariance of the training images
+C v_i  = λ_i v_i,   λ_1 ≥ λ_2 ≥ …              eigen-images v_i, variances λ_i (no training)
+share of variance along v_k = λ_k / Σ_i λ_i
+x̂      = μ + Σ_{i≤k} (v_iᵀ (x − μ)) v_i        reconstruction from the first k components
 
-    Linear autoencoder  x̂ = W₂ W₁ (x − μ) + μ,  L = (1/D) Σ_j (x̂_j − x_j)²,  trained by Adam:
-    at its optimum span(W₂) = span(v_1 … v_k) (Baldi & Hornik 1989) — the largest principal
-    angle between the two subspaces falls towards 0°.
+Linear autoencoder  x̂ = W₂ W₁ (x − μ) + μ,  L = (1/D) Σ_j (x̂_j − x_j)²,  trained by Adam:
+at its optimum span(W₂) = span(v_1 … v_k) (Baldi & Hornik 1989) — the largest principal
+angle between the two subspaces falls towards 0°.
 """
 
 from __future__ import annotations
@@ -39,14 +39,25 @@ EIGEN_IMAGES = 64  # components in the eigen-image panel
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    k: int = param(16, "Components in PCA's reconstruction x̂ = μ + Σ_{i≤k} (v_iᵀ(x − μ)) v_i, "
-                   "1 up to the number of pixels. Change it while training: PCA needs no "
-                   "retraining, the reconstructions follow at once.", low=1, high=4096, live=True,
-                   label="PCA components k")
-    code_size: int = param(16, "Code units of the linear autoencoder x̂ = W₂ W₁ (x − μ) + μ, "
-                           "fixed for the run (its weights have this shape); its held-out MSE "
-                           "is compared with PCA's at the same number of components.",
-                           low=1, high=4096, label="Autoencoder code size")
+    k: int = param(
+        16,
+        "Components in PCA's reconstruction x̂ = μ + Σ_{i≤k} (v_iᵀ(x − μ)) v_i, "
+        "1 up to the number of pixels. Change it while training: PCA needs no "
+        "retraining, the reconstructions follow at once.",
+        low=1,
+        high=4096,
+        live=True,
+        label="PCA components k",
+    )
+    code_size: int = param(
+        16,
+        "Code units of the linear autoencoder x̂ = W₂ W₁ (x − μ) + μ, "
+        "fixed for the run (its weights have this shape); its held-out MSE "
+        "is compared with PCA's at the same number of components.",
+        low=1,
+        high=4096,
+        label="Autoencoder code size",
+    )
     learning_rate: float = learning_rate_field(2e-3)
     batch_size: int = batch_size_field(256)
 
@@ -54,8 +65,9 @@ class Config:
         check_code_width(self)
         shape = IMAGE_SHAPES.get(self.dataset) if not self.data_file else None
         if shape is not None and self.k > shape[0] * shape[1]:
-            raise ConfigError("k", f"{self.k} components, but a {shape[0]}x{shape[1]} image has "
-                              f"only {shape[0] * shape[1]}")
+            raise ConfigError(
+                "k", f"{self.k} components, but a {shape[0]}x{shape[1]} image has only {shape[0] * shape[1]}"
+            )
 
 
 @register
@@ -73,8 +85,9 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
     model_name = "linear autoencoder"
 
     def make_model(self, pixels: int) -> LinearAutoencoder:
-        return LinearAutoencoder(pixels, self.config.code_size, mean=self.train_x.mean(dim=0),
-                                 varying=varying_pixels(self.train_x))
+        return LinearAutoencoder(
+            pixels, self.config.code_size, mean=self.train_x.mean(dim=0), varying=varying_pixels(self.train_x)
+        )
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
         return {"loss": (x_hat - x).pow(2).mean()}  # L = (1/D) Σ_j (x̂_j − x_j)², batch mean
@@ -101,18 +114,26 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
     def snapshot(self) -> dict[str, Payload]:
         k, code = self.pca_rank, self.config.code_size
         return {
-            "components": ImageGrid(f"Eigen-images v₁ … v{subscript(len(self.eigen_images))}, "
-                                    "by decreasing λ", self.eigen_images, "filter",
-                                    caption="C vᵢ = λᵢ vᵢ: the directions in which the training "
-                                    "images vary most, first to last."),
+            "components": ImageGrid(
+                f"Eigen-images v₁ … v{subscript(len(self.eigen_images))}, by decreasing λ",
+                self.eigen_images,
+                "filter",
+                caption="C vᵢ = λᵢ vᵢ: the directions in which the training images vary most, first to last.",
+            ),
             "explained_variance": self.explained_variance(k),
-            "reconstructions": PairedRows(f"Held-out images: linear AE ({code} units) and PCA "
-                                          f"(k = {k})", self.reconstruction_rows(self.probe_index)),
+            "reconstructions": PairedRows(
+                f"Held-out images: linear AE ({code} units) and PCA (k = {k})",
+                self.reconstruction_rows(self.probe_index),
+            ),
             "latent": self.latent_map(),
-            "filters": ImageGrid("Linear AE's filters (rows of W₁)", self.filter_images(), "filter",
-                                 caption=f"Mixtures of the top {code} eigen-images, not the "
-                                 "eigen-images themselves. The speckles at the rim sit on pixels "
-                                 "that are almost always blank: the loss hardly constrains them."),
+            "filters": ImageGrid(
+                "Linear AE's filters (rows of W₁)",
+                self.filter_images(),
+                "filter",
+                caption=f"Mixtures of the top {code} eigen-images, not the "
+                "eigen-images themselves. The speckles at the rim sit on pixels "
+                "that are almost always blank: the loss hardly constrains them.",
+            ),
         }
 
     def explained_variance(self, k: int) -> Curves:
@@ -121,11 +142,16 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
         cumulative = np.cumsum(self.variance_ratio)
         shown = max(k, int(np.searchsorted(cumulative, 0.95)) + 1)
         components = np.arange(1, shown + 1, dtype=np.float64)
-        return Curves(f"Explained variance (k = {k} keeps {cumulative[k - 1]:.1%})", {
-            "explained_variance_ratio": (components, self.variance_ratio[:shown]),
-            "cumulative": (components, cumulative[:shown]),
-            "current_k": (np.array([k, k], dtype=np.float64), np.array([0.0, 1.0])),
-        }, y_label="share of the variance", x_label="component k")
+        return Curves(
+            f"Explained variance (k = {k} keeps {cumulative[k - 1]:.1%})",
+            {
+                "explained_variance_ratio": (components, self.variance_ratio[:shown]),
+                "cumulative": (components, cumulative[:shown]),
+                "current_k": (np.array([k, k], dtype=np.float64), np.array([0.0, 1.0])),
+            },
+            y_label="share of the variance",
+            x_label="component k",
+        )
 
     def held_out_codes(self) -> torch.Tensor:
         """PCA's first k coordinates of the held-out images (what the t-SNE probe maps)."""
@@ -133,6 +159,11 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
 
     def latent_map(self) -> Scatter:
         points = self.pca.encode(self.test_x[self.latent_index], 2)
-        return Scatter("Held-out images on PC 1 and PC 2",
-                       points.cpu().numpy(), self.test_labels[self.latent_index], self.thumbnails,
-                       "PC 1:  v₁ᵀ(x − μ)", "PC 2:  v₂ᵀ(x − μ)")
+        return Scatter(
+            "Held-out images on PC 1 and PC 2",
+            points.cpu().numpy(),
+            self.test_labels[self.latent_index],
+            self.thumbnails,
+            "PC 1:  v₁ᵀ(x − μ)",
+            "PC 2:  v₂ᵀ(x − μ)",
+        )

@@ -42,36 +42,54 @@ FILL_IN_PASSES = 10  # mean-field passes that fill in the unknown movies
 
 @dataclass
 class Config:
-    ratings: str = param("six-movies", "six-movies: the slides' example (Harry Potter, Avatar, "
-                         "LOTR 3, Gladiator, Titanic, Glitter; tastes SF/fantasy and Oscar "
-                         "winners), 300 users. movies-30: 30 films in five tastes, 2,000 users.",
-                         choices=RATINGS_SETS)
-    ratings_file: str = param("", "Your own ratings instead: a CSV file with the header "
-                              "user,movie,rating (ratings 0–5, or 0/1 flags; a MovieLens "
-                              "movies.csv beside it names the movie ids). Empty: use the set.")
-    like_threshold: float = param(4.0, "A rating at or above this counts as liked (v_i = 1) in "
-                                  "a ratings file on the 0–5 scale.", low=0.0, high=5.0)
-    hidden_units: int = param(2, "Hidden units h_j: the tastes the model may discover. Two for "
-                              "the slides' example: one should become 'Oscar winners', the "
-                              "other 'SF/fantasy'.", low=1, high=256)
+    ratings: str = param(
+        "six-movies",
+        "six-movies: the slides' example (Harry Potter, Avatar, "
+        "LOTR 3, Gladiator, Titanic, Glitter; tastes SF/fantasy and Oscar "
+        "winners), 300 users. movies-30: 30 films in five tastes, 2,000 users.",
+        choices=RATINGS_SETS,
+    )
+    ratings_file: str = param(
+        "",
+        "Your own ratings instead: a CSV file with the header "
+        "user,movie,rating (ratings 0–5, or 0/1 flags; a MovieLens "
+        "movies.csv beside it names the movie ids). Empty: use the set.",
+    )
+    like_threshold: float = param(
+        4.0,
+        "A rating at or above this counts as liked (v_i = 1) in a ratings file on the 0–5 scale.",
+        low=0.0,
+        high=5.0,
+    )
+    hidden_units: int = param(
+        2,
+        "Hidden units h_j: the tastes the model may discover. Two for "
+        "the slides' example: one should become 'Oscar winners', the "
+        "other 'SF/fantasy'.",
+        low=1,
+        high=256,
+    )
     method: str = method_field("cd")
     cd_steps: int = cd_steps_field()
     learning_rate: float = rbm_learning_rate_field(0.3)
     momentum: float = momentum_field(0.5)
     momentum_warmup: int = momentum_warmup_field(0)
     weight_decay: float = rbm_weight_decay_field(1e-4)
-    batch_size: int = param(50, "Users per CD update (a random minibatch of the training "
-                            "users).", low=1, high=8192)
-    new_user_likes: str = param("Gladiator, Titanic", "The movies the new user starts out "
-                                "liking, separated by commas; names the data does not have are "
-                                "skipped (click the bars to change them).")
+    batch_size: int = param(
+        50, "Users per CD update (a random minibatch of the training users).", low=1, high=8192
+    )
+    new_user_likes: str = param(
+        "Gladiator, Titanic",
+        "The movies the new user starts out "
+        "liking, separated by commas; names the data does not have are "
+        "skipped (click the bars to change them).",
+    )
 
 
 def named_movies(movies: tuple[str, ...], text: str) -> list[int]:
     """Indices of the movies named in `text` (comma-separated, any case) that `movies` has."""
     lowered = {m.lower(): i for i, m in enumerate(movies)}
-    return [lowered[name.strip().lower()] for name in text.split(",")
-            if name.strip().lower() in lowered]
+    return [lowered[name.strip().lower()] for name in text.split(",") if name.strip().lower() in lowered]
 
 
 @register
@@ -82,8 +100,10 @@ class RBMRatings(Experiment):
     summary = "Users like movies; hidden units discover the tastes and predict what a new user will like."
     Config = Config
     curves = {
-        "Held-out prediction error (RMSE on hidden likes)": ("heldout_prediction_error",
-                                                             "heldout_popularity_error"),
+        "Held-out prediction error (RMSE on hidden likes)": (
+            "heldout_prediction_error",
+            "heldout_popularity_error",
+        ),
         "Reconstruction error Σ(v − v̂)² per user": ("recon_error", "heldout_recon_error"),
     }
     guarded_metrics = ("recon_error",)
@@ -123,9 +143,12 @@ class RBMRatings(Experiment):
         self.popularity = self.train_v.mean(dim=0)
         self.model = BernoulliRBM(len(self.movies), cfg.hidden_units).to(self.device)
         self.model.init_visible_bias(self.train_v)
-        self.trainer = ContrastiveDivergence(self.model, k=cfg.cd_steps,
-                                             persistent=cfg.method == "pcd",
-                                             chains=min(cfg.batch_size, len(self.train_v)))
+        self.trainer = ContrastiveDivergence(
+            self.model,
+            k=cfg.cd_steps,
+            persistent=cfg.method == "pcd",
+            chains=min(cfg.batch_size, len(self.train_v)),
+        )
         self.new_user = torch.zeros(len(self.movies), device=self.device)
         self.new_user[named_movies(self.movies, cfg.new_user_likes)] = 1.0
 
@@ -136,10 +159,16 @@ class RBMRatings(Experiment):
     # -- one step: CD on a minibatch of users ------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
         cfg = self.config
-        idx = torch.randint(len(self.train_v), (self.samples_per_step,), device=self.device,
-                            generator=self.generator)
-        return self.trainer.step(self.train_v[idx], self.generator, cfg.learning_rate,
-                                 momentum_at(cfg, self.step), cfg.weight_decay)
+        idx = torch.randint(
+            len(self.train_v), (self.samples_per_step,), device=self.device, generator=self.generator
+        )
+        return self.trainer.step(
+            self.train_v[idx],
+            self.generator,
+            cfg.learning_rate,
+            momentum_at(cfg, self.step),
+            cfg.weight_decay,
+        )
 
     def predict(self, v: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(p(v_i = 1) for every movie, p(h | v)) given the `known` entries of v: the unknown
@@ -169,12 +198,25 @@ class RBMRatings(Experiment):
         panels = self.new_user_panels()
         weights = self.model.weight.cpu().numpy()
         units = self.unit_names()
-        panels["weights"] = Matrix("Weights w_ij: movie i → hidden unit j", weights,
-                                   list(self.movies), units, "movie", "hidden unit", "{:+.1f}")
+        panels["weights"] = Matrix(
+            "Weights w_ij: movie i → hidden unit j",
+            weights,
+            list(self.movies),
+            units,
+            "movie",
+            "hidden unit",
+            "{:+.1f}",
+        )
         panels["factors"] = self.factor_table(weights, units)
-        panels["data"] = Matrix(f"Training data: the first {len(self.shown_users)} users' likes",
-                                self.train_v[:SHOWN_USERS].T.cpu().numpy(), list(self.movies),
-                                self.shown_users, "movie", "user", "{:.0f}")
+        panels["data"] = Matrix(
+            f"Training data: the first {len(self.shown_users)} users' likes",
+            self.train_v[:SHOWN_USERS].T.cpu().numpy(),
+            list(self.movies),
+            self.shown_users,
+            "movie",
+            "user",
+            "{:.0f}",
+        )
         return panels
 
     def unit_names(self) -> list[str]:
@@ -191,13 +233,26 @@ class RBMRatings(Experiment):
         best = int(unseen[np.argmax(predicted[unseen])]) if len(unseen) else None
         movies = list(self.movies)
         return {
-            "new_user": Bars("New user: the movies they liked (click a bar to toggle)", movies,
-                             {"liked": liked}, y_range=(0.0, 1.0), click_command="toggle"),
-            "hidden": Bars("Hidden tastes switched on: p(h_j = 1 | v)", self.unit_names(),
-                           {"p(h_j = 1 | v)": hidden}, y_range=(0.0, 1.0)),
-            "predictions": Bars("Predicted p(v_i = 1 | h): will they like it?", movies,
-                                {"predicted": predicted, "liked already": liked}, highlight=best,
-                                y_range=(0.0, 1.0)),
+            "new_user": Bars(
+                "New user: the movies they liked (click a bar to toggle)",
+                movies,
+                {"liked": liked},
+                y_range=(0.0, 1.0),
+                click_command="toggle",
+            ),
+            "hidden": Bars(
+                "Hidden tastes switched on: p(h_j = 1 | v)",
+                self.unit_names(),
+                {"p(h_j = 1 | v)": hidden},
+                y_range=(0.0, 1.0),
+            ),
+            "predictions": Bars(
+                "Predicted p(v_i = 1 | h): will they like it?",
+                movies,
+                {"predicted": predicted, "liked already": liked},
+                highlight=best,
+                y_range=(0.0, 1.0),
+            ),
         }
 
     def factor_table(self, weights: np.ndarray, units: list[str]) -> Table:
@@ -208,8 +263,7 @@ class RBMRatings(Experiment):
             top = ", ".join(f"{self.movies[i]} {weights[i, j]:+.1f}" for i in order[:3])
             bottom = ", ".join(f"{self.movies[i]} {weights[i, j]:+.1f}" for i in order[::-1][:2])
             rows.append([unit, top, bottom])
-        return Table("What each hidden unit stands for", ["unit", "strongest", "weakest"],
-                     rows)
+        return Table("What each hidden unit stands for", ["unit", "strongest", "weakest"], rows)
 
     # -- probes: the new user -------------------------------------------------------------------
     @torch.no_grad()
@@ -224,8 +278,13 @@ class RBMRatings(Experiment):
 
     # -- checkpoints ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"model": self.model.state_dict(), "trainer": self.trainer.state_dict(),
-                         "new_user": self.new_user})
+        return cpu_copy(
+            {
+                "model": self.model.state_dict(),
+                "trainer": self.trainer.state_dict(),
+                "new_user": self.new_user,
+            }
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])

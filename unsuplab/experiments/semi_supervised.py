@@ -63,21 +63,46 @@ class Config:
     data_file: str = data_file_field()
     feature_model: str = feature_model_field("deep-autoencoder")
     jitter: float = jitter_field(0.5)
-    pretrain_steps: int = param(3000, "Stage 1: minibatch steps of the autoencoder on all "
-                                "training images, without labels, before any classifier is "
-                                "fitted.", low=0, high=10_000_000)
-    labels_per_class: int = param(10, "n, the labelled images of each class the classifiers "
-                                  "learn from (n·10 labels in all). Can change while training: "
-                                  "a new n is fitted at once.", low=1, high=MAX_LABELS, live=True,
-                                  slider=True)
-    classifier_steps: int = param(300, "Full-batch Adam steps fitting each softmax regression "
-                                  "p(y|x) = softmax(W z + b) on the n labelled images.",
-                                  low=1, high=100_000)
-    l2: float = param(0.01, "λ in L = −mean log p(y_i|x_i) + (λ/2)‖W‖²: with ten examples of a "
-                      "class, weights left free fit their noise.", low=0.0, high=10.0)
-    fine_tune_steps: int = param(300, "Stage 3: Adam steps of the same loss through the encoder "
-                                 "too (a copy of it, so the sweep keeps the stage-1 codes). "
-                                 "0 skips fine-tuning.", low=0, high=100_000)
+    pretrain_steps: int = param(
+        3000,
+        "Stage 1: minibatch steps of the autoencoder on all "
+        "training images, without labels, before any classifier is "
+        "fitted.",
+        low=0,
+        high=10_000_000,
+    )
+    labels_per_class: int = param(
+        10,
+        "n, the labelled images of each class the classifiers "
+        "learn from (n·10 labels in all). Can change while training: "
+        "a new n is fitted at once.",
+        low=1,
+        high=MAX_LABELS,
+        live=True,
+        slider=True,
+    )
+    classifier_steps: int = param(
+        300,
+        "Full-batch Adam steps fitting each softmax regression "
+        "p(y|x) = softmax(W z + b) on the n labelled images.",
+        low=1,
+        high=100_000,
+    )
+    l2: float = param(
+        0.01,
+        "λ in L = −mean log p(y_i|x_i) + (λ/2)‖W‖²: with ten examples of a "
+        "class, weights left free fit their noise.",
+        low=0.0,
+        high=10.0,
+    )
+    fine_tune_steps: int = param(
+        300,
+        "Stage 3: Adam steps of the same loss through the encoder "
+        "too (a copy of it, so the sweep keeps the stage-1 codes). "
+        "0 skips fine-tuning.",
+        low=0,
+        high=100_000,
+    )
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -108,12 +133,22 @@ class SemiSupervised(FeatureLesson):
     curves = {
         "Stage 1: autoencoder loss on unlabelled images": ("loss", "heldout_loss"),
         "Stage 2–3: classifier loss on the labelled images": (
-            "classifier_loss_codes", "classifier_loss_pixels", "fine_tune_loss"),
+            "classifier_loss_codes",
+            "classifier_loss_pixels",
+            "fine_tune_loss",
+        ),
         "Held-out accuracy at the chosen n (%)": (
-            "heldout_accuracy_codes", "heldout_accuracy_pixels", "heldout_accuracy_fine_tuned"),
+            "heldout_accuracy_codes",
+            "heldout_accuracy_pixels",
+            "heldout_accuracy_fine_tuned",
+        ),
     }
-    quick_settings = {"batch_size": 32, "classifier_steps": 20, "fine_tune_steps": 5,
-                      "feature_model": "autoencoder"}
+    quick_settings = {
+        "batch_size": 32,
+        "classifier_steps": 20,
+        "fine_tune_steps": 5,
+        "feature_model": "autoencoder",
+    }
 
     # -- data: the labelled pool and the sweep -------------------------------------------------
     def build(self, device: str, seed: int) -> None:
@@ -124,8 +159,9 @@ class SemiSupervised(FeatureLesson):
         # The first n of each class for every n (nested sets), drawn once from a fixed seed so
         # that runs with other seeds label the same images.
         self.pool = first_per_class(train_labels, min(MAX_LABELS, self.available))
-        self.pool_x = torch.as_tensor(self.data.train_images[self.pool.ravel()].reshape(
-            self.pool.size, -1), device=self.device)
+        self.pool_x = torch.as_tensor(
+            self.data.train_images[self.pool.ravel()].reshape(self.pool.size, -1), device=self.device
+        )
         self.pool_y = torch.as_tensor(train_labels[self.pool.ravel()], device=self.device)
         self.test_y = torch.as_tensor(self.test_labels, device=self.device)
         self.pixel_scale = self.scale_of(self.pool_x)
@@ -139,8 +175,11 @@ class SemiSupervised(FeatureLesson):
     def check_label_count(self, count: int) -> None:
         if count > self.available:
             digit = int(np.argmin(np.bincount(self.data.train_labels)))
-            raise ConfigError("labels_per_class", f"{count} labels per class asked, but the "
-                              f"training set holds only {self.available} images of class {digit}")
+            raise ConfigError(
+                "labels_per_class",
+                f"{count} labels per class asked, but the "
+                f"training set holds only {self.available} images of class {digit}",
+            )
 
     def plan(self, chosen: int) -> list[Task]:
         """The chosen n first, then the sweep over the other counts, then fine-tuning."""
@@ -163,8 +202,9 @@ class SemiSupervised(FeatureLesson):
         return mean, (pool - mean).pow(2).mean().sqrt().clamp_min(1e-8)
 
     @staticmethod
-    def standardised(*features: torch.Tensor, scale: tuple[torch.Tensor, torch.Tensor]
-                     ) -> tuple[torch.Tensor, ...]:
+    def standardised(
+        *features: torch.Tensor, scale: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, ...]:
         """z = (f − μ)/s for each feature matrix."""
         mean, spread = scale
         return tuple((f - mean) / spread for f in features)
@@ -174,8 +214,9 @@ class SemiSupervised(FeatureLesson):
         if self.code_features is None:
             pool = encode_all(self.features, self.pool_x)
             self.code_scale = self.scale_of(pool)
-            self.code_features = self.standardised(pool, encode_all(self.features, self.test_x),
-                                                   scale=self.code_scale)
+            self.code_features = self.standardised(
+                pool, encode_all(self.features, self.test_x), scale=self.code_scale
+            )
         return self.code_features
 
     # -- training --------------------------------------------------------------------------------
@@ -208,20 +249,24 @@ class SemiSupervised(FeatureLesson):
                 nn.init.zeros_(heads[name].bias)
         if task.kind == "fit":
             parameters = [p for head in heads.values() for p in head.parameters()]
-            return {"heads": heads, "optimizer": torch.optim.Adam(parameters,
-                                                                  lr=CLASSIFIER_LEARNING_RATE)}
+            return {"heads": heads, "optimizer": torch.optim.Adam(parameters, lr=CLASSIFIER_LEARNING_RATE)}
         encoder = copy.deepcopy(self.features.model)
         head = heads["codes"]
         parameters = [*encoder.parameters(), *head.parameters()]
-        return {"heads": {"codes": head}, "encoder": encoder,
-                "optimizer": torch.optim.Adam(parameters, lr=FINE_TUNE_LEARNING_RATE)}
+        return {
+            "heads": {"codes": head},
+            "encoder": encoder,
+            "optimizer": torch.optim.Adam(parameters, lr=FINE_TUNE_LEARNING_RATE),
+        }
 
     def fit_step(self, task: Task) -> dict[str, torch.Tensor]:
         rows = self.labelled(task.count)
         y = self.pool_y[rows]
         heads = self.work["heads"]
-        losses = {name: softmax_loss(heads[name], features[0][rows], y, self.config.l2)
-                  for name, features in (("codes", self.codes()), ("pixels", self.pixel_features))}
+        losses = {
+            name: softmax_loss(heads[name], features[0][rows], y, self.config.l2)
+            for name, features in (("codes", self.codes()), ("pixels", self.pixel_features))
+        }
         self.descend(sum(losses.values()))
         return {f"classifier_loss_{name}": loss.detach() for name, loss in losses.items()}
 
@@ -229,16 +274,16 @@ class SemiSupervised(FeatureLesson):
         rows = self.labelled(task.count)
         # The labelled digits jittered as stage 1's inputs were: ten examples become many.
         x = self.features.corrupt(self.pool_x[rows], self.features.generator)
-        loss = softmax_loss(self.work["heads"]["codes"], self.fine_tuned_codes(x),
-                            self.pool_y[rows], self.config.l2)
+        loss = softmax_loss(
+            self.work["heads"]["codes"], self.fine_tuned_codes(x), self.pool_y[rows], self.config.l2
+        )
         self.descend(loss)
         return {"fine_tune_loss": loss.detach()}
 
     def fine_tuned_codes(self, x: torch.Tensor) -> torch.Tensor:
         """z = (encoder′(x) − μ)/s through the fine-tuned copy, with stage 1's μ and s."""
         self.codes()  # sets the code scale
-        return self.standardised(self.work["encoder"].encode(x).flatten(1),
-                                 scale=self.code_scale)[0]
+        return self.standardised(self.work["encoder"].encode(x).flatten(1), scale=self.code_scale)[0]
 
     def descend(self, loss: torch.Tensor) -> None:
         """One step of the current task's Adam down the gradient of `loss`."""
@@ -254,9 +299,10 @@ class SemiSupervised(FeatureLesson):
         if task.kind == "fit":
             self.fitted[task.count] = {
                 **{name: cpu_copy(head.state_dict()) for name, head in heads.items()},
-                "accuracy": {name: self.accuracy(heads[name], test)
-                             for name, (_, test) in (("codes", self.codes()),
-                                                     ("pixels", self.pixel_features))},
+                "accuracy": {
+                    name: self.accuracy(heads[name], test)
+                    for name, (_, test) in (("codes", self.codes()), ("pixels", self.pixel_features))
+                },
             }
         else:
             test_codes = torch.cat([self.fine_tuned_codes(chunk) for chunk in self.test_x.split(500)])
@@ -307,8 +353,7 @@ class SemiSupervised(FeatureLesson):
             for name, value in chosen["accuracy"].items():
                 metrics[f"heldout_accuracy_{name}"] = float(value)
         if self.config.labels_per_class in self.fine_tuned:
-            metrics["heldout_accuracy_fine_tuned"] = float(
-                self.fine_tuned[self.config.labels_per_class])
+            metrics["heldout_accuracy_fine_tuned"] = float(self.fine_tuned[self.config.labels_per_class])
         return metrics
 
     @torch.no_grad()
@@ -323,44 +368,66 @@ class SemiSupervised(FeatureLesson):
 
     def reconstruction_panel(self) -> PairedRows:
         index = first_per_class(self.test_labels, 1)[:, 0]
-        stage = ("stage 1: learning from unlabelled images"
-                 if self.step < self.config.pretrain_steps else "stage 1 done")
+        stage = (
+            "stage 1: learning from unlabelled images"
+            if self.step < self.config.pretrain_steps
+            else "stage 1 done"
+        )
         # What the autoencoder reads (jittered, where asked) and what it must give back.
         x_in = self.features.test_input[index]
-        rows = {"jittered input" if self.config.jitter else "input": images(x_in, self.image_shape),
-                "reconstruction": images(self.features.reconstruct(x_in), self.image_shape)}
+        rows = {
+            "jittered input" if self.config.jitter else "input": images(x_in, self.image_shape),
+            "reconstruction": images(self.features.reconstruct(x_in), self.image_shape),
+        }
         if self.config.jitter:
             rows["target"] = images(self.test_x[index], self.image_shape)
-        return PairedRows(f"Held-out digits through the {self.config.feature_model} ({stage})",
-                          rows)
+        return PairedRows(f"Held-out digits through the {self.config.feature_model} ({stage})", rows)
 
     def accuracy_curves(self) -> Curves:
         counts = np.array(sorted(self.fitted), dtype=np.float64)
         series = {
-            f"codes ({self.config.feature_model})": (counts, np.array(
-                [float(self.fitted[n]["accuracy"]["codes"]) for n in sorted(self.fitted)])),
-            "raw pixels": (counts, np.array(
-                [float(self.fitted[n]["accuracy"]["pixels"]) for n in sorted(self.fitted)])),
+            f"codes ({self.config.feature_model})": (
+                counts,
+                np.array([float(self.fitted[n]["accuracy"]["codes"]) for n in sorted(self.fitted)]),
+            ),
+            "raw pixels": (
+                counts,
+                np.array([float(self.fitted[n]["accuracy"]["pixels"]) for n in sorted(self.fitted)]),
+            ),
         }
         if self.fine_tuned:
             tuned = sorted(self.fine_tuned)
-            series["codes, fine-tuned"] = (np.array(tuned, dtype=np.float64),
-                                           np.array([float(self.fine_tuned[n]) for n in tuned]))
-        return Curves("Held-out accuracy (%) against labels per class: softmax regression on "
-                      "codes vs on pixels", series, x_label="labels per class",
-                      y_label="accuracy (%)")
+            series["codes, fine-tuned"] = (
+                np.array(tuned, dtype=np.float64),
+                np.array([float(self.fine_tuned[n]) for n in tuned]),
+            )
+        return Curves(
+            "Held-out accuracy (%) against labels per class: softmax regression on codes vs on pixels",
+            series,
+            x_label="labels per class",
+            y_label="accuracy (%)",
+        )
 
     def results_table(self) -> Table:
         rows = []
         for n in sorted(self.fitted):
             accuracy = self.fitted[n]["accuracy"]
             tuned = self.fine_tuned.get(n)
-            rows.append([n, 10 * n, round(float(accuracy["codes"]), 1),
-                         round(float(accuracy["pixels"]), 1),
-                         "" if tuned is None else round(float(tuned), 1)])
+            rows.append(
+                [
+                    n,
+                    10 * n,
+                    round(float(accuracy["codes"]), 1),
+                    round(float(accuracy["pixels"]), 1),
+                    "" if tuned is None else round(float(tuned), 1),
+                ]
+            )
         # Short headers: the table is a narrow strip of the window.
-        return Table(f"Held-out accuracy (%) on {len(self.test_x)} digits, n labels per class",
-                     ["n", "labels", "codes", "pixels", "tuned"], rows)
+        return Table(
+            f"Held-out accuracy (%) on {len(self.test_x)} digits, n labels per class",
+            ["n", "labels", "codes", "pixels", "tuned"],
+            rows,
+        )
 
     def error_panels(self, count: int) -> dict[str, Payload]:
         """Confusion matrix and misclassified held-out digits of the code classifier for n."""
@@ -374,37 +441,53 @@ class SemiSupervised(FeatureLesson):
         wrong = np.flatnonzero(predicted != self.test_labels)
         # Held-out digits come sorted by class: take the errors round-robin over the true digits,
         # so the grid shows every kind of mistake rather than forty zeros.
-        rank = np.array([np.sum(self.test_labels[wrong[:k]] == self.test_labels[i])
-                         for k, i in enumerate(wrong)])
+        rank = np.array(
+            [np.sum(self.test_labels[wrong[:k]] == self.test_labels[i]) for k, i in enumerate(wrong)]
+        )
         wrong = wrong[np.lexsort((self.test_labels[wrong], rank))][:MISCLASSIFIED_SHOWN]
         pairs = ", ".join(f"{self.test_labels[i]}→{predicted[i]}" for i in wrong)
         return {
-            "confusion": Matrix(f"Confusion of the code classifier, {count} labels per class",
-                                matrix.astype(np.float64), digits, digits,
-                                row_title="true digit", column_title="predicted digit"),
+            "confusion": Matrix(
+                f"Confusion of the code classifier, {count} labels per class",
+                matrix.astype(np.float64),
+                digits,
+                digits,
+                row_title="true digit",
+                column_title="predicted digit",
+            ),
             "misclassified": ImageGrid(
                 f"Misclassified held-out digits ({int((predicted != self.test_labels).sum())} of "
                 f"{len(predicted)}), code classifier, n = {count}",
-                images(self.test_x[wrong], self.image_shape), "unit", columns=10,
-                caption=f"true→predicted, row by row: {pairs}"),
+                images(self.test_x[wrong], self.image_shape),
+                "unit",
+                columns=10,
+                caption=f"true→predicted, row by row: {pairs}",
+            ),
         }
 
     # -- checkpoints -------------------------------------------------------------------------------
     def own_state(self) -> dict[str, Any]:
         work = None
         if self.work is not None:
-            work = {"heads": {n: h.state_dict() for n, h in self.work["heads"].items()},
-                    "optimizer": self.work["optimizer"].state_dict(),
-                    "encoder": self.work["encoder"].state_dict() if "encoder" in self.work else None}
-        return {"fitted": self.fitted, "fine_tuned": self.fine_tuned,
-                "tasks": [(t.kind, t.count, t.steps) for t in self.tasks], "work": work}
+            work = {
+                "heads": {n: h.state_dict() for n, h in self.work["heads"].items()},
+                "optimizer": self.work["optimizer"].state_dict(),
+                "encoder": self.work["encoder"].state_dict() if "encoder" in self.work else None,
+            }
+        return {
+            "fitted": self.fitted,
+            "fine_tuned": self.fine_tuned,
+            "tasks": [(t.kind, t.count, t.steps) for t in self.tasks],
+            "work": work,
+        }
 
     def load_own_state(self, state: dict[str, Any]) -> None:
         self.code_features = None  # codes of the autoencoder just loaded
         self.fitted = cpu_copy(state["fitted"])
-        self.fitted = {n: {**entry, "accuracy": {k: v.to(self.device)
-                                                 for k, v in entry["accuracy"].items()}}
-                       for n, entry in self.fitted.items()}
+        self.fitted = {
+            n: {**entry, "accuracy": {k: v.to(self.device) for k, v in entry["accuracy"].items()}}
+            for n, entry in self.fitted.items()
+        }
         self.fine_tuned = {n: v.to(self.device) for n, v in state["fine_tuned"].items()}
         self.tasks = [Task(*t) for t in state["tasks"]]
         self.work = None

@@ -31,25 +31,42 @@ from unsuplab.experiments._image_autoencoder import (
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    code_size: int = param(196, "Hidden units a = f(W x + b). A sparse code may be wide: the "
-                           "penalty, not the width, keeps it from copying the input.",
-                           low=1, high=4096)
-    activation: str = param("sigmoid", "Hidden non-linearity f; sigmoid keeps a in (0, 1) so a "
-                            "target ρ makes sense.", choices=("sigmoid", "relu"))
-    penalty: str = param("l1", "l1: β·Σ a_i (the lecture). kl: β·Σ KL(ρ‖ρ̂_i), pulls each "
-                         "unit's mean activation ρ̂_i towards ρ.", choices=("l1", "kl"))
-    sparsity_beta: float = param(0.1, "β, the weight of the sparsity penalty in J. 0 gives a "
-                                 "plain autoencoder.", low=0.0, high=100.0, live=True)
-    sparsity_target: float = param(0.05, "ρ, the mean activation each unit should have (kl "
-                                   "penalty only).", low=1e-4, high=0.9999)
+    code_size: int = param(
+        196,
+        "Hidden units a = f(W x + b). A sparse code may be wide: the "
+        "penalty, not the width, keeps it from copying the input.",
+        low=1,
+        high=4096,
+    )
+    activation: str = param(
+        "sigmoid",
+        "Hidden non-linearity f; sigmoid keeps a in (0, 1) so a target ρ makes sense.",
+        choices=("sigmoid", "relu"),
+    )
+    penalty: str = param(
+        "l1",
+        "l1: β·Σ a_i (the lecture). kl: β·Σ KL(ρ‖ρ̂_i), pulls each unit's mean activation ρ̂_i towards ρ.",
+        choices=("l1", "kl"),
+    )
+    sparsity_beta: float = param(
+        0.1,
+        "β, the weight of the sparsity penalty in J. 0 gives a plain autoencoder.",
+        low=0.0,
+        high=100.0,
+        live=True,
+    )
+    sparsity_target: float = param(
+        0.05, "ρ, the mean activation each unit should have (kl penalty only).", low=1e-4, high=0.9999
+    )
     weight_decay: float = weight_decay_field(3e-3)
     learning_rate: float = learning_rate_field(3e-3)
     batch_size: int = batch_size_field(128)
 
     def check(self) -> None:
         if self.penalty == "kl" and self.activation != "sigmoid":
-            raise ConfigError("penalty", "the KL target needs activations in (0, 1); "
-                              "choose activation = sigmoid")
+            raise ConfigError(
+                "penalty", "the KL target needs activations in (0, 1); choose activation = sigmoid"
+            )
 
 
 @register
@@ -60,8 +77,12 @@ class SparseAutoencoder(GradientTrained, ImageAutoencoderLesson):
     summary = "Penalise hidden activity, β·Σa, and the filters turn into pen strokes."
     Config = Config
     curves = {
-        "Cost J and its terms (per image)": ("loss", "heldout_loss", "reconstruction",
-                                             "heldout_reconstruction"),
+        "Cost J and its terms (per image)": (
+            "loss",
+            "heldout_loss",
+            "reconstruction",
+            "heldout_reconstruction",
+        ),
         "Mean hidden activation (sparsity)": ("mean_activation", "heldout_mean_activation"),
     }
 

@@ -62,56 +62,113 @@ DEMO_SEED = 0  # noise and missing pixels of the demonstration: the same picture
 
 @dataclass
 class Config:
-    dataset: str = param("patches-12-1f", "Natural-image patches cut from scikit-learn's two "
-                         "photographs (size, then whitening): -1f filters the photographs by "
-                         "Olshausen & Field's R(f) = f·exp(−(f/f₀)⁴) first, -zca whitens each "
-                         "patch x ← U diag(1/√(λ+ε)) Uᵀ x, none keeps the grey levels. Scaled "
-                         "to unit variance per pixel.", choices=PATCH_DATASETS)
-    data_file: str = param("", "Your own patches instead: an IDX images file (.gz too, labels "
-                           "beside it) or a Keras-style .npz of small square images, at most "
-                           f"{MAX_PATCH}x{MAX_PATCH}. Empty: use the data set.")
-    atoms: int = param(144, "Atoms φᵢ in the dictionary Φ (its columns). More atoms than pixels "
-                       "(overcomplete) is fine: the penalty λ‖a‖₁ keeps each code sparse.",
-                       low=2, high=1024, label="Atoms k")
-    sparsity_lambda: float = param(1.2, "λ in E = ½‖x − Φa‖² + λ‖a‖₁ (scikit-learn's alpha): "
-                                   "larger λ, fewer non-zero coefficients and a coarser "
-                                   "reconstruction. Can change while training.",
-                                   low=1e-3, high=100.0, log=True, live=True, label="Sparsity λ")
-    fista_iterations: int = param(50, "FISTA steps per code: a ← S_{λ/L}(y − ∇/L), y ← a + "
-                                  "((t−1)/t⁺)(a − a_prev), from a = 0. A fixed count bounds the "
-                                  "time of a training step.", low=1, high=1000, live=True,
-                                  label="FISTA iterations")
-    dictionary_update: str = param("gradient", "gradient: Φ ← Φ + η (X − ΦA) Aᵀ/n, then unit "
-                                   "atoms (Olshausen & Field). block-coordinate: each atom in turn "
-                                   "φⱼ ← φⱼ + (Bⱼ − Φ Mⱼ)/Mⱼⱼ with running sums M = Σ a aᵀ, "
-                                   "B = Σ x aᵀ (Mairal et al. 2009, scikit-learn's).",
-                                   choices=("gradient", "block-coordinate"))
-    learning_rate: float = param(1.0, "η of the gradient update Φ ← Φ + η (X − ΦA) Aᵀ/n "
-                                 "(unused by block-coordinate). Can change while training.",
-                                 low=1e-4, high=100.0, log=True, live=True)
+    dataset: str = param(
+        "patches-12-1f",
+        "Natural-image patches cut from scikit-learn's two "
+        "photographs (size, then whitening): -1f filters the photographs by "
+        "Olshausen & Field's R(f) = f·exp(−(f/f₀)⁴) first, -zca whitens each "
+        "patch x ← U diag(1/√(λ+ε)) Uᵀ x, none keeps the grey levels. Scaled "
+        "to unit variance per pixel.",
+        choices=PATCH_DATASETS,
+    )
+    data_file: str = param(
+        "",
+        "Your own patches instead: an IDX images file (.gz too, labels "
+        "beside it) or a Keras-style .npz of small square images, at most "
+        f"{MAX_PATCH}x{MAX_PATCH}. Empty: use the data set.",
+    )
+    atoms: int = param(
+        144,
+        "Atoms φᵢ in the dictionary Φ (its columns). More atoms than pixels "
+        "(overcomplete) is fine: the penalty λ‖a‖₁ keeps each code sparse.",
+        low=2,
+        high=1024,
+        label="Atoms k",
+    )
+    sparsity_lambda: float = param(
+        1.2,
+        "λ in E = ½‖x − Φa‖² + λ‖a‖₁ (scikit-learn's alpha): "
+        "larger λ, fewer non-zero coefficients and a coarser "
+        "reconstruction. Can change while training.",
+        low=1e-3,
+        high=100.0,
+        log=True,
+        live=True,
+        label="Sparsity λ",
+    )
+    fista_iterations: int = param(
+        50,
+        "FISTA steps per code: a ← S_{λ/L}(y − ∇/L), y ← a + "
+        "((t−1)/t⁺)(a − a_prev), from a = 0. A fixed count bounds the "
+        "time of a training step.",
+        low=1,
+        high=1000,
+        live=True,
+        label="FISTA iterations",
+    )
+    dictionary_update: str = param(
+        "gradient",
+        "gradient: Φ ← Φ + η (X − ΦA) Aᵀ/n, then unit "
+        "atoms (Olshausen & Field). block-coordinate: each atom in turn "
+        "φⱼ ← φⱼ + (Bⱼ − Φ Mⱼ)/Mⱼⱼ with running sums M = Σ a aᵀ, "
+        "B = Σ x aᵀ (Mairal et al. 2009, scikit-learn's).",
+        choices=("gradient", "block-coordinate"),
+    )
+    learning_rate: float = param(
+        1.0,
+        "η of the gradient update Φ ← Φ + η (X − ΦA) Aᵀ/n "
+        "(unused by block-coordinate). Can change while training.",
+        low=1e-4,
+        high=100.0,
+        log=True,
+        live=True,
+    )
     batch_size: int = batch_size_field(256)
-    demo_size: int = param(64, "Side of the held-out photograph crop that the Denoise button "
-                           "restores patch by patch (a held-out 64x64 block: no training patch "
-                           "saw its pixels).", low=4, high=BLOCK)
-    demo_noise: float = param(0.5, "Standard deviation of the Gaussian noise the Denoise button "
-                              "adds, in units of σ, the training patches' per-pixel standard "
-                              "deviation (the unit the dictionary knows).", low=0.0, high=5.0)
-    demo_missing: float = param(0.5, "Fraction of the crop's pixels the Denoise button deletes "
-                                "for inpainting: codes fit the remaining pixels only, "
-                                "½‖m ⊙ (x − Φa)‖² + λ‖a‖₁.", low=0.0, high=0.95)
-    demo_lambda: float = param(0.25, "λ of the Denoise button's codes, in the same units as the "
-                               "training λ. Restoring wants more atoms per patch than learning "
-                               "does: about half the noise level works.", low=1e-3, high=100.0,
-                               log=True)
+    demo_size: int = param(
+        64,
+        "Side of the held-out photograph crop that the Denoise button "
+        "restores patch by patch (a held-out 64x64 block: no training patch "
+        "saw its pixels).",
+        low=4,
+        high=BLOCK,
+    )
+    demo_noise: float = param(
+        0.5,
+        "Standard deviation of the Gaussian noise the Denoise button "
+        "adds, in units of σ, the training patches' per-pixel standard "
+        "deviation (the unit the dictionary knows).",
+        low=0.0,
+        high=5.0,
+    )
+    demo_missing: float = param(
+        0.5,
+        "Fraction of the crop's pixels the Denoise button deletes "
+        "for inpainting: codes fit the remaining pixels only, "
+        "½‖m ⊙ (x − Φa)‖² + λ‖a‖₁.",
+        low=0.0,
+        high=0.95,
+    )
+    demo_lambda: float = param(
+        0.25,
+        "λ of the Denoise button's codes, in the same units as the "
+        "training λ. Restoring wants more atoms per patch than learning "
+        "does: about half the noise level works.",
+        low=1e-3,
+        high=100.0,
+        log=True,
+    )
 
     def check(self) -> None:
         if self.data_file:
             return  # the file's patch size is known once it is read (a DataError then)
         side = IMAGE_SHAPES[self.dataset][0]
         if side > self.demo_size:
-            raise ConfigError("demo_size", f"the {side}x{side} patches of {self.dataset} are "
-                              f"larger than the {self.demo_size}x{self.demo_size} image to "
-                              f"restore; choose a demo size of at least {side}")
+            raise ConfigError(
+                "demo_size",
+                f"the {side}x{side} patches of {self.dataset} are "
+                f"larger than the {self.demo_size}x{self.demo_size} image to "
+                f"restore; choose a demo size of at least {side}",
+            )
 
 
 @dataclass(frozen=True)
@@ -141,10 +198,13 @@ def _patches_from_file(path: str) -> PatchData:
     data = load_files(path)
     h, w = data.image_shape
     if h != w or h > MAX_PATCH:
-        raise DataError(f"{path}: holds {h}x{w} images, not patches; sparse coding learns from "
-                        f"square patches of at most {MAX_PATCH}x{MAX_PATCH} pixels")
-    train, test = (images.reshape(len(images), -1).astype(np.float32)
-                   for images in (data.train_images, data.test_images))
+        raise DataError(
+            f"{path}: holds {h}x{w} images, not patches; sparse coding learns from "
+            f"square patches of at most {MAX_PATCH}x{MAX_PATCH} pixels"
+        )
+    train, test = (
+        images.reshape(len(images), -1).astype(np.float32) for images in (data.train_images, data.test_images)
+    )
     # Like the photographs' patches: each loses its mean, and all share the training σ.
     train, test = (x - x.mean(axis=1, keepdims=True) for x in (train, test))
     sigma = float(train.std())
@@ -154,7 +214,7 @@ def _patches_from_file(path: str) -> PatchData:
 
 
 def formula(coefficients: np.ndarray, atoms: np.ndarray) -> str:
-    """"0.8·φ₃₆ − 0.3·φ₄₂ + …": terms a_i·φ_i with atoms numbered from 1."""
+    """ "0.8·φ₃₆ − 0.3·φ₄₂ + …": terms a_i·φ_i with atoms numbered from 1."""
     text = ""
     for k, (a, i) in enumerate(zip(coefficients, atoms, strict=True)):
         sign = ("−" if a < 0 else "") if k == 0 else (" − " if a < 0 else " + ")
@@ -171,19 +231,25 @@ class SparseCoding(Experiment):
     Config = Config
     curves = {
         "Objective E = ½‖x − Φa‖² + λ‖a‖₁ (per patch)": ("loss", "heldout_loss"),
-        "Its terms: ½‖x − Φa‖² and λ‖a‖₁": ("reconstruction", "heldout_reconstruction",
-                                            "sparsity_penalty", "heldout_sparsity_penalty"),
+        "Its terms: ½‖x − Φa‖² and λ‖a‖₁": (
+            "reconstruction",
+            "heldout_reconstruction",
+            "sparsity_penalty",
+            "heldout_sparsity_penalty",
+        ),
         "Non-zero coefficients per patch": ("nonzeros", "heldout_nonzeros"),
     }
     actions = {
-        "denoise": ("Denoise a photo", "Add noise to a held-out crop of the photographs (and "
-                    "delete pixels from a copy), code every overlapping patch with the "
-                    "dictionary, and average the reconstructions"),
+        "denoise": (
+            "Denoise a photo",
+            "Add noise to a held-out crop of the photographs (and "
+            "delete pixels from a copy), code every overlapping patch with the "
+            "dictionary, and average the reconstructions",
+        ),
         "next_patch": ("Another patch", "Write out the code of the next held-out patch"),
     }
     progress_metric = ("heldout_loss", "down")
-    quick_settings = {"batch_size": 64, "atoms": 64, "dataset": "patches-8-1f",
-                      "fista_iterations": 30}
+    quick_settings = {"batch_size": 64, "atoms": 64, "dataset": "patches-8-1f", "fista_iterations": 30}
     quick_steps = 60
 
     # -- building ---------------------------------------------------------------------------------
@@ -194,7 +260,7 @@ class SparseCoding(Experiment):
         self.train_x = torch.as_tensor(self.data.train, device=self.device)
         self.test_x = torch.as_tensor(self.data.test, device=self.device)
         self.evaluation_x = self.test_x[:EVALUATION_PATCHES]
-        pixels = self.data.size ** 2
+        pixels = self.data.size**2
         self.dictionary = random_dictionary(self.config.atoms, pixels, self.generator, self.device)
         # Block-coordinate's running sums M = Σ aᵀa, B = Σ aᵀx and the count of updates.
         self.code_products = torch.zeros(self.config.atoms, self.config.atoms, device=self.device)
@@ -213,8 +279,9 @@ class SparseCoding(Experiment):
     # -- one step: codes with Φ fixed, then Φ with the codes fixed ----------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
         cfg = self.config
-        idx = torch.randint(len(self.train_x), (cfg.batch_size,), device=self.device,
-                            generator=self.generator)
+        idx = torch.randint(
+            len(self.train_x), (cfg.batch_size,), device=self.device, generator=self.generator
+        )
         x = self.train_x[idx]
         codes = self.encode(x)
         terms = objective_terms(x, self.dictionary, codes, cfg.sparsity_lambda)
@@ -232,8 +299,9 @@ class SparseCoding(Experiment):
         beta = (theta + 1 - n) / (theta + 1)
         self.code_products = beta * self.code_products + codes.T @ codes / n
         self.code_data_products = beta * self.code_data_products + codes.T @ x / n
-        self.dictionary = block_coordinate_update(self.dictionary, self.code_products,
-                                                  self.code_data_products)
+        self.dictionary = block_coordinate_update(
+            self.dictionary, self.code_products, self.code_data_products
+        )
         self.updates += 1
 
     # -- what other lessons use --------------------------------------------------------------------
@@ -253,17 +321,19 @@ class SparseCoding(Experiment):
     def evaluate(self) -> dict[str, float]:
         codes = self.encode(self.evaluation_x)
         self._evaluated_codes = codes  # the sparsity histogram reuses them until the next one
-        terms = objective_terms(self.evaluation_x, self.dictionary, codes,
-                                self.config.sparsity_lambda)
+        terms = objective_terms(self.evaluation_x, self.dictionary, codes, self.config.sparsity_lambda)
         return {f"heldout_{name}": float(value) for name, value in terms.items()}
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         k = self.config.atoms
         return {
-            "dictionary": ImageGrid(f"Dictionary: {k} atoms φᵢ (unit norm; mid-grey is 0)",
-                                    self.atom_images(), "filter",
-                                    caption="Each tile is one atom, stretched to its own range"),
+            "dictionary": ImageGrid(
+                f"Dictionary: {k} atoms φᵢ (unit norm; mid-grey is 0)",
+                self.atom_images(),
+                "filter",
+                caption="Each tile is one atom, stretched to its own range",
+            ),
             "terms": self.explained_patch(),
             "sparsity": self.sparsity_histogram(),
         }
@@ -273,7 +343,7 @@ class SparseCoding(Experiment):
 
     def explained_patch(self) -> ImageGrid:
         """One held-out patch, its reconstruction and its largest terms, with the sum written out."""
-        x = self.test_x[self.explained: self.explained + 1]
+        x = self.test_x[self.explained : self.explained + 1]
         code = self.encode(x)[0]
         x_hat = code @ self.dictionary
         order = code.abs().argsort(descending=True)[:TERMS_SHOWN]
@@ -284,9 +354,12 @@ class SparseCoding(Experiment):
         tiles = torch.cat([x, x_hat[None], self.dictionary[order]]).cpu().numpy()
         return ImageGrid(
             f"Held-out patch {self.explained}, its reconstruction x̂ = Φa, and its largest terms",
-            tiles.reshape(-1, *self.patch_shape), "filter", columns=len(tiles),
+            tiles.reshape(-1, *self.patch_shape),
+            "filter",
+            columns=len(tiles),
             caption=f"x̂ = {formula(coefficients, atoms) or '0'}{rest}   "
-                    f"({nonzero} of {self.config.atoms} coefficients non-zero)")
+            f"({nonzero} of {self.config.atoms} coefficients non-zero)",
+        )
 
     def sparsity_histogram(self) -> Histogram:
         codes = self._evaluated_codes
@@ -296,21 +369,32 @@ class SparseCoding(Experiment):
         edges = np.arange(self.config.atoms + 2) - 0.5
         top = int(counts_per_patch.max(initial=0)) + 2  # drop the empty bins far to the right
         counts = np.bincount(counts_per_patch, minlength=len(edges) - 1)[:top]
-        return Histogram(f"Non-zero coefficients per held-out patch ({len(codes)} patches)",
-                         edges[:top + 1], {"patches": counts.astype(np.float64)},
-                         x_label="non-zero coefficients ‖a‖₀",
-                         markers={"mean": float(counts_per_patch.mean())})
+        return Histogram(
+            f"Non-zero coefficients per held-out patch ({len(codes)} patches)",
+            edges[: top + 1],
+            {"patches": counts.astype(np.float64)},
+            x_label="non-zero coefficients ‖a‖₀",
+            markers={"mean": float(counts_per_patch.mean())},
+        )
 
     # -- checkpoints ----------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return cpu_copy({"dictionary": self.dictionary, "code_products": self.code_products,
-                         "code_data_products": self.code_data_products,
-                         "updates": self.updates, "explained": self.explained})
+        return cpu_copy(
+            {
+                "dictionary": self.dictionary,
+                "code_products": self.code_products,
+                "code_data_products": self.code_data_products,
+                "updates": self.updates,
+                "explained": self.explained,
+            }
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if tuple(state["dictionary"].shape) != tuple(self.dictionary.shape):
-            raise ValueError(f"the saved dictionary is {tuple(state['dictionary'].shape)} "
-                             f"(atoms x pixels), this run's is {tuple(self.dictionary.shape)}")
+            raise ValueError(
+                f"the saved dictionary is {tuple(state['dictionary'].shape)} "
+                f"(atoms x pixels), this run's is {tuple(self.dictionary.shape)}"
+            )
         for name in ("dictionary", "code_products", "code_data_products"):
             setattr(self, name, state[name].to(self.device, torch.float32))
         self.updates, self.explained = int(state["updates"]), int(state["explained"])
@@ -330,23 +414,26 @@ class SparseCoding(Experiment):
         """A held-out crop with noise added, and one with pixels deleted, each restored by coding
         its overlapping patches with the dictionary; beside the clean crop."""
         if self.data.whitening is None:
-            raise ValueError("the denoising demonstration needs the photographs; choose a "
-                             "patches-* data set instead of a data file")
+            raise ValueError(
+                "the denoising demonstration needs the photographs; choose a "
+                "patches-* data set instead of a data file"
+            )
         cfg = self.config
         clean = torch.as_tensor(demo_crop(self.data.whitening, cfg.demo_size), device=self.device)
         noise = torch.Generator(device=self.device).manual_seed(DEMO_SEED)
         noisy = clean + cfg.demo_noise * self.data.sigma * torch.randn(
-            clean.shape, generator=noise, device=self.device)
-        observed = (torch.rand(clean.shape, generator=noise, device=self.device)
-                    >= cfg.demo_missing).float()
+            clean.shape, generator=noise, device=self.device
+        )
+        observed = (torch.rand(clean.shape, generator=noise, device=self.device) >= cfg.demo_missing).float()
         pixel_atoms = self.pixel_dictionary()
         # λ for pixel-space atoms: scaled by their mean squared length, so a code costs what it
         # would cost on the patches the dictionary was learned from.
         lam = cfg.demo_lambda * float(pixel_atoms.pow(2).sum(dim=1).mean())
 
         def restore(image: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-            return restore_image(image, pixel_atoms, lam, DEMO_ITERATIONS, self.data.size,
-                                 observed=mask, stride=DEMO_STRIDE)
+            return restore_image(
+                image, pixel_atoms, lam, DEMO_ITERATIONS, self.data.size, observed=mask, stride=DEMO_STRIDE
+            )
 
         # Grey levels: the clean crop's range spans black to white in every row.
         low, high = clean.min(), clean.max()
@@ -359,9 +446,12 @@ class SparseCoding(Experiment):
         return PairedRows(
             f"Denoising (noise {cfg.demo_noise:g}σ) and inpainting ({cfg.demo_missing:.0%} of "
             f"pixels deleted) a held-out {cfg.demo_size}x{cfg.demo_size} crop, patch by patch",
-            {"corrupted": shown([noisy, missing_shown]),
-             "restored": shown([restore(noisy, None), restore(clean, observed)]),
-             "clean": shown([clean, clean])})
+            {
+                "corrupted": shown([noisy, missing_shown]),
+                "restored": shown([restore(noisy, None), restore(clean, observed)]),
+                "clean": shown([clean, clean]),
+            },
+        )
 
     def pixel_dictionary(self) -> torch.Tensor:
         """The atoms as mean-removed pixel patches: a patch x is coded as (x − x̄) W / σ (W the
@@ -393,7 +483,7 @@ def demo_crop(whitening: str, size: int) -> np.ndarray:
             top, left = row * BLOCK, column * BLOCK
             if top + BLOCK > grey.shape[0] or left + BLOCK > grey.shape[1]:
                 continue  # a block cut by the photograph's edge
-            contrast = float(grey[top:top + BLOCK, left:left + BLOCK].std())
+            contrast = float(grey[top : top + BLOCK, left : left + BLOCK].std())
             if contrast > best_contrast:
-                best, best_contrast = photo[top:top + size, left:left + size], contrast
+                best, best_contrast = photo[top : top + size, left : left + size], contrast
     return np.array(best, dtype=np.float32)

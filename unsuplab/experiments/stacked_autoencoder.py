@@ -44,16 +44,30 @@ MAX_LAYERS = 4
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    layer_sizes: str = param("256,64", "Widths of the stacked layers h₁, h₂, …, input side first "
-                             f"(1 to {MAX_LAYERS} layers); each is trained as an autoencoder of "
-                             "the codes of the layer below.", list_of="widths", low=1,
-                             high=MAX_WIDTH)
-    pretrain_steps: int = param(2000, "N, the steps each layer trains alone, L_k = ½ Σ (ĥ − h)², "
-                                "before it is frozen. 0 skips pretraining: plain end-to-end "
-                                "training from random weights.", low=0, high=10_000_000)
-    finetune_steps: int = param(2000, "Steps planned for fine-tuning the whole stack end to end "
-                                "on the pixels; training goes on in this stage after them.",
-                                low=1, high=10_000_000)
+    layer_sizes: str = param(
+        "256,64",
+        "Widths of the stacked layers h₁, h₂, …, input side first "
+        f"(1 to {MAX_LAYERS} layers); each is trained as an autoencoder of "
+        "the codes of the layer below.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    pretrain_steps: int = param(
+        2000,
+        "N, the steps each layer trains alone, L_k = ½ Σ (ĥ − h)², "
+        "before it is frozen. 0 skips pretraining: plain end-to-end "
+        "training from random weights.",
+        low=0,
+        high=10_000_000,
+    )
+    finetune_steps: int = param(
+        2000,
+        "Steps planned for fine-tuning the whole stack end to end "
+        "on the pixels; training goes on in this stage after them.",
+        low=1,
+        high=10_000_000,
+    )
     weight_decay: float = weight_decay_field(3e-4)
     learning_rate: float = learning_rate_field(3e-3)
     batch_size: int = batch_size_field(128)
@@ -73,7 +87,10 @@ class StackedAutoencoder(ImageAutoencoderLesson):
     Config = Config
     curves = {
         "Loss of each stage ½Σ(ĥ − h)²: layer 1 → layer 2 → … → fine-tune": (
-            "reconstruction", *(f"heldout_layer{k}" for k in range(1, MAX_LAYERS + 1)), "heldout_finetune"),
+            "reconstruction",
+            *(f"heldout_layer{k}" for k in range(1, MAX_LAYERS + 1)),
+            "heldout_finetune",
+        ),
         "Pixel error through the stack so far Σ(x̂ − x)² per image": ("heldout_pixel_error",),
     }
 
@@ -92,13 +109,17 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         super().build(device, seed)
         cfg = self.config
         # The greedy schedule: one stage per layer (N steps each), then the fine-tuning.
-        self.schedule = Schedule([*((f"layer {k + 1}", cfg.pretrain_steps)
-                                    for k in range(len(self.sizes))),
-                                  ("fine-tune", cfg.finetune_steps)])
+        self.schedule = Schedule(
+            [
+                *((f"layer {k + 1}", cfg.pretrain_steps) for k in range(len(self.sizes))),
+                ("fine-tune", cfg.finetune_steps),
+            ]
+        )
         # One Adam per stage: a layer's stage moves only that layer (the ones below stay frozen),
         # and fine-tuning starts with fresh moments for every weight.
-        self.optimizers = [torch.optim.Adam(self.trained_by(s).parameters(), lr=cfg.learning_rate)
-                           for s in self.schedule]
+        self.optimizers = [
+            torch.optim.Adam(self.trained_by(s).parameters(), lr=cfg.learning_rate) for s in self.schedule
+        ]
         self.enter_stage()
 
     # -- the schedule -------------------------------------------------------------------------
@@ -147,9 +168,12 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         terms = self.stage_loss(stage, self.test_input)
         pixel_error = (self.model(self.test_input)[0] - self.test_x).pow(2).sum(dim=1).mean()
         key = "finetune" if stage.last else f"layer{stage.number}"
-        return {"heldout_loss": float(terms["loss"]),
-                f"heldout_{key}": float(terms["reconstruction"]),
-                "heldout_pixel_error": float(pixel_error), "stage": float(stage.number)}
+        return {
+            "heldout_loss": float(terms["loss"]),
+            f"heldout_{key}": float(terms["reconstruction"]),
+            "heldout_pixel_error": float(pixel_error),
+            "stage": float(stage.number),
+        }
 
     # -- what the window shows -----------------------------------------------------------------
     @torch.no_grad()
@@ -161,12 +185,17 @@ class StackedAutoencoder(ImageAutoencoderLesson):
             weights = self.model.filters_in_pixels(layer).cpu().numpy()
             panels[f"filters_layer{layer}"] = ImageGrid(
                 f"Layer {layer} units seen in pixels: rows of {_weight_product(layer)}",
-                weights.reshape(-1, *self.image_shape), "filter",
+                weights.reshape(-1, *self.image_shape),
+                "filter",
                 caption="Each unit's weights pushed down through the layers below, as if their "
-                "logistic units were linear.")
+                "logistic units were linear.",
+            )
         depth = self.model.depth
-        panels["reconstructions"].title = ("Held-out digits through layer 1 and back" if depth == 1
-                                           else f"Held-out digits through layers 1–{depth} and back")
+        panels["reconstructions"].title = (
+            "Held-out digits through layer 1 and back"
+            if depth == 1
+            else f"Held-out digits through layers 1–{depth} and back"
+        )
         panels["stages"] = self.stage_table()
         return panels
 
@@ -176,12 +205,15 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         active = self.stage
         # A finished layer is frozen while a later one trains alone; fine-tuning moves it again.
         finished = "done" if active.last else "frozen"
-        rows: list[list[Any]] = [[f"{s.number}. {s.name}: {self.trains(s)}",
-                                  f"{s.steps_done(self.step)} / {s.planned}",
-                                  self.schedule.status(s, self.step, finished)]
-                                 for s in self.schedule]
-        return Table(f"Training stage: {active.number}. {active.name}",
-                     ["stage", "steps", "status"], rows)
+        rows: list[list[Any]] = [
+            [
+                f"{s.number}. {s.name}: {self.trains(s)}",
+                f"{s.steps_done(self.step)} / {s.planned}",
+                self.schedule.status(s, self.step, finished),
+            ]
+            for s in self.schedule
+        ]
+        return Table(f"Training stage: {active.number}. {active.name}", ["stage", "steps", "status"], rows)
 
     def trains(self, stage: Stage) -> str:
         """What a stage trains, for the table: "256→64", or "all layers"."""
@@ -192,8 +224,7 @@ class StackedAutoencoder(ImageAutoencoderLesson):
 
     # -- checkpoints and live changes -----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(),
-                "optimizers": [cpu_copy(o.state_dict()) for o in self.optimizers]}
+        return {**super().state_dict(), "optimizers": [cpu_copy(o.state_dict()) for o in self.optimizers]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
@@ -208,6 +239,6 @@ class StackedAutoencoder(ImageAutoencoderLesson):
 
 
 def _weight_product(layer: int) -> str:
-    """"W₃W₂W₁" for layer 3."""
+    """ "W₃W₂W₁" for layer 3."""
     subscripts = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
     return "".join(f"W{str(k).translate(subscripts)}" for k in range(layer, 0, -1))

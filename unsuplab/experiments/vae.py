@@ -48,11 +48,15 @@ FILTER_TILES = 100  # first-layer filters shown (of 512)
 
 
 def binarise_field() -> Any:
-    return param("dynamic", "How grey pixels become the 0/1 values the Bernoulli decoder models. "
-                 "dynamic: each minibatch draws x_j ~ Bernoulli(grey_j) afresh, held-out digits "
-                 "once with a fixed seed (Burda et al.'s protocol); fixed: every image drawn once "
-                 "with a fixed seed; threshold: x_j = [grey_j > ½]; none: grey targets (the loss "
-                 "is then not a likelihood in nats).", choices=("dynamic", "fixed", "threshold", "none"))
+    return param(
+        "dynamic",
+        "How grey pixels become the 0/1 values the Bernoulli decoder models. "
+        "dynamic: each minibatch draws x_j ~ Bernoulli(grey_j) afresh, held-out digits "
+        "once with a fixed seed (Burda et al.'s protocol); fixed: every image drawn once "
+        "with a fixed seed; threshold: x_j = [grey_j > ½]; none: grey targets (the loss "
+        "is then not a likelihood in nats).",
+        choices=("dynamic", "fixed", "threshold", "none"),
+    )
 
 
 def binarised(data: ImageDataset, mode: str) -> ImageDataset:
@@ -76,16 +80,31 @@ class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
     binarise: str = binarise_field()
-    hidden: str = param("512", "Widths of the relu layers between the pixels and (μ, log σ²), "
-                        "mirrored in the decoder: 512 gives 784-512-z-512-784.", list_of="widths",
-                        low=1, high=MAX_WIDTH)
-    code_size: int = param(2, "Latent size d of z = μ + σ ⊙ ε. 2 draws the latent plane as it is "
-                           "and decodes a lattice of it; wider codes reconstruct better and are "
-                           "projected on their two principal axes.", low=1, high=512)
-    beta: float = param(1.0, "β in L = reconstruction + β·KL. 1 is the true ELBO; β > 1 "
-                        "(β-VAE) presses the codes harder into N(0, I), β < 1 favours sharp "
-                        "reconstructions. Can change while training.", low=0.0, high=100.0,
-                        live=True)
+    hidden: str = param(
+        "512",
+        "Widths of the relu layers between the pixels and (μ, log σ²), "
+        "mirrored in the decoder: 512 gives 784-512-z-512-784.",
+        list_of="widths",
+        low=1,
+        high=MAX_WIDTH,
+    )
+    code_size: int = param(
+        2,
+        "Latent size d of z = μ + σ ⊙ ε. 2 draws the latent plane as it is "
+        "and decodes a lattice of it; wider codes reconstruct better and are "
+        "projected on their two principal axes.",
+        low=1,
+        high=512,
+    )
+    beta: float = param(
+        1.0,
+        "β in L = reconstruction + β·KL. 1 is the true ELBO; β > 1 "
+        "(β-VAE) presses the codes harder into N(0, I), β < 1 favours sharp "
+        "reconstructions. Can change while training.",
+        low=0.0,
+        high=100.0,
+        live=True,
+    )
     learning_rate: float = learning_rate_field()
     batch_size: int = batch_size_field(128)
 
@@ -122,8 +141,9 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def load_data(self) -> ImageDataset:
         return binarised(super().load_data(), self.config.binarise)
 
-    def elbo_terms(self, x: torch.Tensor, eps: torch.Tensor,
-                   x_in: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def elbo_terms(
+        self, x: torch.Tensor, eps: torch.Tensor, x_in: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """The loss L = reconstruction + β·KL and its terms, averaged over the batch; the encoder
         reads `x_in` (x corrupted, where noise was asked for) and the decoder must give back x."""
         mean, log_variance = self.model.posterior(x if x_in is None else x_in)
@@ -151,8 +171,9 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
         # One ε per held-out digit, fixed, so the held-out ELBO moves only when the model does.
-        self.heldout_noise = self.noise(len(self.test_x), torch.Generator(self.device).manual_seed(
-            BINARISE_SEED))
+        self.heldout_noise = self.noise(
+            len(self.test_x), torch.Generator(self.device).manual_seed(BINARISE_SEED)
+        )
         # The prior samples panel decodes the same z's all run long (kept in the state).
         self.prior_noise = self.noise(PRIOR_SAMPLES, torch.Generator(self.device).manual_seed(seed))
         self.pick_index = _spread_over_labels(self.test_labels, PICK_COLUMNS * PICK_ROWS)
@@ -192,15 +213,21 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         return {
             "latent": latent,
             "manifold": self.manifold_panel(),
-            "samples": ImageGrid("Samples: decodings of z ~ N(0, I)",
-                                 self.decode(self.prior_noise).cpu().numpy().reshape(shape), "unit",
-                                 caption="The same 64 draws of z all run long: watch noise become "
-                                 "digits."),
+            "samples": ImageGrid(
+                "Samples: decodings of z ~ N(0, I)",
+                self.decode(self.prior_noise).cpu().numpy().reshape(shape),
+                "unit",
+                caption="The same 64 draws of z all run long: watch noise become digits.",
+            ),
             **panels,
             "interpolation": self.interpolation_panel(),
-            "pick": ImageGrid("Held-out digits: click two to interpolate between their codes",
-                              self.test_x[self.pick_index].cpu().numpy().reshape(shape), "unit",
-                              columns=PICK_COLUMNS, click_command="pick"),
+            "pick": ImageGrid(
+                "Held-out digits: click two to interpolate between their codes",
+                self.test_x[self.pick_index].cpu().numpy().reshape(shape),
+                "unit",
+                columns=PICK_COLUMNS,
+                click_command="pick",
+            ),
             "filters": filters,
         }
 
@@ -225,11 +252,16 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         if codes.shape[1] == 2:
             title, names = "μ of held-out digits: click anywhere to decode that z", ("z₁", "z₂")
         else:
-            title = (f"μ of held-out digits ({codes.shape[1]}-D), on their two principal axes: "
-                     "click to decode")
+            title = f"μ of held-out digits ({codes.shape[1]}-D), on their two principal axes: click to decode"
             names = ("PC 1", "PC 2")
-        return Scatter(title, points.cpu().numpy(), self.test_labels[self.latent_index],
-                       self.thumbnails, *names, plane_command="decode")
+        return Scatter(
+            title,
+            points.cpu().numpy(),
+            self.test_labels[self.latent_index],
+            self.thumbnails,
+            *names,
+            plane_command="decode",
+        )
 
     def plane_point(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Latent points z = origin + a·axis₁ + b·axis₂ for coordinates on the latent map."""
@@ -251,13 +283,19 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         # Top row = largest z₂, so the grid sits on the latent map the way the plane is drawn.
         b, a = torch.meshgrid(lattice.flip(0) * spread[1], lattice * spread[0], indexing="ij")
         images = self.decode(self.plane_point(a.flatten(), b.flatten()))
-        return ImageGrid(f"Decoded manifold: {MANIFOLD_SIDE}×{MANIFOLD_SIDE} points z = Φ⁻¹(u)",
-                         images.cpu().numpy().reshape(-1, *self.image_shape), "unit",
-                         columns=MANIFOLD_SIDE,
-                         caption="u on an even grid in (0.05, 0.95): each step holds the same "
-                         "prior probability. Left to right z₁ grows, bottom to top z₂ "
-                         + ("grows." if self.config.code_size == 2 else
-                            "(the two principal axes of the μ's, scaled by their spread)."))
+        return ImageGrid(
+            f"Decoded manifold: {MANIFOLD_SIDE}×{MANIFOLD_SIDE} points z = Φ⁻¹(u)",
+            images.cpu().numpy().reshape(-1, *self.image_shape),
+            "unit",
+            columns=MANIFOLD_SIDE,
+            caption="u on an even grid in (0.05, 0.95): each step holds the same "
+            "prior probability. Left to right z₁ grows, bottom to top z₂ "
+            + (
+                "grows."
+                if self.config.code_size == 2
+                else "(the two principal axes of the μ's, scaled by their spread)."
+            ),
+        )
 
     def interpolation_panel(self) -> ImageGrid:
         """Decodings of z = (1 − t)·μ_a + t·μ_b for t from 0 to 1 between the two picked digits."""
@@ -265,11 +303,14 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         ends = self.model.encode(self.test_x[[first, second]])
         t = torch.linspace(0, 1, INTERPOLATION_STEPS, device=self.device)[:, None]
         images = self.decode((1 - t) * ends[0] + t * ends[1])
-        return ImageGrid(f"Interpolation from digit {self.test_labels[first]} to digit "
-                         f"{self.test_labels[second]}: decodings of (1 − t)·μ_a + t·μ_b",
-                         images.cpu().numpy().reshape(-1, *self.image_shape), "unit",
-                         columns=INTERPOLATION_STEPS,
-                         caption="Click two digits in the picker to choose other ends.")
+        return ImageGrid(
+            f"Interpolation from digit {self.test_labels[first]} to digit "
+            f"{self.test_labels[second]}: decodings of (1 − t)·μ_a + t·μ_b",
+            images.cpu().numpy().reshape(-1, *self.image_shape),
+            "unit",
+            columns=INTERPOLATION_STEPS,
+            caption="Click two digits in the picker to choose other ends.",
+        )
 
     def default_picks(self) -> list[int]:
         """The first 0 and the first 1 in the picker (far apart in the latent plane), if present."""
@@ -293,13 +334,19 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     @torch.no_grad()
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         if command == "decode":
-            z = self.plane_point(torch.tensor([float(kwargs["x"])], device=self.device),
-                                 torch.tensor([float(kwargs["y"])], device=self.device))
+            z = self.plane_point(
+                torch.tensor([float(kwargs["x"])], device=self.device),
+                torch.tensor([float(kwargs["y"])], device=self.device),
+            )
             coordinates = ", ".join(f"{v:.2f}" for v in z[0, :4].tolist())
             more = ", …" if z.shape[1] > 4 else ""
-            return {"decoded": ImageGrid(f"Decoded z = ({coordinates}{more})",
-                                         self.decode(z).cpu().numpy().reshape(1, *self.image_shape),
-                                         "unit")}
+            return {
+                "decoded": ImageGrid(
+                    f"Decoded z = ({coordinates}{more})",
+                    self.decode(z).cpu().numpy().reshape(1, *self.image_shape),
+                    "unit",
+                )
+            }
         if command == "pick":
             index = int(kwargs["index"])
             if not 0 <= index < len(self.pick_index):

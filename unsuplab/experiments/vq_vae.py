@@ -48,21 +48,47 @@ def perplexity(counts: torch.Tensor) -> torch.Tensor:
 class Config:
     dataset: str = dataset_field()
     data_file: str = data_file_field()
-    codes: int = param(64, "K, the codebook size: every grid cell of the code is one of K "
-                       "vectors e_1 … e_K.", low=2, high=4096)
-    code_dim: int = param(16, "D, the length of each code vector e_k and of each cell of the "
-                          "encoder's grid z_e.", low=1, high=256)
-    channels: int = param(16, "Channels of the first convolution (the second has twice as many); "
-                          "the encoder is conv 4×4/2 → conv 4×4/2 → conv 1×1 to D.", low=4, high=256)
-    codebook_update: str = param("loss", "loss: the codes learn by the codebook term ‖sg[z_e] − e‖² "
-                                 "(Adam). ema: each code moves to the moving average of the vectors "
-                                 "assigned to it, e_k = m_k / N_k (no codebook term).",
-                                 choices=("loss", "ema"))
-    commitment_beta: float = param(0.25, "β in β‖z_e − sg[e]‖², how hard the encoder is held "
-                                   "near the codes it picks (0.25 in the paper). Can change while "
-                                   "training.", low=0.0, high=10.0, live=True)
-    ema_decay: float = param(0.99, "γ of the EMA codebook, N_k ← γ N_k + (1 − γ) n_k; used when "
-                             "codebook update = ema.", low=0.5, high=0.9999)
+    codes: int = param(
+        64,
+        "K, the codebook size: every grid cell of the code is one of K vectors e_1 … e_K.",
+        low=2,
+        high=4096,
+    )
+    code_dim: int = param(
+        16,
+        "D, the length of each code vector e_k and of each cell of the encoder's grid z_e.",
+        low=1,
+        high=256,
+    )
+    channels: int = param(
+        16,
+        "Channels of the first convolution (the second has twice as many); "
+        "the encoder is conv 4×4/2 → conv 4×4/2 → conv 1×1 to D.",
+        low=4,
+        high=256,
+    )
+    codebook_update: str = param(
+        "loss",
+        "loss: the codes learn by the codebook term ‖sg[z_e] − e‖² "
+        "(Adam). ema: each code moves to the moving average of the vectors "
+        "assigned to it, e_k = m_k / N_k (no codebook term).",
+        choices=("loss", "ema"),
+    )
+    commitment_beta: float = param(
+        0.25,
+        "β in β‖z_e − sg[e]‖², how hard the encoder is held "
+        "near the codes it picks (0.25 in the paper). Can change while "
+        "training.",
+        low=0.0,
+        high=10.0,
+        live=True,
+    )
+    ema_decay: float = param(
+        0.99,
+        "γ of the EMA codebook, N_k ← γ N_k + (1 − γ) n_k; used when codebook update = ema.",
+        low=0.5,
+        high=0.9999,
+    )
     learning_rate: float = learning_rate_field(2e-3)
     batch_size: int = batch_size_field(64)
 
@@ -75,14 +101,16 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
     summary = "Quantise a grid of codes to the nearest of K vectors: a digit becomes 49 integers."
     Config = Config
     curves = {
-        "Reconstruction (binary cross-entropy per pixel)": ("reconstruction",
-                                                            "heldout_reconstruction"),
-        "Codebook and commitment terms": ("codebook", "heldout_codebook", "commitment",
-                                          "heldout_commitment"),
+        "Reconstruction (binary cross-entropy per pixel)": ("reconstruction", "heldout_reconstruction"),
+        "Codebook and commitment terms": ("codebook", "heldout_codebook", "commitment", "heldout_commitment"),
         "Codebook perplexity (codes in effective use)": ("perplexity", "heldout_perplexity"),
     }
-    actions = {"revive": ("Revive dead codes", "Move every code that no held-out digit uses onto "
-                          "the encoder output of a random training digit.")}
+    actions = {
+        "revive": (
+            "Revive dead codes",
+            "Move every code that no held-out digit uses onto the encoder output of a random training digit.",
+        )
+    }
     quick_settings = {"batch_size": 32, "channels": 8}
     quick_steps = 40
     codes_from_evaluation = True
@@ -93,8 +121,13 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
 
     def make_model(self, pixels: int) -> nn.Module:
         cfg = self.config
-        return VQVAE(self.image_shape, cfg.codes, cfg.code_dim, cfg.channels,
-                     cfg.ema_decay if cfg.codebook_update == "ema" else None)
+        return VQVAE(
+            self.image_shape,
+            cfg.codes,
+            cfg.code_dim,
+            cfg.channels,
+            cfg.ema_decay if cfg.codebook_update == "ema" else None,
+        )
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)
@@ -155,21 +188,27 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
 
     def usage_panel(self, counts: torch.Tensor, order: torch.Tensor) -> Bars:
         used, spread = int((counts > 0).sum()), float(perplexity(counts.float()))
-        return Bars(f"Code usage on held-out digits, most used first: {used} of {len(counts)} "
-                    f"codes in use, {len(counts) - used} dead, perplexity {spread:.1f}",
-                    [f"#{k}" for k in order.tolist()],
-                    {"grid cells": counts[order].cpu().numpy().astype(np.float64)},
-                    y_label="held-out grid cells that chose the code")
+        return Bars(
+            f"Code usage on held-out digits, most used first: {used} of {len(counts)} "
+            f"codes in use, {len(counts) - used} dead, perplexity {spread:.1f}",
+            [f"#{k}" for k in order.tolist()],
+            {"grid cells": counts[order].cpu().numpy().astype(np.float64)},
+            y_label="held-out grid cells that chose the code",
+        )
 
     def code_images_panel(self, codes: torch.Tensor) -> ImageGrid:
         """Decode a grid filled with one code k, for each k of `codes` (the most used first)."""
         grid = codes[:, None, None].expand(len(codes), *self.model.grid_shape)
         images = self.model.decode_indices(grid).cpu().numpy().reshape(-1, *self.image_shape)
-        return ImageGrid("What each code decodes to: the whole grid filled with code k (most used "
-                         "first)", images, "unit", columns=8,
-                         caption="Alone, a code is a texture (paper, ink, a stroke's edge); the "
-                         "decoder makes digits of them with their neighbours. Codes: "
-                         + ", ".join(f"#{k}" for k in codes.tolist()))
+        return ImageGrid(
+            "What each code decodes to: the whole grid filled with code k (most used first)",
+            images,
+            "unit",
+            columns=8,
+            caption="Alone, a code is a texture (paper, ink, a stroke's edge); the "
+            "decoder makes digits of them with their neighbours. Codes: "
+            + ", ".join(f"#{k}" for k in codes.tolist()),
+        )
 
     # -- the "revive dead codes" action -----------------------------------------------------------
     @torch.no_grad()
@@ -183,8 +222,7 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
         if len(dead):
             z_e = self.model.quantise(self.minibatch()).z_e
             vectors = z_e.permute(0, 2, 3, 1).reshape(-1, z_e.shape[1])
-            chosen = torch.randint(len(vectors), (len(dead),), generator=self.generator,
-                                   device=self.device)
+            chosen = torch.randint(len(vectors), (len(dead),), generator=self.generator, device=self.device)
             self.model.quantiser.move_codes(dead, vectors[chosen])
             self._forget_adam_moments_of(dead)
         # The cached panels describe the old codebook.

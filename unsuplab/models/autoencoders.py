@@ -61,19 +61,34 @@ class ConvAutoencoder(nn.Module):
     def __init__(self, image_shape: tuple[int, int] = (28, 28)):
         super().__init__()
         if tuple(image_shape) != (28, 28):
-            raise ValueError(f"the Keras convolutional autoencoder takes 28x28 images, not "
-                             f"{image_shape[0]}x{image_shape[1]}")
+            raise ValueError(
+                f"the Keras convolutional autoencoder takes 28x28 images, not "
+                f"{image_shape[0]}x{image_shape[1]}"
+            )
         self.image_shape = (28, 28)
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
-            nn.Conv2d(16, 8, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
-            nn.Conv2d(8, 8, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(1, 16, 3, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(16, 8, 3, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),
+            nn.Conv2d(8, 8, 3, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2, ceil_mode=True),
         )
         self.decoder = nn.Sequential(
-            nn.Conv2d(8, 8, 3, padding="same"), nn.ReLU(), nn.Upsample(scale_factor=2),
-            nn.Conv2d(8, 8, 3, padding="same"), nn.ReLU(), nn.Upsample(scale_factor=2),
-            nn.Conv2d(8, 16, 3), nn.ReLU(), nn.Upsample(scale_factor=2),
-            nn.Conv2d(16, 1, 3, padding="same"), nn.Sigmoid(),
+            nn.Conv2d(8, 8, 3, padding="same"),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(8, 8, 3, padding="same"),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(8, 16, 3),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(16, 1, 3, padding="same"),
+            nn.Sigmoid(),
         )
         # PyTorch's CPU convolutions and max-pooling run about 1.5x faster channels-last.
         self.to(memory_format=torch.channels_last)
@@ -141,8 +156,7 @@ class StackedAutoencoder(nn.Module):
     def __init__(self, inputs: int, sizes: tuple[int, ...]):
         super().__init__()
         widths = [inputs, *sizes]
-        self.layers = nn.ModuleList(DenseAutoencoder(a, b, "sigmoid")
-                                    for a, b in pairwise(widths))
+        self.layers = nn.ModuleList(DenseAutoencoder(a, b, "sigmoid") for a, b in pairwise(widths))
         self.depth = len(self.layers)
 
     def encode(self, x: torch.Tensor, depth: int | None = None) -> torch.Tensor:

@@ -41,5 +41,6 @@ def warm_up_in_background() -> None:
     import importlib
     import threading
 
-    threading.Thread(target=importlib.import_module, args=("torch._dynamo",),
-                     name="unsuplab-warm-up", daemon=True).start()
+    threading.Thread(
+        target=importlib.import_module, args=("torch._dynamo",), name="unsuplab-warm-up", daemon=True
+    ).start()

@@ -30,8 +30,14 @@ class MLPGenerator(nn.Module):
     whole batch enter each sample, which keeps an image generator from sending every z to one
     digit early on (the usual MNIST recipe)."""
 
-    def __init__(self, noise: int, hidden: Sequence[int], outputs: int, unit_output: bool = True,
-                 batch_norm: bool = False):
+    def __init__(
+        self,
+        noise: int,
+        hidden: Sequence[int],
+        outputs: int,
+        unit_output: bool = True,
+        batch_norm: bool = False,
+    ):
         super().__init__()
         widths = [noise, *hidden]
         layers: list[nn.Module] = []
@@ -95,12 +101,16 @@ class DCGenerator(nn.Module):
     def __init__(self, noise: int, width: int = 32):
         super().__init__()
         self.width = width
-        self.project = nn.Sequential(nn.Linear(noise, 2 * width * 7 * 7, bias=False),
-                                     nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(noise, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+        )
         self.upsample = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(width), nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1), nn.Sigmoid())
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
+            nn.Sigmoid(),
+        )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.project(z).view(len(z), 2 * self.width, 7, 7)
@@ -115,9 +125,13 @@ class DCDiscriminator(nn.Module):
     def __init__(self, width: int = 32):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, stride=2, padding=1), nn.LeakyReLU(LEAK),
-            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.LeakyReLU(LEAK),
-            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 1))
+            nn.Conv2d(1, width, 4, stride=2, padding=1),
+            nn.LeakyReLU(LEAK),
+            nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+            nn.LeakyReLU(LEAK),
+            nn.Flatten(),
+            nn.Linear(2 * width * 7 * 7, 1),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.view(len(x), 1, 28, 28)).squeeze(1)
@@ -144,8 +158,13 @@ class GanTrainer:
     can run k D steps per G step, or let the user press "D step" and "G step" by hand.
     """
 
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, learning_rate: float,
-                 betas: tuple[float, float] = (0.5, 0.999)):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        learning_rate: float,
+        betas: tuple[float, float] = (0.5, 0.999),
+    ):
         self.generator = generator
         self.discriminator = discriminator
         self.g_optimizer = torch.optim.Adam(generator.parameters(), lr=learning_rate, betas=betas)
@@ -165,8 +184,11 @@ class GanTrainer:
         self.d_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.d_optimizer.step()
-        return {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
-                "d_fake": torch.sigmoid(fake_logits).mean().detach()}
+        return {
+            "d_loss": loss.detach(),
+            "d_real": torch.sigmoid(real_logits).mean().detach(),
+            "d_fake": torch.sigmoid(fake_logits).mean().detach(),
+        }
 
     def generator_step(self, z: torch.Tensor, kind: str) -> dict[str, torch.Tensor]:
         """Descend the generator loss by one step; only G's weights move."""
@@ -189,10 +211,12 @@ class GanTrainer:
             self.generator.train(was_training)
 
     def state_dict(self) -> dict[str, dict]:
-        return {"generator": self.generator.state_dict(),
-                "discriminator": self.discriminator.state_dict(),
-                "g_optimizer": self.g_optimizer.state_dict(),
-                "d_optimizer": self.d_optimizer.state_dict()}
+        return {
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "g_optimizer": self.g_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+        }
 
     def load_state_dict(self, state: dict[str, dict]) -> None:
         self.generator.load_state_dict(state["generator"])
@@ -220,4 +244,4 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def energy_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """2 E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ between two samples of points (zero when the two
     distributions are equal; Székely & Rizzo)."""
-    return (2 * torch.cdist(a, b).mean() - torch.cdist(a, a).mean() - torch.cdist(b, b).mean())
+    return 2 * torch.cdist(a, b).mean() - torch.cdist(a, a).mean() - torch.cdist(b, b).mean()

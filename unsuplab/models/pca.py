@@ -125,8 +125,14 @@ class HebbianNeurons(nn.Module):
     not back-propagation, change them. They start small and random on the pixels that vary
     (`varying`) and at 0 elsewhere, for the reason `LinearAutoencoder` gives."""
 
-    def __init__(self, pixels: int, components: int, mean: torch.Tensor,
-                 varying: torch.Tensor | None = None, initial_norm: float = 0.1):
+    def __init__(
+        self,
+        pixels: int,
+        components: int,
+        mean: torch.Tensor,
+        varying: torch.Tensor | None = None,
+        initial_norm: float = 0.1,
+    ):
         super().__init__()
         varying = torch.ones(pixels, dtype=torch.bool) if varying is None else varying.cpu()
 

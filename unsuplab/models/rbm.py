@@ -89,8 +89,9 @@ class BernoulliRBM(nn.Module):
         return (v - self.visible_probs(h0)).pow(2).sum(dim=1)
 
     # -- sampling ---------------------------------------------------------------------------------
-    def gibbs(self, h: torch.Tensor, steps: int,
-              generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def gibbs(
+        self, h: torch.Tensor, steps: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """`steps` alternating updates v ← p(v | h), h ~ p(h | v) from hidden states h.
 
         As in Hinton's rbm.m the visible units keep their probabilities (less sampling noise),
@@ -108,8 +109,15 @@ class ContrastiveDivergence:
     the previous update), with momentum and weight decay; also keeps a bank of persistent
     "fantasy" chains to show what the model dreams."""
 
-    def __init__(self, rbm: BernoulliRBM, *, k: int = 1, persistent: bool = False,
-                 chains: int = 100, dream_chains: int = 0):
+    def __init__(
+        self,
+        rbm: BernoulliRBM,
+        *,
+        k: int = 1,
+        persistent: bool = False,
+        chains: int = 100,
+        dream_chains: int = 0,
+    ):
         self.rbm, self.k, self.persistent = rbm, k, persistent
         hidden = rbm.weight.new_zeros
         self.velocity = [torch.zeros_like(p) for p in self.parameters]
@@ -125,9 +133,16 @@ class ContrastiveDivergence:
         return [self.rbm.weight, self.rbm.visible_bias, self.rbm.hidden_bias]
 
     @torch.no_grad()
-    def step(self, v0: torch.Tensor, generator: torch.Generator, learning_rate: float,
-             momentum: float, weight_decay: float, sparsity_target: float = 0.0,
-             sparsity_cost: float = 0.0) -> dict[str, torch.Tensor]:
+    def step(
+        self,
+        v0: torch.Tensor,
+        generator: torch.Generator,
+        learning_rate: float,
+        momentum: float,
+        weight_decay: float,
+        sparsity_target: float = 0.0,
+        sparsity_cost: float = 0.0,
+    ) -> dict[str, torch.Tensor]:
         """One update on the minibatch v0; returns its reconstruction error Σ_i (v_i − v̂_i)²
         per vector (v̂ = p(v | h⁰), h⁰ sampled) and the mean hidden probability, on the device.
 
@@ -161,8 +176,7 @@ class ContrastiveDivergence:
             param.add_(velocity)
         if self.dreams is not None:
             self.dreams = rbm.gibbs(self.dreams, 1, generator)[2]
-        return {"recon_error": (v0 - reconstruction).pow(2).sum(dim=1).mean(),
-                "mean_hidden": ph0.mean()}
+        return {"recon_error": (v0 - reconstruction).pow(2).sum(dim=1).mean(), "mean_hidden": ph0.mean()}
 
     def dream(self, count: int) -> torch.Tensor:
         """Visible probabilities p(v | h) of the first `count` fantasy chains."""
@@ -178,8 +192,12 @@ class ContrastiveDivergence:
                 self.dreams = self.rbm.gibbs(self.dreams, 1, generator)[2]
 
     def state_dict(self) -> dict[str, object]:
-        return {"velocity": list(self.velocity), "activity": self.activity, "chains": self.chains,
-                "dreams": self.dreams}
+        return {
+            "velocity": list(self.velocity),
+            "activity": self.activity,
+            "chains": self.chains,
+            "dreams": self.dreams,
+        }
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         device = self.rbm.weight.device

@@ -48,8 +48,15 @@ def lipschitz_constant(dictionary: torch.Tensor) -> torch.Tensor:
     return LIPSCHITZ_MARGIN * largest_eigenvalue(dictionary @ dictionary.T)
 
 
-def fista(x: torch.Tensor, dictionary: torch.Tensor, lam: float, iterations: int, *,
-          mask: torch.Tensor | None = None, lipschitz: torch.Tensor | None = None) -> torch.Tensor:
+def fista(
+    x: torch.Tensor,
+    dictionary: torch.Tensor,
+    lam: float,
+    iterations: int,
+    *,
+    mask: torch.Tensor | None = None,
+    lipschitz: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Codes a (n, k) minimising ½‖m ⊙ (x − a D)‖² + λ‖a‖₁ for every row x of (n, p), by a fixed
     number of FISTA steps from a = 0. `mask` (n, p) of 0/1 marks the observed pixels (inpainting);
     without it every pixel counts and the gradient uses the Gram matrix, k x k instead of p x k."""
@@ -59,8 +66,10 @@ def fista(x: torch.Tensor, dictionary: torch.Tensor, lam: float, iterations: int
         def gradient(y: torch.Tensor) -> torch.Tensor:
             return y @ gram - correlation
     else:
+
         def gradient(y: torch.Tensor) -> torch.Tensor:
             return ((y @ dictionary - x) * mask) @ dictionary.T
+
     # A mask only removes terms, so L for the full objective bounds the masked one too.
     step = 1.0 / (lipschitz if lipschitz is not None else lipschitz_constant(dictionary))
     a = torch.zeros(len(x), len(dictionary), dtype=x.dtype, device=x.device)
@@ -73,13 +82,18 @@ def fista(x: torch.Tensor, dictionary: torch.Tensor, lam: float, iterations: int
     return a
 
 
-def objective_terms(x: torch.Tensor, dictionary: torch.Tensor, codes: torch.Tensor,
-                    lam: float) -> dict[str, torch.Tensor]:
+def objective_terms(
+    x: torch.Tensor, dictionary: torch.Tensor, codes: torch.Tensor, lam: float
+) -> dict[str, torch.Tensor]:
     """Per-patch means of E = ½‖x − a D‖² + λ‖a‖₁ and its two terms, and the non-zeros per code."""
     reconstruction = 0.5 * (x - codes @ dictionary).pow(2).sum(dim=1).mean()
     penalty = lam * codes.abs().sum(dim=1).mean()
-    return {"loss": reconstruction + penalty, "reconstruction": reconstruction,
-            "sparsity_penalty": penalty, "nonzeros": (codes != 0).sum(dim=1).float().mean()}
+    return {
+        "loss": reconstruction + penalty,
+        "reconstruction": reconstruction,
+        "sparsity_penalty": penalty,
+        "nonzeros": (codes != 0).sum(dim=1).float().mean(),
+    }
 
 
 def unit_atoms(dictionary: torch.Tensor) -> torch.Tensor:
@@ -87,21 +101,24 @@ def unit_atoms(dictionary: torch.Tensor) -> torch.Tensor:
     return dictionary / dictionary.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def random_dictionary(atoms: int, pixels: int, generator: torch.Generator,
-                      device: torch.device | str = "cpu") -> torch.Tensor:
+def random_dictionary(
+    atoms: int, pixels: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> torch.Tensor:
     """`atoms` unit-norm rows of Gaussian noise: a dictionary that knows nothing yet."""
     return unit_atoms(torch.randn(atoms, pixels, generator=generator, device=device))
 
 
-def gradient_update(dictionary: torch.Tensor, x: torch.Tensor, codes: torch.Tensor,
-                    learning_rate: float) -> torch.Tensor:
+def gradient_update(
+    dictionary: torch.Tensor, x: torch.Tensor, codes: torch.Tensor, learning_rate: float
+) -> torch.Tensor:
     """Olshausen & Field's step on ½‖X − A D‖²/n with the codes fixed, then unit-norm atoms."""
     residual = x - codes @ dictionary
     return unit_atoms(dictionary + learning_rate * codes.T @ residual / len(x))
 
 
-def block_coordinate_update(dictionary: torch.Tensor, code_products: torch.Tensor,
-                            code_data_products: torch.Tensor) -> torch.Tensor:
+def block_coordinate_update(
+    dictionary: torch.Tensor, code_products: torch.Tensor, code_data_products: torch.Tensor
+) -> torch.Tensor:
     """Mairal et al.'s pass over the atoms: φ_j ← φ_j + (B_j − M_j D)/M_jj, unit norm, in turn,
     with M = Σ aᵀa (k, k) and B = Σ aᵀx (k, p) summed over the codes seen so far."""
     dictionary = dictionary.clone()
@@ -119,21 +136,21 @@ def image_patches(image: torch.Tensor, size: int, stride: int) -> torch.Tensor:
     row and column of windows touch the image's far edges so every pixel is covered."""
     h, w = image.shape
     tops, lefts = _window_starts(h, size, stride), _window_starts(w, size, stride)
-    rows = (tops[:, None, None, None] + torch.arange(size, device=image.device)[:, None])
-    columns = (lefts[None, :, None, None] + torch.arange(size, device=image.device))
+    rows = tops[:, None, None, None] + torch.arange(size, device=image.device)[:, None]
+    columns = lefts[None, :, None, None] + torch.arange(size, device=image.device)
     return image[rows, columns].reshape(-1, size * size)
 
 
-def average_patches(patches: torch.Tensor, shape: tuple[int, int], size: int,
-                    stride: int) -> torch.Tensor:
+def average_patches(patches: torch.Tensor, shape: tuple[int, int], size: int, stride: int) -> torch.Tensor:
     """The image whose every pixel is the mean of the patches (as from `image_patches`) that
     cover it: the usual way to put overlapping patch reconstructions back together."""
     h, w = shape
     tops = _window_starts(h, size, stride)
     lefts = _window_starts(w, size, stride)
     offsets = torch.arange(size, device=patches.device)
-    flat = ((tops[:, None, None, None] + offsets[:, None]) * w
-            + lefts[None, :, None, None] + offsets).reshape(-1)
+    flat = (
+        (tops[:, None, None, None] + offsets[:, None]) * w + lefts[None, :, None, None] + offsets
+    ).reshape(-1)
     total = torch.zeros(h * w, dtype=patches.dtype, device=patches.device)
     count = torch.zeros(h * w, dtype=patches.dtype, device=patches.device)
     total.index_add_(0, flat, patches.reshape(-1))
@@ -148,9 +165,16 @@ def _window_starts(length: int, size: int, stride: int) -> torch.Tensor:
     return torch.tensor(starts)
 
 
-def restore_image(image: torch.Tensor, pixel_dictionary: torch.Tensor, lam: float,
-                  iterations: int, size: int, *, observed: torch.Tensor | None = None,
-                  stride: int = 1) -> torch.Tensor:
+def restore_image(
+    image: torch.Tensor,
+    pixel_dictionary: torch.Tensor,
+    lam: float,
+    iterations: int,
+    size: int,
+    *,
+    observed: torch.Tensor | None = None,
+    stride: int = 1,
+) -> torch.Tensor:
     """Denoise or inpaint a (h, w) image with a dictionary of pixel-space atoms (k, size²): code
     every overlapping patch, less its mean, by FISTA on the observed pixels (`observed`, 0/1 of
     the image's shape; all when None), reconstruct it, add the mean back and average."""

@@ -71,13 +71,17 @@ def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
 
 def _log_normal(z: torch.Tensor, mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
     """log N(z; μ, σ²) summed over the last dimension."""
-    return -0.5 * (math.log(2 * math.pi) + log_variance
-                   + (z - mean).pow(2) / log_variance.exp()).sum(dim=-1)
+    return -0.5 * (math.log(2 * math.pi) + log_variance + (z - mean).pow(2) / log_variance.exp()).sum(dim=-1)
 
 
 @torch.no_grad()
-def importance_weighted_nll(model: GaussianVAE, x: torch.Tensor, samples: int,
-                            generator: torch.Generator | None = None, chunk: int = 500) -> torch.Tensor:
+def importance_weighted_nll(
+    model: GaussianVAE,
+    x: torch.Tensor,
+    samples: int,
+    generator: torch.Generator | None = None,
+    chunk: int = 500,
+) -> torch.Tensor:
     """−log p(x) per image, estimated with `samples` draws from q (Burda et al. 2016):
 
         log p(x) ≈ log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
@@ -93,7 +97,8 @@ def importance_weighted_nll(model: GaussianVAE, x: torch.Tensor, samples: int,
         z = reparameterise(mean, log_variance, eps)  # (k, n, d)
         logits = model.decode_logits(z.flatten(0, 1)).view(k, len(x), -1)
         log_likelihood = -F.binary_cross_entropy_with_logits(
-            logits, x.expand_as(logits), reduction="none").sum(dim=-1)
+            logits, x.expand_as(logits), reduction="none"
+        ).sum(dim=-1)
         log_prior = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
         log_posterior = _log_normal(z, mean, log_variance)
         log_weights.append(log_likelihood + log_prior - log_posterior)

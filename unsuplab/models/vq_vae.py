@@ -30,8 +30,9 @@ class VectorQuantiser(nn.Module):
         self.ema_decay = ema_decay
         # Small codes near the origin: at first every vector lands on the few nearest ones, so
         # dead codes appear and can be watched (and revived).
-        self.codebook = nn.Parameter(torch.empty(codes, dim).uniform_(-1 / codes, 1 / codes),
-                                     requires_grad=ema_decay is None)
+        self.codebook = nn.Parameter(
+            torch.empty(codes, dim).uniform_(-1 / codes, 1 / codes), requires_grad=ema_decay is None
+        )
         # EMA statistics start as if each code had been chosen once at its own position.
         self.register_buffer("ema_count", torch.ones(codes))
         self.register_buffer("ema_sum", self.codebook.detach().clone())
@@ -42,8 +43,9 @@ class VectorQuantiser(nn.Module):
 
     def nearest(self, vectors: torch.Tensor) -> torch.Tensor:
         """k = argmin_k ‖z − e_k‖² for each row z of `vectors` (m, D)."""
-        distances = (vectors.pow(2).sum(1, keepdim=True) - 2 * vectors @ self.codebook.T
-                     + self.codebook.pow(2).sum(1))
+        distances = (
+            vectors.pow(2).sum(1, keepdim=True) - 2 * vectors @ self.codebook.T + self.codebook.pow(2).sum(1)
+        )
         return distances.argmin(dim=1)
 
     def forward(self, z_e: torch.Tensor) -> Quantised:
@@ -70,8 +72,9 @@ class VectorQuantiser(nn.Module):
         # An unused code's m_k and N_k fade together, so m_k / N_k stays where it was; once they
         # fade below float precision the code simply keeps its place (it is dead until revived).
         alive = (self.ema_count > 1e-20)[:, None]
-        self.codebook.copy_(torch.where(alive, self.ema_sum / self.ema_count.clamp_min(1e-20)[:, None],
-                                        self.codebook))
+        self.codebook.copy_(
+            torch.where(alive, self.ema_sum / self.ema_count.clamp_min(1e-20)[:, None], self.codebook)
+        )
 
     @torch.no_grad()
     def move_codes(self, which: torch.Tensor, vectors: torch.Tensor) -> None:
@@ -85,23 +88,35 @@ class VQVAE(nn.Module):
     """x (1×H×W) → conv 4×4 /2, relu → conv 4×4 /2, relu → conv 1×1 → z_e (D × H/4 × W/4)
     → nearest codes z_q → conv 3×3, relu → transposed conv ×2, relu → transposed conv ×2 → x̂."""
 
-    def __init__(self, image_shape: tuple[int, int], codes: int, dim: int, channels: int = 32,
-                 ema_decay: float | None = None):
+    def __init__(
+        self,
+        image_shape: tuple[int, int],
+        codes: int,
+        dim: int,
+        channels: int = 32,
+        ema_decay: float | None = None,
+    ):
         super().__init__()
         if image_shape[0] % 4 or image_shape[1] % 4:
-            raise ValueError(f"the VQ-VAE halves the image twice: {image_shape[0]}x{image_shape[1]} "
-                             "is not divisible by 4")
+            raise ValueError(
+                f"the VQ-VAE halves the image twice: {image_shape[0]}x{image_shape[1]} is not divisible by 4"
+            )
         self.image_shape = tuple(image_shape)
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, channels, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(1, channels, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),
+            nn.ReLU(),
             nn.Conv2d(2 * channels, dim, 1),
         )
         self.quantiser = VectorQuantiser(codes, dim, ema_decay)
         self.decoder = nn.Sequential(
-            nn.Conv2d(dim, 2 * channels, 3, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1), nn.Sigmoid(),
+            nn.Conv2d(dim, 2 * channels, 3, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1),
+            nn.Sigmoid(),
         )
 
     @property

@@ -33,8 +33,10 @@ def require_atari() -> None:
         import cv2  # noqa: F401
         import gymnasium  # noqa: F401
     except ImportError as exc:
-        raise ImportError(f"real Atari games need Gymnasium with ale-py and OpenCV, which are not "
-                          f"installed ({exc}); install them with: {INSTALL_COMMAND}") from None
+        raise ImportError(
+            f"real Atari games need Gymnasium with ale-py and OpenCV, which are not "
+            f"installed ({exc}); install them with: {INSTALL_COMMAND}"
+        ) from None
 
 
 class AtariGame:
@@ -44,8 +46,15 @@ class AtariGame:
     levels = 255  # grey levels above black: how the replay buffer stores these frames
     channels = tuple(f"frame t-{k}" for k in range(FRAME_STACK - 1, 0, -1)) + ("frame t",)
 
-    def __init__(self, name: str, num_envs: int, device: str | torch.device = "cpu", seed: int = 0,
-                 sticky_actions: float = 0.0, max_episode_steps: int | None = None):
+    def __init__(
+        self,
+        name: str,
+        num_envs: int,
+        device: str | torch.device = "cpu",
+        seed: int = 0,
+        sticky_actions: float = 0.0,
+        max_episode_steps: int | None = None,
+    ):
         require_atari()
         import ale_py
         import gymnasium as gym
@@ -56,10 +65,15 @@ class AtariGame:
         self.envs = []
         for _ in range(num_envs):
             # frameskip=1 here: AtariPreprocessing repeats each action 4 times and max-pools.
-            env = gym.make(ATARI_GAMES[name], frameskip=1, repeat_action_probability=sticky_actions,
-                           max_episode_steps=max_episode_steps and max_episode_steps * 4)
-            env = AtariPreprocessing(env, noop_max=30, frame_skip=4, screen_size=SCREEN,
-                                     grayscale_obs=True, scale_obs=False)
+            env = gym.make(
+                ATARI_GAMES[name],
+                frameskip=1,
+                repeat_action_probability=sticky_actions,
+                max_episode_steps=max_episode_steps and max_episode_steps * 4,
+            )
+            env = AtariPreprocessing(
+                env, noop_max=30, frame_skip=4, screen_size=SCREEN, grayscale_obs=True, scale_obs=False
+            )
             self.envs.append(FrameStackObservation(env, FRAME_STACK))
         meanings = self.envs[0].unwrapped.get_action_meanings()
         self.action_names = tuple(m.lower() for m in meanings)
@@ -101,8 +115,12 @@ class AtariGame:
             rewards.append(reward)
             dones.append(done)
         device = self.device
-        return StepResult(self._to_device(frames), torch.tensor(rewards, dtype=torch.float32, device=device),
-                          torch.tensor(dones, device=device), torch.tensor(finished, device=device))
+        return StepResult(
+            self._to_device(frames),
+            torch.tensor(rewards, dtype=torch.float32, device=device),
+            torch.tensor(dones, device=device),
+            torch.tensor(finished, device=device),
+        )
 
     def render(self, obs: torch.Tensor) -> np.ndarray:
         """The newest frame of a (4, 84, 84) observation as an (84, 84, 3) grey picture."""

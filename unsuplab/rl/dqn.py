@@ -18,8 +18,7 @@ class MinAtarQNetwork(nn.Module):
     """The MinAtar reference network: one 3x3 convolution with 16 filters, 128 hidden units, one
     output per action: Q(s, ·) for a (C, 10, 10) observation of object channels."""
 
-    def __init__(self, obs_shape: tuple[int, int, int], n_actions: int, filters: int = 16,
-                 hidden: int = 128):
+    def __init__(self, obs_shape: tuple[int, int, int], n_actions: int, filters: int = 16, hidden: int = 128):
         super().__init__()
         channels, height, width = obs_shape
         self.conv = nn.Conv2d(channels, filters, kernel_size=3, stride=1)
@@ -38,9 +37,14 @@ class NatureQNetwork(nn.Module):
     def __init__(self, obs_shape: tuple[int, int, int], n_actions: int):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(obs_shape[0], 32, 8, stride=4), nn.ReLU(),
-            nn.Conv2d(32, 64, 4, stride=2), nn.ReLU(),
-            nn.Conv2d(64, 64, 3, stride=1), nn.ReLU(), nn.Flatten())
+            nn.Conv2d(obs_shape[0], 32, 8, stride=4),
+            nn.ReLU(),
+            nn.Conv2d(32, 64, 4, stride=2),
+            nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=1),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
         with torch.no_grad():
             width = self.features(torch.zeros(1, *obs_shape)).shape[1]
         self.head = nn.Sequential(nn.Linear(width, 512), nn.ReLU(), nn.Linear(512, n_actions))
@@ -75,8 +79,9 @@ class ReplayBuffer:
     Positions are host integers that advance by the batch size: adding never reads the device.
     """
 
-    def __init__(self, capacity: int, obs_shape: tuple[int, ...], device: torch.device | str,
-                 levels: int = 1):
+    def __init__(
+        self, capacity: int, obs_shape: tuple[int, ...], device: torch.device | str, levels: int = 1
+    ):
         self.capacity, self.levels, self.device = int(capacity), levels, torch.device(device)
         self.obs = torch.zeros((self.capacity, *obs_shape), dtype=torch.uint8, device=self.device)
         self.next_obs = torch.zeros_like(self.obs)
@@ -88,8 +93,10 @@ class ReplayBuffer:
 
     @property
     def nbytes(self) -> int:
-        return sum(t.numel() * t.element_size()
-                   for t in (self.obs, self.next_obs, self.action, self.reward, self.done))
+        return sum(
+            t.numel() * t.element_size()
+            for t in (self.obs, self.next_obs, self.action, self.reward, self.done)
+        )
 
     def _encode(self, obs: torch.Tensor) -> torch.Tensor:
         return (obs * self.levels).round_().to(torch.uint8) if self.levels != 1 else obs.to(torch.uint8)
@@ -98,8 +105,14 @@ class ReplayBuffer:
         obs = stored.to(torch.float32)
         return obs.div_(self.levels) if self.levels != 1 else obs
 
-    def add(self, obs: torch.Tensor, action: torch.Tensor, reward: torch.Tensor,
-            next_obs: torch.Tensor, done: torch.Tensor) -> None:
+    def add(
+        self,
+        obs: torch.Tensor,
+        action: torch.Tensor,
+        reward: torch.Tensor,
+        next_obs: torch.Tensor,
+        done: torch.Tensor,
+    ) -> None:
         """Store a batch of B transitions (B ≤ capacity)."""
         count = obs.shape[0]
         slots = (torch.arange(count, device=self.device) + self.position) % self.capacity
@@ -112,8 +125,13 @@ class ReplayBuffer:
         self.size = min(self.size + count, self.capacity)
 
     def get(self, index: torch.Tensor) -> Transitions:
-        return Transitions(self._decode(self.obs[index]), self.action[index], self.reward[index],
-                           self._decode(self.next_obs[index]), self.done[index])
+        return Transitions(
+            self._decode(self.obs[index]),
+            self.action[index],
+            self.reward[index],
+            self._decode(self.next_obs[index]),
+            self.done[index],
+        )
 
     def sample(self, batch_size: int, generator: torch.Generator) -> Transitions:
         """A uniform random minibatch, drawn on the device."""
@@ -128,15 +146,22 @@ class ReplayBuffer:
     def state_dict(self) -> dict[str, Any]:
         """The filled part of the buffer (in storage order) and the write position."""
         filled = slice(0, self.size)
-        return {"obs": self.obs[filled], "next_obs": self.next_obs[filled],
-                "action": self.action[filled], "reward": self.reward[filled],
-                "done": self.done[filled], "position": self.position, "size": self.size}
+        return {
+            "obs": self.obs[filled],
+            "next_obs": self.next_obs[filled],
+            "action": self.action[filled],
+            "reward": self.reward[filled],
+            "done": self.done[filled],
+            "position": self.position,
+            "size": self.size,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         size = int(state["size"])
         if size > self.capacity:
-            raise ValueError(f"the saved replay holds {size} transitions, more than this run's "
-                             f"capacity of {self.capacity}")
+            raise ValueError(
+                f"the saved replay holds {size} transitions, more than this run's capacity of {self.capacity}"
+            )
         for name in ("obs", "next_obs", "action", "reward", "done"):
             getattr(self, name)[:size] = state[name].to(self.device)
         self.position, self.size = int(state["position"]), size
@@ -164,8 +189,9 @@ def epsilon_greedy(q_values: torch.Tensor, epsilon: float, generator: torch.Gene
 
 # --- the loss ------------------------------------------------------------------------------------
 @torch.no_grad()
-def bellman_target(batch: Transitions, target_net: nn.Module, gamma: float,
-                   online_net: nn.Module | None = None) -> torch.Tensor:
+def bellman_target(
+    batch: Transitions, target_net: nn.Module, gamma: float, online_net: nn.Module | None = None
+) -> torch.Tensor:
     """y = r + γ (1 − done) max_a' Q_target(s', a').
 
     Double DQN (pass `online_net`): the online network picks a' and the target network values it,
@@ -180,8 +206,9 @@ def bellman_target(batch: Transitions, target_net: nn.Module, gamma: float,
     return batch.reward + gamma * (~batch.done).float() * best_next
 
 
-def td_loss(online_net: nn.Module, batch: Transitions, target: torch.Tensor) -> tuple[torch.Tensor,
-                                                                                     torch.Tensor]:
+def td_loss(
+    online_net: nn.Module, batch: Transitions, target: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The Huber loss of the TD error δ = y − Q(s, a) (quadratic below 1, linear above, so a
     surprising reward does not blow up the gradient), and Q(s, a) for the curves."""
     q_taken = online_net(batch.obs).gather(1, batch.action.unsqueeze(1)).squeeze(1)
@@ -190,8 +217,13 @@ def td_loss(online_net: nn.Module, batch: Transitions, target: torch.Tensor) -> 
 
 # --- evaluation ----------------------------------------------------------------------------------
 @torch.no_grad()
-def greedy_returns(q_net: Callable[[torch.Tensor], torch.Tensor], game: Any, max_steps: int = 10_000,
-                   epsilon: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
+def greedy_returns(
+    q_net: Callable[[torch.Tensor], torch.Tensor],
+    game: Any,
+    max_steps: int = 10_000,
+    epsilon: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """The return of the first episode of each of the game's environments under the greedy policy
     (ε-greedy when `epsilon` > 0); an episode still running after `max_steps` counts what it
     scored so far. `game` is a fresh VecGame; one episode per environment."""
@@ -223,16 +255,17 @@ def random_returns(game: Any, generator: torch.Generator, max_steps: int = 10_00
 
 
 @torch.no_grad()
-def random_transitions(game: Game, seed: int, steps: int, every: int,
-                       generator: torch.Generator) -> Transitions:
+def random_transitions(
+    game: Game, seed: int, steps: int, every: int, generator: torch.Generator
+) -> Transitions:
     """Every `every`-th of `steps` transitions of each of the game's environments, restarted with
     `seed`, under uniformly random actions: transitions from all stages of an episode."""
     obs = game.reset(seed)
-    store = ReplayBuffer(game.num_envs * -(-steps // every), game.obs_shape, obs.device,
-                         game.levels)
+    store = ReplayBuffer(game.num_envs * -(-steps // every), game.obs_shape, obs.device, game.levels)
     for t in range(steps):
-        action = torch.randint(len(game.action_names), (game.num_envs,), device=obs.device,
-                               generator=generator)
+        action = torch.randint(
+            len(game.action_names), (game.num_envs,), device=obs.device, generator=generator
+        )
         result = game.step(action)
         if t % every == 0:
             store.add(obs, action, result.reward, result.obs, result.done)

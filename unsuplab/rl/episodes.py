@@ -30,12 +30,17 @@ class EpisodeLog:
         """Returns and end frames of the episodes still in the ring, oldest first."""
         count = int(self.count)
         order = np.arange(count - min(count, self.capacity), count) % self.capacity
-        return (self.returns[: self.capacity].cpu().numpy()[order],
-                self.frames[: self.capacity].cpu().numpy()[order])
+        return (
+            self.returns[: self.capacity].cpu().numpy()[order],
+            self.frames[: self.capacity].cpu().numpy()[order],
+        )
 
     def state_dict(self) -> dict[str, Any]:
-        return {"episode_returns": self.returns[: self.capacity],
-                "episode_frames": self.frames[: self.capacity], "episodes": self.count}
+        return {
+            "episode_returns": self.returns[: self.capacity],
+            "episode_frames": self.frames[: self.capacity],
+            "episodes": self.count,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.returns[: self.capacity] = state["episode_returns"].to(self.returns.device)

@@ -84,5 +84,5 @@ class GreedyScore(Play):
         # One read of the device for all the steps, not one a step.
         returns = torch.stack([r.episode_return for r in results])
         finished = returns[torch.stack([r.done for r in results])]
-        self.scores = (self.scores + finished.tolist())[-self.kept:]
+        self.scores = (self.scores + finished.tolist())[-self.kept :]
         return float(np.mean(self.scores)) if self.scores else None

@@ -15,8 +15,9 @@ APPLICATION = "unsuplab"
 
 def default_platform() -> None:
     """Use the offscreen Qt platform on a Linux machine without a display (a server, CI)."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 

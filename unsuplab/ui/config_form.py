@@ -114,8 +114,9 @@ def _make_editor(spec: FieldSpec) -> QWidget:
         return QCheckBox()
     if spec.type is int:
         box = QSpinBox()
-        box.setRange(int(p.low) if p.low is not None else -_INT_MAX,
-                     int(p.high) if p.high is not None else _INT_MAX)
+        box.setRange(
+            int(p.low) if p.low is not None else -_INT_MAX, int(p.high) if p.high is not None else _INT_MAX
+        )
         box.setKeyboardTracking(False)
         box.setGroupSeparatorShown(True)
         if spec.default and abs(spec.default) >= 100:
@@ -142,8 +143,7 @@ class _SliderField(QWidget):
     stays the editor (its value is the field's); the slider commits when released, so dragging
     sends one change, not one per pixel."""
 
-    def __init__(self, box: QSpinBox | QDoubleSpinBox, spec: FieldSpec,
-                 parent: QWidget | None = None):
+    def __init__(self, box: QSpinBox | QDoubleSpinBox, spec: FieldSpec, parent: QWidget | None = None):
         super().__init__(parent)
         self.box = box
         self.low, self.high = float(spec.param.low), float(spec.param.high)
@@ -200,8 +200,11 @@ class _FileField(QWidget):
 
     def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a data file", str(Path(self.edit.text()).parent if self.edit.text() else ""),
-            "Image data (*.npz *.gz *-ubyte *.idx *.idx3);;All files (*)")
+            self,
+            "Choose a data file",
+            str(Path(self.edit.text()).parent if self.edit.text() else ""),
+            "Image data (*.npz *.gz *-ubyte *.idx *.idx3);;All files (*)",
+        )
         if path:
             self.edit.setText(path)
             self.edit.editingFinished.emit()
@@ -230,8 +233,9 @@ class ConfigForm(QWidget):
 
         self.title = QLabel()
         self.title.setObjectName("formTitle")
-        self.hint = QLabel("Hover over a setting for its formula. Settings marked "
-                           "<i>live</i> can change while training.")
+        self.hint = QLabel(
+            "Hover over a setting for its formula. Settings marked <i>live</i> can change while training."
+        )
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
         self._form_host = QWidget()

@@ -65,8 +65,7 @@ class DrawingCanvas(QWidget):
     def _paint(self, to: QPointF, start: QPointF | None, erase: bool) -> None:
         painter = QPainter(self._image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pen = QPen(QColor(0, 0, 0) if erase else QColor(255, 255, 255),
-                   ERASER_PX if erase else BRUSH_PX)
+        pen = QPen(QColor(0, 0, 0) if erase else QColor(255, 255, 255), ERASER_PX if erase else BRUSH_PX)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)

@@ -64,8 +64,9 @@ class DrawingPad(QWidget):
         self.clear_button.setToolTip("Wipe the canvas")
         self.erase_button = QPushButton("Erase")
         self.erase_button.setCheckable(True)
-        self.erase_button.setToolTip("The left button erases while this is on "
-                                     "(the right button always erases)")
+        self.erase_button.setToolTip(
+            "The left button erases while this is on (the right button always erases)"
+        )
         self.noise_button = QToolButton()
         self.noise_button.setText("Add noise")
         self.noise_button.setCheckable(True)
@@ -133,7 +134,8 @@ class DrawingPad(QWidget):
             action.setChecked(action.data() == kind)
         self.noise_button.setToolTip(
             f"Corrupt your drawing ({describe_corruption(kind, self.noise_level)}) before the "
-            "model sees it (a fresh pattern each time it is switched on); the arrow picks the noise")
+            "model sees it (a fresh pattern each time it is switched on); the arrow picks the noise"
+        )
         if self.noise_button.isChecked():
             self._mark_dirty()
 
@@ -204,10 +206,13 @@ class DrawingPad(QWidget):
             self._schedule()  # the drawing moved on while the model answered: send it next
         if self.canvas.is_empty():
             return  # an answer to a drawing already wiped
-        rows = [(label, np.asarray(images)[0]) for label, images in payload.rows.items()
-                if len(images)]
-        if self._sent is not None and rows and self._sent[0] is not self._sent[1] \
-                and np.array_equal(rows[0][1], self._sent[1]):
+        rows = [(label, np.asarray(images)[0]) for label, images in payload.rows.items() if len(images)]
+        if (
+            self._sent is not None
+            and rows
+            and self._sent[0] is not self._sent[1]
+            and np.array_equal(rows[0][1], self._sent[1])
+        ):
             rows = [("your digit", self._sent[0]), ("noisy input", rows[0][1]), *rows[1:]]
         self.result.set_images(rows)
         self._update_caption(answered=True)
@@ -225,8 +230,7 @@ class DrawingPad(QWidget):
             text = "Draw a digit in the dashed box; the right button erases."
         else:
             h, w = self.image_shape
-            framing = "scikit-learn's digits" if style_for(self.image_shape) is OPTDIGITS \
-                else "MNIST"
+            framing = "scikit-learn's digits" if style_for(self.image_shape) is OPTDIGITS else "MNIST"
             text = f"Sent as {h}x{w} pixels, framed like {framing}."
             if not answered and not self.result.images:
                 text += " Waiting for its answer…"

@@ -86,8 +86,10 @@ def install_excepthook() -> None:
         box = QMessageBox(QApplication.activeWindow())
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle("unsuplab: unexpected error")
-        box.setText(f"Something went wrong in the window:\n\n{kind.__name__}: {value}\n\n"
-                    "The window keeps working; the details below help a bug report.")
+        box.setText(
+            f"Something went wrong in the window:\n\n{kind.__name__}: {value}\n\n"
+            "The window keeps working; the details below help a bug report."
+        )
         box.setDetailedText("".join(traceback.format_exception(kind, value, tb)))
         # Held until answered: a parentless box would otherwise vanish with this function.
         _open_boxes.append(box)

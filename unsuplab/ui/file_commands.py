@@ -59,8 +59,9 @@ class FileCommands:
         if stopped is None and not self.has_run():
             self.statusBar().showMessage("No run to save: train first", 4000)
             return
-        path = path or self._ask_save("Save run", f"{self.lesson_name}-step{self.shown_step()}.pt",
-                                      "unsuplab runs (*.pt)")
+        path = path or self._ask_save(
+            "Save run", f"{self.lesson_name}-step{self.shown_step()}.pt", "unsuplab runs (*.pt)"
+        )
         if not path or self.submit_to_run(SAVE, path=str(path)) is not None:
             return
         try:
@@ -112,8 +113,7 @@ class FileCommands:
         except ConfigError as exc:
             self.show_error(f"Fix the settings first: {exc}")
             return False
-        path = path or self._ask_save("Save settings", f"{self.lesson_name}.json",
-                                      "Settings (*.json)")
+        path = path or self._ask_save("Save settings", f"{self.lesson_name}.json", "Settings (*.json)")
         if not path:
             return False
         try:
@@ -144,8 +144,9 @@ class FileCommands:
                     return False
                 key = keys[titles.index(title)]
         safe = "".join(ch if ch.isalnum() else "-" for ch in key).strip("-")
-        path = path or self._ask_save("Export view as PNG", f"{self.lesson_name}-{safe}.png",
-                                      "PNG images (*.png)")
+        path = path or self._ask_save(
+            "Export view as PNG", f"{self.lesson_name}-{safe}.png", "PNG images (*.png)"
+        )
         if not path:
             return False
         try:
@@ -160,14 +161,16 @@ class FileCommands:
         if not self.has_run():
             self.statusBar().showMessage("No run: train first", 4000)
             return
-        path = path or self._ask_save("Export metrics", f"{self.lesson_name}-metrics.csv",
-                                      "CSV files (*.csv)")
+        path = path or self._ask_save(
+            "Export metrics", f"{self.lesson_name}-metrics.csv", "CSV files (*.csv)"
+        )
         if path:
             self.submit_to_run(EXPORT_METRICS, path=str(path))
 
     def save_screenshot(self, path: str | Path | None = None) -> bool:
-        path = path or self._ask_save("Save window screenshot", f"{self.lesson_name}.png",
-                                      "PNG images (*.png)")
+        path = path or self._ask_save(
+            "Save window screenshot", f"{self.lesson_name}.png", "PNG images (*.png)"
+        )
         if not path:
             return False
         if not self.grab().save(str(path), "PNG"):
@@ -175,4 +178,3 @@ class FileCommands:
             return False
         self.log.add(f"Saved a screenshot to {path}")
         return True
-

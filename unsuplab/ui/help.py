@@ -22,18 +22,22 @@ SHORTCUTS = (
     ("Ctrl+Q", "Quit"),
 )
 
-ABOUT = (f"<h3>unsuplab {unsuplab.__version__}</h3>"
-         "<p>A desktop lab for unsupervised deep learning: pick a lesson, press Train, and "
-         "watch filters, codes and samples take shape.</p>"
-         "<p>Training runs in a background thread (on the GPU when there is one); the window "
-         "stays responsive, and a run can be saved and reopened at any time.</p>"
-         "<p>The bundled digits are a sample of MNIST (Yann LeCun, Corinna Cortes, "
-         "Christopher J.C. Burges; CC BY-SA 3.0).</p>")
+ABOUT = (
+    f"<h3>unsuplab {unsuplab.__version__}</h3>"
+    "<p>A desktop lab for unsupervised deep learning: pick a lesson, press Train, and "
+    "watch filters, codes and samples take shape.</p>"
+    "<p>Training runs in a background thread (on the GPU when there is one); the window "
+    "stays responsive, and a run can be saved and reopened at any time.</p>"
+    "<p>The bundled digits are a sample of MNIST (Yann LeCun, Corinna Cortes, "
+    "Christopher J.C. Burges; CC BY-SA 3.0).</p>"
+)
 
 
 def shortcuts_html() -> str:
-    rows = "".join(f"<tr><td style='padding:2px 14px 2px 0'><b>{key}</b></td><td>{what}</td></tr>"
-                   for key, what in SHORTCUTS)
+    rows = "".join(
+        f"<tr><td style='padding:2px 14px 2px 0'><b>{key}</b></td><td>{what}</td></tr>"
+        for key, what in SHORTCUTS
+    )
     return f"<table>{rows}</table>"
 
 

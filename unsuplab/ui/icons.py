@@ -7,8 +7,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, 
 
 _SIZE = 64  # painted once at this size; Qt scales it down for the toolbar
 
-COLOURS = {"train": "#3fb97a", "pause": "#e9a63b", "step": "#4c9dff", "stop": "#e5534b",
-           "reset": "#8d96a3"}
+COLOURS = {"train": "#3fb97a", "pause": "#e9a63b", "step": "#4c9dff", "stop": "#e5534b", "reset": "#8d96a3"}
 
 
 def _canvas() -> tuple[QPixmap, QPainter]:
@@ -60,8 +59,17 @@ def icon(name: str) -> QIcon:
 def app_icon() -> QIcon:
     """The window icon: a 3x3 tile of 'filters' in the accent colours."""
     pixmap, painter = _canvas()
-    shades = ["#4c9dff", "#3fb97a", "#e9a63b", "#3fb97a", "#e4e7ec", "#4c9dff", "#e9a63b",
-              "#4c9dff", "#3fb97a"]
+    shades = [
+        "#4c9dff",
+        "#3fb97a",
+        "#e9a63b",
+        "#3fb97a",
+        "#e4e7ec",
+        "#4c9dff",
+        "#e9a63b",
+        "#4c9dff",
+        "#3fb97a",
+    ]
     for i, shade in enumerate(shades):
         painter.setBrush(QColor(shade))
         painter.setPen(Qt.PenStyle.NoPen)

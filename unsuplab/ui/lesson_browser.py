@@ -19,9 +19,11 @@ def lesson_markdown(cls: type[Experiment]) -> str:
         return path.read_text(encoding="utf-8")
     except OSError:
         summary = f"{cls.summary}\n\n" if cls.summary else ""
-        return (f"# {cls.title}\n\n{summary}*The notes for this lesson are not written yet.* "
-                "Press **Train** (Space) and watch the panels in the middle; hover over a "
-                "setting on the right to see what it does and its formula.\n")
+        return (
+            f"# {cls.title}\n\n{summary}*The notes for this lesson are not written yet.* "
+            "Press **Train** (Space) and watch the panels in the middle; hover over a "
+            "setting on the right to see what it does and its formula.\n"
+        )
 
 
 class LessonBrowser(QWidget):
@@ -86,8 +88,7 @@ class LessonBrowser(QWidget):
         result = {}
         for i in range(self.tree.topLevelItemCount()):
             header = self.tree.topLevelItem(i)
-            result[header.text(0)] = [header.child(j).data(0, _NAME_ROLE)
-                                      for j in range(header.childCount())]
+            result[header.text(0)] = [header.child(j).data(0, _NAME_ROLE) for j in range(header.childCount())]
         return result
 
     def current_lesson(self) -> str | None:

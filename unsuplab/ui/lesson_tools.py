@@ -56,8 +56,12 @@ class LessonTools(QObject):
 
     message = Signal(str, int)
 
-    def __init__(self, views: ViewArea, send: Callable[[str, dict[str, Any]], int | None],
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        views: ViewArea,
+        send: Callable[[str, dict[str, Any]], int | None],
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.views = views
         self._send = send
@@ -145,8 +149,7 @@ class LessonTools(QObject):
         self.ask(_Asker(take, answered), name, kwargs)
 
     def _on_tsne_asked(self, name: str, kwargs: dict[str, Any]) -> None:
-        self.message.emit("Computing a t-SNE of the held-out codes; training waits until it is "
-                          "done", 8000)
+        self.message.emit("Computing a t-SNE of the held-out codes; training waits until it is done", 8000)
         self.ask(_Asker(self._take_tsne, self.tsne.failed), name, kwargs)
 
     def _take_drawing(self, payloads: Payloads) -> Payloads:

@@ -45,8 +45,10 @@ DEFAULT_SIZE = (1500, 950)
 #: How long closing the window blocks waiting for a training thread to end; a step that takes
 #: longer is let finish with the window open (it says so), which then closes by itself.
 CLOSE_TIMEOUT_MS = 2000
-CLOSING_MESSAGE = ("Closing: the current training step is still running; the run is saved and "
-                   "the window closes as soon as it ends")
+CLOSING_MESSAGE = (
+    "Closing: the current training step is still running; the run is saved and "
+    "the window closes as soon as it ends"
+)
 
 
 class MainWindow(FileCommands, QMainWindow):
@@ -82,8 +84,7 @@ class MainWindow(FileCommands, QMainWindow):
 
         self.setWindowIcon(app_icon())
         self.resize(*DEFAULT_SIZE)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks
-                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
         # Centre: the error banner above the views.
         self.banner = ErrorBanner()
@@ -101,22 +102,23 @@ class MainWindow(FileCommands, QMainWindow):
 
         # Left: lessons; right: settings; bottom: log.
         self.browser = LessonBrowser()
-        self.lesson_dock = self._dock("Lessons", "lessonDock", self.browser,
-                                      Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.lesson_dock = self._dock(
+            "Lessons", "lessonDock", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
         self.form = ConfigForm()
-        self.settings_dock = self._dock("Settings", "settingsDock", self._settings_panel(),
-                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.settings_dock = self._dock(
+            "Settings", "settingsDock", self._settings_panel(), Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.log = LogPanel()
-        self.log_dock = self._dock("Log", "logDock", self.log,
-                                   Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock = self._dock("Log", "logDock", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock.hide()  # the banner and status bar carry what matters; the log is on demand
         # The drawing pad sits under the settings, for lessons whose tools include "draw".
-        self.pad_dock = self._dock("Draw a digit", "drawDock", self.pad,
-                                   Qt.DockWidgetArea.RightDockWidgetArea)
+        self.pad_dock = self._dock(
+            "Draw a digit", "drawDock", self.pad, Qt.DockWidgetArea.RightDockWidgetArea
+        )
         self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
         # Wide enough for the pad's canvas and, beside a scroll bar, the widest settings form.
-        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340], Qt.Orientation.Horizontal)
 
         self.controls = RunControls(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
@@ -140,9 +142,11 @@ class MainWindow(FileCommands, QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         return dock
 
@@ -241,8 +245,11 @@ class MainWindow(FileCommands, QMainWindow):
 
     def toggle_run(self) -> None:
         """Space: pause a running run, otherwise train."""
-        if self.worker is not None and self.run_state in ("running", "building") \
-                and not self.worker.control.paused:
+        if (
+            self.worker is not None
+            and self.run_state in ("running", "building")
+            and not self.worker.control.paused
+        ):
             self.pause()
         else:
             self.train()
@@ -296,8 +303,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.set_config(saved.config)
         if self.controls.limit is not None and self.controls.limit <= saved.step:
             self.controls.step_limit.setValue(0)
-        return self._start_run(paused=True, restore=Restore(saved.state, saved.step,
-                                                            saved.history))
+        return self._start_run(paused=True, restore=Restore(saved.state, saved.step, saved.history))
 
     def _start_run(self, *, paused: bool, restore: Restore | None = None) -> bool:
         error = self.form.check()
@@ -317,9 +323,16 @@ class MainWindow(FileCommands, QMainWindow):
         self.last_snapshot = None
         self.rendered_step = -1
         self.stopped_run_file = None
-        worker = RunWorker(experiment, device=device, seed=self.controls.seed.value(),
-                           restore=restore, paused=paused, step_limit=self.controls.limit,
-                           delay=self.controls.delay, parent=self)
+        worker = RunWorker(
+            experiment,
+            device=device,
+            seed=self.controls.seed.value(),
+            restore=restore,
+            paused=paused,
+            step_limit=self.controls.limit,
+            delay=self.controls.delay,
+            parent=self,
+        )
         worker.snapshot.connect(functools.partial(self._on_snapshot, worker))
         worker.event.connect(functools.partial(self._on_event, worker))
         worker.finished.connect(functools.partial(self._on_worker_finished, worker))
@@ -428,8 +441,9 @@ class MainWindow(FileCommands, QMainWindow):
         for widget in (self.defaults_button, self.load_config_button):
             widget.setEnabled(not has_run)
         for name in ("save_run", "export_metrics"):
-            self.actions_[name].setEnabled(has_run or (name == "save_run"
-                                                       and self.stopped_run_file is not None))
+            self.actions_[name].setEnabled(
+                has_run or (name == "save_run" and self.stopped_run_file is not None)
+            )
 
     def _on_form_edited(self) -> None:
         error = self.form.error
@@ -462,8 +476,16 @@ class MainWindow(FileCommands, QMainWindow):
         self.dark = dark
         sheet = theme.style_sheet(dark)
         # Each panel of the shell gets the sheet; the views keep their own palettes (see theme).
-        for widget in (self.controls, self.lesson_dock, self.settings_dock, self.log_dock,
-                       self.pad_dock, self.statusBar(), self.banner, self.views.placeholder):
+        for widget in (
+            self.controls,
+            self.lesson_dock,
+            self.settings_dock,
+            self.log_dock,
+            self.pad_dock,
+            self.statusBar(),
+            self.banner,
+            self.views.placeholder,
+        ):
             widget.setStyleSheet(sheet)
         self.views.apply_theme(dark)
         self.status.apply_theme(dark)
@@ -485,8 +507,7 @@ class MainWindow(FileCommands, QMainWindow):
         if not self._docks_sized:
             # Once laid out: the pad at its natural height, the settings (they scroll) the rest.
             self._docks_sized = True
-            self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()],
-                             Qt.Orientation.Vertical)
+            self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
 
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:
@@ -514,8 +535,14 @@ class MainWindow(FileCommands, QMainWindow):
         event.ignore()
         if not self._closing:
             self._closing = True
-            for widget in (self.centralWidget(), self.controls, self.menuBar(), self.lesson_dock,
-                           self.settings_dock, self.pad_dock):
+            for widget in (
+                self.centralWidget(),
+                self.controls,
+                self.menuBar(),
+                self.lesson_dock,
+                self.settings_dock,
+                self.pad_dock,
+            ):
                 widget.setEnabled(False)
             self.setWindowTitle(f"{self.windowTitle()} — closing…")
             self.statusBar().showMessage(CLOSING_MESSAGE)

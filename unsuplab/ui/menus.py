@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from unsuplab.ui.main_window import MainWindow
 
 
-def _action(window: MainWindow, text: str, slot, shortcut: str | QKeySequence | None = None,
-            tip: str = "") -> QAction:
+def _action(
+    window: MainWindow, text: str, slot, shortcut: str | QKeySequence | None = None, tip: str = ""
+) -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
@@ -34,25 +35,59 @@ def build(window: MainWindow) -> dict[str, QAction]:
     actions: dict[str, QAction] = {}
 
     file = bar.addMenu("&File")
-    actions["open_run"] = _action(window, "&Open run…", window.open_run, QKeySequence.StandardKey.Open,
-                                  "Open a saved run and continue it")
-    actions["open_last"] = _action(window, "Open &last run", window.open_last_run,
-                                   tip="Open the run saved automatically when it was last stopped")
-    actions["save_run"] = _action(window, "&Save run…", window.save_run, QKeySequence.StandardKey.Save,
-                                  "Save the run: weights, settings, step and history")
-    actions["load_config"] = _action(window, "&Load settings…", window.load_config,
-                                     tip="Load the lesson's settings from a JSON file")
-    actions["save_config"] = _action(window, "Save settings…", window.save_config,
-                                     tip="Save the lesson's settings as JSON")
-    actions["export_view"] = _action(window, "&Export view as PNG…", window.export_view, "Ctrl+E",
-                                     "Save one panel as a PNG image")
-    actions["export_metrics"] = _action(window, "Export &metrics CSV…", window.export_metrics,
-                                        tip="Write every recorded metric, one row per step")
-    actions["screenshot"] = _action(window, "Save window &screenshot…", window.save_screenshot,
-                                    tip="Save the whole window as a PNG image")
+    actions["open_run"] = _action(
+        window,
+        "&Open run…",
+        window.open_run,
+        QKeySequence.StandardKey.Open,
+        "Open a saved run and continue it",
+    )
+    actions["open_last"] = _action(
+        window,
+        "Open &last run",
+        window.open_last_run,
+        tip="Open the run saved automatically when it was last stopped",
+    )
+    actions["save_run"] = _action(
+        window,
+        "&Save run…",
+        window.save_run,
+        QKeySequence.StandardKey.Save,
+        "Save the run: weights, settings, step and history",
+    )
+    actions["load_config"] = _action(
+        window, "&Load settings…", window.load_config, tip="Load the lesson's settings from a JSON file"
+    )
+    actions["save_config"] = _action(
+        window, "Save settings…", window.save_config, tip="Save the lesson's settings as JSON"
+    )
+    actions["export_view"] = _action(
+        window, "&Export view as PNG…", window.export_view, "Ctrl+E", "Save one panel as a PNG image"
+    )
+    actions["export_metrics"] = _action(
+        window,
+        "Export &metrics CSV…",
+        window.export_metrics,
+        tip="Write every recorded metric, one row per step",
+    )
+    actions["screenshot"] = _action(
+        window, "Save window &screenshot…", window.save_screenshot, tip="Save the whole window as a PNG image"
+    )
     actions["quit"] = _action(window, "&Quit", window.close, "Ctrl+Q", "Quit unsuplab")
-    for name in ("open_run", "open_last", "save_run", None, "load_config", "save_config", None, "export_view",
-                 "export_metrics", "screenshot", None, "quit"):
+    for name in (
+        "open_run",
+        "open_last",
+        "save_run",
+        None,
+        "load_config",
+        "save_config",
+        None,
+        "export_view",
+        "export_metrics",
+        "screenshot",
+        None,
+        "quit",
+    ):
         if name is None:
             file.addSeparator()
         else:
@@ -68,8 +103,11 @@ def build(window: MainWindow) -> dict[str, QAction]:
     actions["dark"] = _action(window, "&Dark theme", lambda: choose_theme(window, dark=True))
     actions["light"] = _action(window, "&Light theme", lambda: choose_theme(window, dark=False))
     actions["high_contrast"] = _action(
-        window, "&High-contrast light theme", lambda: choose_theme(window, dark=False, high_contrast=True),
-        tip="Black on white with strong lines, for a bright room or a washed-out projector")
+        window,
+        "&High-contrast light theme",
+        lambda: choose_theme(window, dark=False, high_contrast=True),
+        tip="Black on white with strong lines, for a bright room or a washed-out projector",
+    )
     for name in ("dark", "light", "high_contrast"):
         actions[name].setCheckable(True)
         themes.addAction(actions[name])
@@ -79,29 +117,43 @@ def build(window: MainWindow) -> dict[str, QAction]:
     maps = QActionGroup(window)
     for name, choice in COLOUR_MAP_CHOICES.items():
         key = f"colours:{name}"
-        actions[key] = _action(window, choice.title, lambda n=name: choose_colour_maps(window, n),
-                               tip=f"Images and fields in {choice.sequential}, signed weights in "
-                                   f"{choice.diverging}")
+        actions[key] = _action(
+            window,
+            choice.title,
+            lambda n=name: choose_colour_maps(window, n),
+            tip=f"Images and fields in {choice.sequential}, signed weights in {choice.diverging}",
+        )
         actions[key].setCheckable(True)
         maps.addAction(actions[key])
         colours.addAction(actions[key])
     view.addSeparator()
-    for dock, key in ((window.lesson_dock, None), (window.settings_dock, None),
-                      (window.pad_dock, "Ctrl+D"), (window.log_dock, "Ctrl+L")):
+    for dock, key in (
+        (window.lesson_dock, None),
+        (window.settings_dock, None),
+        (window.pad_dock, "Ctrl+D"),
+        (window.log_dock, "Ctrl+L"),
+    ):
         toggle = dock.toggleViewAction()
         if key:
             toggle.setShortcut(QKeySequence(key))
         view.addAction(toggle)
     view.addSeparator()
-    actions["full_screen"] = _action(window, "&Full screen", window.toggle_full_screen, "F11",
-                                     "Fill the screen (for a classroom projector)")
+    actions["full_screen"] = _action(
+        window,
+        "&Full screen",
+        window.toggle_full_screen,
+        "F11",
+        "Fill the screen (for a classroom projector)",
+    )
     view.addAction(actions["full_screen"])
 
     help_menu = bar.addMenu("&Help")
-    actions["shortcuts"] = _action(window, "&Keyboard shortcuts", lambda: shortcuts_dialog(window).show(),
-                                   "F1")
-    actions["about"] = _action(window, "&About unsuplab",
-                               lambda: QMessageBox.about(window, "About unsuplab", ABOUT))
+    actions["shortcuts"] = _action(
+        window, "&Keyboard shortcuts", lambda: shortcuts_dialog(window).show(), "F1"
+    )
+    actions["about"] = _action(
+        window, "&About unsuplab", lambda: QMessageBox.about(window, "About unsuplab", ABOUT)
+    )
     help_menu.addAction(actions["shortcuts"])
     help_menu.addAction(actions["about"])
 

@@ -35,17 +35,25 @@ class RunControls(QToolBar):
         self.setIconSize(QSize(20, 20))
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
-        self.train = self._action("train", "Train", "Start training, or resume a paused run",
-                                  [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self.pause = self._action("pause", "Pause", "Pause training (Space toggles Train / Pause)",
-                                  [])
-        self.step = self._action("step", "Step", "Train exactly one step, then pause",
-                                 [QKeySequence(Qt.Key.Key_Period)])
-        self.stop = self._action("stop", "Stop", "End the run (the views keep its last state)",
-                                 [QKeySequence(Qt.Key.Key_Escape)])
-        self.reset = self._action("reset", "Reset",
-                                  "Discard the run and clear the views; settings become editable",
-                                  [QKeySequence("Ctrl+R")])
+        self.train = self._action(
+            "train",
+            "Train",
+            "Start training, or resume a paused run",
+            [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")],
+        )
+        self.pause = self._action("pause", "Pause", "Pause training (Space toggles Train / Pause)", [])
+        self.step = self._action(
+            "step", "Step", "Train exactly one step, then pause", [QKeySequence(Qt.Key.Key_Period)]
+        )
+        self.stop = self._action(
+            "stop", "Stop", "End the run (the views keep its last state)", [QKeySequence(Qt.Key.Key_Escape)]
+        )
+        self.reset = self._action(
+            "reset",
+            "Reset",
+            "Discard the run and clear the views; settings become editable",
+            [QKeySequence("Ctrl+R")],
+        )
         # Space toggles; it is an action of its own so the Pause button keeps a plain tooltip.
         self.toggle = QAction("Train / Pause", self)
         self.toggle.setShortcut(QKeySequence(Qt.Key.Key_Space))
@@ -60,8 +68,10 @@ class RunControls(QToolBar):
         self.speed.setPageStep(1)
         self.speed.setFixedWidth(120)
         self.speed.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.speed.setToolTip("Training speed: full speed on the right, slow motion on the left "
-                              "(a pause after every step, so a class can follow each update)")
+        self.speed.setToolTip(
+            "Training speed: full speed on the right, slow motion on the left "
+            "(a pause after every step, so a class can follow each update)"
+        )
         self.speed_label = QLabel()
         self.speed_label.setMinimumWidth(86)
         self._label("Speed")
@@ -75,30 +85,32 @@ class RunControls(QToolBar):
         self.step_limit.setGroupSeparatorShown(True)
         self.step_limit.setKeyboardTracking(False)
         self.step_limit.setFixedWidth(110)
-        self.step_limit.setToolTip("Pause as 'finished' after this many steps (0 = no limit). "
-                                   "Train again to go on past it.")
+        self.step_limit.setToolTip(
+            "Pause as 'finished' after this many steps (0 = no limit). Train again to go on past it."
+        )
         self._label("Stop at")
         self.addWidget(self.step_limit)
 
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setFixedWidth(90)
-        self.seed.setToolTip("Random seed for weights and minibatches: the same seed and "
-                             "settings give the same run")
+        self.seed.setToolTip(
+            "Random seed for weights and minibatches: the same seed and settings give the same run"
+        )
         self._label("Seed")
         self.addWidget(self.seed)
 
         self.device = QComboBox()
         for choice in available_devices():
             self.device.addItem(choice, choice)
-        self.device.setToolTip("Where to train: auto picks CUDA, then Apple MPS, then the CPU. "
-                               "Takes effect when a run starts.")
+        self.device.setToolTip(
+            "Where to train: auto picks CUDA, then Apple MPS, then the CPU. Takes effect when a run starts."
+        )
         self._label("Device")
         self.addWidget(self.device)
 
         self.speed.valueChanged.connect(self._on_speed)
-        self.step_limit.valueChanged.connect(
-            lambda value: self.step_limit_changed.emit(value or None))
+        self.step_limit.valueChanged.connect(lambda value: self.step_limit_changed.emit(value or None))
         self._on_speed(self.speed.value())
 
     def _action(self, name: str, text: str, tip: str, keys: list[QKeySequence]) -> QAction:

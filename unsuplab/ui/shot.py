@@ -53,10 +53,8 @@ def take_shot(
             raise error
         index = window.controls.device.findData(device)
         if index < 0:
-            choices = [window.controls.device.itemData(i)
-                       for i in range(window.controls.device.count())]
-            raise ValueError(f"device {device!r} is not available here; choose from "
-                             f"{', '.join(choices)}")
+            choices = [window.controls.device.itemData(i) for i in range(window.controls.device.count())]
+            raise ValueError(f"device {device!r} is not available here; choose from {', '.join(choices)}")
         window.controls.device.setCurrentIndex(index)
         window.controls.seed.setValue(seed)
         window.controls.step_limit.setValue(steps)
@@ -68,13 +66,15 @@ def take_shot(
         deadline = time.monotonic() + limit
         seen = window.rendered_step
         # "finished" comes after the final snapshot, so once both are in it has been drawn.
-        while not (window.run_state == "failed"
-                   or (window.run_state == "finished" and window.rendered_step >= steps)):
+        while not (
+            window.run_state == "failed" or (window.run_state == "finished" and window.rendered_step >= steps)
+        ):
             if window.rendered_step != seen:
                 seen, deadline = window.rendered_step, time.monotonic() + limit
             elif time.monotonic() > deadline:
-                raise ShotTimeout(f"{lesson_name}: stuck at step {max(seen, 0)} of {steps}; "
-                                  f"no progress for {limit:.0f} s")
+                raise ShotTimeout(
+                    f"{lesson_name}: stuck at step {max(seen, 0)} of {steps}; no progress for {limit:.0f} s"
+                )
             app.processEvents()
             time.sleep(0.005)
         if window.run_state == "failed":

@@ -45,11 +45,18 @@ class RunStatus:
         self.progress_bar.hide()
         self.step_label.setToolTip("Training steps (minibatch updates) done in this run")
         self.speed_label.setToolTip("Training speed, smoothed: steps and images per second")
-        self.time_label.setToolTip("Training time of this session (pauses excluded) and the "
-                                   "estimated time left until the step limit")
+        self.time_label.setToolTip(
+            "Training time of this session (pauses excluded) and the estimated time left until the step limit"
+        )
         self.device_label.setToolTip("Where the model trains")
-        for widget in (self.state_label, self.device_label, self.step_label, self.speed_label,
-                       self.time_label, self.progress_bar):
+        for widget in (
+            self.state_label,
+            self.device_label,
+            self.step_label,
+            self.speed_label,
+            self.time_label,
+            self.progress_bar,
+        ):
             bar.addPermanentWidget(widget)
         self.set_state("ready")
         self.clear_progress()
@@ -76,10 +83,12 @@ class RunStatus:
 
     def show_progress(self, progress: Progress) -> None:
         self.step_label.setText(f"Step {progress.step:,}")
-        self.speed_label.setText(f"{format_rate(progress.steps_per_s)} steps/s · "
-                                 f"{format_rate(progress.samples_per_s)} samples/s")
-        self.time_label.setText(f"Elapsed {format_duration(progress.elapsed)} · "
-                                f"ETA {format_duration(progress.eta)}")
+        self.speed_label.setText(
+            f"{format_rate(progress.steps_per_s)} steps/s · {format_rate(progress.samples_per_s)} samples/s"
+        )
+        self.time_label.setText(
+            f"Elapsed {format_duration(progress.elapsed)} · ETA {format_duration(progress.eta)}"
+        )
         limit = progress.step_limit
         if limit:
             self.progress_bar.setRange(0, limit)

@@ -30,21 +30,58 @@ class Colours:
     warn: str
 
 
-DARK = Colours(window="#24272d", panel="#2c3038", base="#1b1e23", text="#e4e7ec",
-               muted="#9aa3b0", border="#3a3f49", accent="#4c9dff", error="#ff6b6b",
-               error_bg="#4a2428", ok="#4cc38a", warn="#f0b04c")
-LIGHT = Colours(window="#eef0f3", panel="#f7f8fa", base="#ffffff", text="#1d2129",
-                muted="#5d6673", border="#c9ced6", accent="#1f6fd1", error="#c62828",
-                error_bg="#fde3e3", ok="#17864f", warn="#b26a00")
+DARK = Colours(
+    window="#24272d",
+    panel="#2c3038",
+    base="#1b1e23",
+    text="#e4e7ec",
+    muted="#9aa3b0",
+    border="#3a3f49",
+    accent="#4c9dff",
+    error="#ff6b6b",
+    error_bg="#4a2428",
+    ok="#4cc38a",
+    warn="#f0b04c",
+)
+LIGHT = Colours(
+    window="#eef0f3",
+    panel="#f7f8fa",
+    base="#ffffff",
+    text="#1d2129",
+    muted="#5d6673",
+    border="#c9ced6",
+    accent="#1f6fd1",
+    error="#c62828",
+    error_bg="#fde3e3",
+    ok="#17864f",
+    warn="#b26a00",
+)
 #: The light theme for bright rooms (View → High-contrast light theme): black on white, borders
 #: that show on a washed-out projector, and state colours that keep 7:1 against white.
-HIGH_CONTRAST = Colours(window="#ffffff", panel="#f0f0f0", base="#ffffff", text="#000000",
-                        muted="#333333", border="#000000", accent="#0047b3", error="#b00000",
-                        error_bg="#ffe0e0", ok="#00632a", warn="#7a4100")
+HIGH_CONTRAST = Colours(
+    window="#ffffff",
+    panel="#f0f0f0",
+    base="#ffffff",
+    text="#000000",
+    muted="#333333",
+    border="#000000",
+    accent="#0047b3",
+    error="#b00000",
+    error_bg="#ffe0e0",
+    ok="#00632a",
+    warn="#7a4100",
+)
 
 #: Colour of each run state in the status bar.
-STATE_COLOURS = {"building": "accent", "running": "ok", "paused": "warn", "finished": "accent",
-                 "failed": "error", "stopped": "muted", "ready": "muted"}
+STATE_COLOURS = {
+    "building": "accent",
+    "running": "ok",
+    "paused": "warn",
+    "finished": "accent",
+    "failed": "error",
+    "stopped": "muted",
+    "ready": "muted",
+}
 
 
 def colours(dark: bool) -> Colours:
@@ -64,13 +101,25 @@ def palette(dark: bool) -> QPalette:
     p = QPalette()
     role, group = QPalette.ColorRole, QPalette.ColorGroup
     for r, value in (
-        (role.Window, c.window), (role.WindowText, c.text), (role.Base, c.base),
-        (role.AlternateBase, c.panel), (role.ToolTipBase, c.panel), (role.ToolTipText, c.text),
-        (role.PlaceholderText, c.muted), (role.Text, c.text), (role.Button, c.panel),
-        (role.ButtonText, c.text), (role.BrightText, c.error), (role.Highlight, c.accent),
-        (role.HighlightedText, "#ffffff"), (role.Link, c.accent), (role.Mid, c.border),
-        (role.Dark, c.border if dark else "#a0a6b0"), (role.Light, c.panel if dark else "#ffffff"),
-        (role.Midlight, c.border), (role.Shadow, "#000000" if dark else "#8a9099"),
+        (role.Window, c.window),
+        (role.WindowText, c.text),
+        (role.Base, c.base),
+        (role.AlternateBase, c.panel),
+        (role.ToolTipBase, c.panel),
+        (role.ToolTipText, c.text),
+        (role.PlaceholderText, c.muted),
+        (role.Text, c.text),
+        (role.Button, c.panel),
+        (role.ButtonText, c.text),
+        (role.BrightText, c.error),
+        (role.Highlight, c.accent),
+        (role.HighlightedText, "#ffffff"),
+        (role.Link, c.accent),
+        (role.Mid, c.border),
+        (role.Dark, c.border if dark else "#a0a6b0"),
+        (role.Light, c.panel if dark else "#ffffff"),
+        (role.Midlight, c.border),
+        (role.Shadow, "#000000" if dark else "#8a9099"),
     ):
         p.setColor(r, QColor(value))
     # Disabled editors (settings fixed during a run) must read as such at a glance.

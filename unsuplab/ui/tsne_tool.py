@@ -12,8 +12,10 @@ from unsuplab.core.commands import LATENT, LATENT_TSNE, TSNE
 from unsuplab.core.payloads import Scatter
 from unsuplab.ui.view_area import ViewArea
 
-TOOLTIP = ("Embed the held-out codes in the plane with t-SNE (neighbours stay neighbours), as "
-           "its own panel. Takes a few seconds; training waits meanwhile.")
+TOOLTIP = (
+    "Embed the held-out codes in the plane with t-SNE (neighbours stay neighbours), as "
+    "its own panel. Takes a few seconds; training waits meanwhile."
+)
 
 
 class TsneTool(QObject):

@@ -36,9 +36,11 @@ MAX_CHARTS_IN_A_ROW = 4
 #: to read, so they go two abreast and the picture gives up some width.
 MAX_CHARTS_IN_A_COLUMN = 3
 
-PLACEHOLDER = ("<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
-               "<p>The panels appear with the first snapshot of the run:<br>"
-               "filters, reconstructions and the learning curves.</p>")
+PLACEHOLDER = (
+    "<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
+    "<p>The panels appear with the first snapshot of the run:<br>"
+    "filters, reconstructions and the learning curves.</p>"
+)
 
 
 def reads_as_strip(payload: Payload) -> bool:
@@ -124,8 +126,7 @@ class ViewArea(QStackedWidget):
             self.view_added.emit(key, self.views[key])
         return failed
 
-    def show_probe_payloads(self, payloads: dict[str, Payload], source: str | None = None
-                            ) -> list[str]:
+    def show_probe_payloads(self, payloads: dict[str, Payload], source: str | None = None) -> list[str]:
         """Show a probe's answer: a clicked point (INSPECTED) beside `source`, the panel that
         asked, anything else as panels of their own. Returns keys whose view failed."""
         rest = dict(payloads)
@@ -190,8 +191,7 @@ class ViewArea(QStackedWidget):
             # One main picture: it takes the left, the curves stack in a column beside it (two
             # abreast when there are many).
             many = len(curves) > MAX_CHARTS_IN_A_COLUMN
-            beside = _rows_of(curves, per_row=2) if many else _splitter(
-                Qt.Orientation.Vertical, curves)
+            beside = _rows_of(curves, per_row=2) if many else _splitter(Qt.Orientation.Vertical, curves)
             top = _splitter(Qt.Orientation.Horizontal, [large[0], beside])
             top.setStretchFactor(0, 1 if many else 3)
             top.setStretchFactor(1, 1 if many else 2)
@@ -211,8 +211,11 @@ class ViewArea(QStackedWidget):
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples (more when no picture is there to show examples).
         chart_rows = math.ceil(len(curves) / MAX_CHARTS_IN_A_ROW)
-        weights = ([5] if large else []) + ([3 * chart_rows] if curves and len(large) != 1 else []) \
+        weights = (
+            ([5] if large else [])
+            + ([3 * chart_rows] if curves and len(large) != 1 else [])
             + ([2 if large else 3] if strips else [])
+        )
         for index, weight in enumerate(weights):
             page.setStretchFactor(index, weight)
         page.setSizes([100 * w for w in weights])
@@ -240,9 +243,13 @@ def _rows_of(views: list[View], per_row: int = MAX_CHARTS_IN_A_ROW) -> QSplitter
     filled (six charts: two rows of three), each row and chart resizable."""
     rows = math.ceil(len(views) / per_row)
     per_row = math.ceil(len(views) / rows)
-    return _splitter(Qt.Orientation.Vertical, [
-        _splitter(Qt.Orientation.Horizontal, views[start:start + per_row])
-        for start in range(0, len(views), per_row)])
+    return _splitter(
+        Qt.Orientation.Vertical,
+        [
+            _splitter(Qt.Orientation.Horizontal, views[start : start + per_row])
+            for start in range(0, len(views), per_row)
+        ],
+    )
 
 
 def _grid(views: list[View]) -> QWidget:

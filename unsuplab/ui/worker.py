@@ -22,6 +22,7 @@ _LIVE: set[RunWorker] = set()
 #: The share of wall time the views may spend drawing snapshots while a run trains.
 RENDER_SHARE = 0.15
 
+
 class _LoopThread(QThread):
     """The thread itself: iterates the generator and emits each event; never touches a widget."""
 
@@ -34,7 +35,7 @@ class _LoopThread(QThread):
         self._lock = threading.Lock()
         self._pending: Snapshot | None = None
 
-    def run(self) -> None:  # noqa: D401 - Qt override, runs on the worker thread
+    def run(self) -> None:
         try:
             for event in self._events():
                 if isinstance(event, Snapshot):
@@ -93,8 +94,14 @@ class RunWorker(QObject):
         self.control.set_delay(delay)
 
         def events() -> Iterator[Event]:
-            return run(experiment, self.control, device=device, seed=seed, restore=restore,
-                       snapshot_interval=snapshot_interval)
+            return run(
+                experiment,
+                self.control,
+                device=device,
+                seed=seed,
+                restore=restore,
+                snapshot_interval=snapshot_interval,
+            )
 
         self._thread = _LoopThread(events, self)
         queued = Qt.ConnectionType.QueuedConnection

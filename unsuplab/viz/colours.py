@@ -35,10 +35,13 @@ DIGIT_SYMBOLS = ("o", "s", "t", "d", "+", "x", "star", "p", "h", "t1")
 
 # -- sRGB, CIELAB and CIEDE2000 --------------------------------------------------------------------
 
+
 def hex_to_rgb(colours: str | tuple[str, ...] | list[str]) -> np.ndarray:
     """'#rrggbb' colours as an (n, 3) array of sRGB values in [0, 1] ((3,) for one colour)."""
     single = isinstance(colours, str)
-    rows = [[int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)] for c in ([colours] if single else colours)]
+    rows = [
+        [int(c.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)] for c in ([colours] if single else colours)
+    ]
     rgb = np.asarray(rows, dtype=np.float64) / 255.0
     return rgb[0] if single else rgb
 
@@ -56,9 +59,9 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
 
 
 #: Linear sRGB → CIE XYZ (D65), and the D65 white point the Lab conversion is relative to.
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
+_RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 _WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
 
 
@@ -66,10 +69,10 @@ def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB values in [0, 1] (…, 3) to CIELAB (L* in 0..100) under D65."""
     xyz = srgb_to_linear(rgb) @ _RGB_TO_XYZ.T / _WHITE_D65
     delta = 6.0 / 29.0
-    f = np.where(xyz > delta ** 3, np.cbrt(xyz), xyz / (3 * delta ** 2) + 4.0 / 29.0)
-    return np.stack([116.0 * f[..., 1] - 16.0,
-                     500.0 * (f[..., 0] - f[..., 1]),
-                     200.0 * (f[..., 1] - f[..., 2])], axis=-1)
+    f = np.where(xyz > delta**3, np.cbrt(xyz), xyz / (3 * delta**2) + 4.0 / 29.0)
+    return np.stack(
+        [116.0 * f[..., 1] - 16.0, 500.0 * (f[..., 0] - f[..., 1]), 200.0 * (f[..., 1] - f[..., 2])], axis=-1
+    )
 
 
 def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
@@ -81,7 +84,7 @@ def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     l2, a2, b2 = np.moveaxis(lab2, -1, 0)
     # a* is stretched for near-neutral colours (G), then chroma and hue are taken from a'.
     c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2.0
-    g = 0.5 * (1.0 - np.sqrt(c_bar ** 7 / (c_bar ** 7 + 25.0 ** 7)))
+    g = 0.5 * (1.0 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
     a1p, a2p = (1.0 + g) * a1, (1.0 + g) * a2
     c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
     h1p = np.degrees(np.arctan2(b1, a1p)) % 360.0
@@ -96,19 +99,26 @@ def delta_e_2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
 
     lp_bar, cp_bar = (l1 + l2) / 2.0, (c1p + c2p) / 2.0
     h_sum = h1p + h2p
-    hp_bar = np.where(np.abs(h1p - h2p) <= 180.0, h_sum / 2.0,
-                      np.where(h_sum < 360.0, (h_sum + 360.0) / 2.0, (h_sum - 360.0) / 2.0))
+    hp_bar = np.where(
+        np.abs(h1p - h2p) <= 180.0,
+        h_sum / 2.0,
+        np.where(h_sum < 360.0, (h_sum + 360.0) / 2.0, (h_sum - 360.0) / 2.0),
+    )
     hp_bar = np.where(neutral, h_sum, hp_bar)
-    t = (1.0 - 0.17 * np.cos(np.radians(hp_bar - 30.0)) + 0.24 * np.cos(np.radians(2.0 * hp_bar))
-         + 0.32 * np.cos(np.radians(3.0 * hp_bar + 6.0)) - 0.20 * np.cos(np.radians(4.0 * hp_bar - 63.0)))
+    t = (
+        1.0
+        - 0.17 * np.cos(np.radians(hp_bar - 30.0))
+        + 0.24 * np.cos(np.radians(2.0 * hp_bar))
+        + 0.32 * np.cos(np.radians(3.0 * hp_bar + 6.0))
+        - 0.20 * np.cos(np.radians(4.0 * hp_bar - 63.0))
+    )
     d_theta = 30.0 * np.exp(-(((hp_bar - 275.0) / 25.0) ** 2))
-    r_c = 2.0 * np.sqrt(cp_bar ** 7 / (cp_bar ** 7 + 25.0 ** 7))
+    r_c = 2.0 * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
     s_l = 1.0 + 0.015 * (lp_bar - 50.0) ** 2 / np.sqrt(20.0 + (lp_bar - 50.0) ** 2)
     s_c = 1.0 + 0.045 * cp_bar
     s_h = 1.0 + 0.015 * cp_bar * t
     r_t = -np.sin(np.radians(2.0 * d_theta)) * r_c
-    return np.sqrt((dlp / s_l) ** 2 + (dcp / s_c) ** 2 + (dHp / s_h) ** 2
-                   + r_t * (dcp / s_c) * (dHp / s_h))
+    return np.sqrt((dlp / s_l) ** 2 + (dcp / s_c) ** 2 + (dHp / s_h) ** 2 + r_t * (dcp / s_c) * (dHp / s_h))
 
 
 def contrast_ratio(rgb1: np.ndarray, rgb2: np.ndarray) -> np.ndarray:
@@ -132,23 +142,24 @@ def min_pairwise_delta_e(rgb: np.ndarray) -> float:
 #: deficiency", IEEE TVCG 15(6), 2009: their published severity-1.0 matrices (dichromacy), which
 #: act on linear RGB.
 MACHADO_2009 = {
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868],
-                            [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968],
-                              [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "tritanopia": np.array([[1.255528, -0.076749, -0.178779],
-                            [-0.078411, 0.930809, 0.147602],
-                            [0.004733, 0.691367, 0.303900]]),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "tritanopia": np.array(
+        [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]]
+    ),
 }
 
 
 def simulate_deficiency(rgb: np.ndarray, deficiency: str) -> np.ndarray:
     """sRGB colours (…, 3) as seen with `deficiency` (a key of `MACHADO_2009`)."""
     if deficiency not in MACHADO_2009:
-        raise ValueError(f"unknown colour-vision deficiency {deficiency!r}; "
-                         f"expected one of {', '.join(MACHADO_2009)}")
+        raise ValueError(
+            f"unknown colour-vision deficiency {deficiency!r}; expected one of {', '.join(MACHADO_2009)}"
+        )
     return linear_to_srgb(srgb_to_linear(rgb) @ MACHADO_2009[deficiency].T)
 
 
@@ -158,6 +169,7 @@ def grey_lightness(rgb: np.ndarray) -> np.ndarray:
 
 
 # -- colour maps for images and fields -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ColourMaps:
@@ -176,9 +188,9 @@ class ColourMaps:
 COLOUR_MAP_CHOICES = {
     # Plain linear grey: the panel shows exactly the grey levels its exported PNG holds.
     "grey": ColourMaps("&Grey (signed: zero at mid-grey)", sequential="grey", diverging="grey"),
-    "viridis": ColourMaps("&Viridis (signed: blue–white–red)", sequential="viridis",
-                          diverging="CET-D1"),
-    "colour_blind": ColourMaps("&Colour-blind safe (blue–yellow)", sequential="CET-CBL2",
-                               diverging="CET-CBD1"),
+    "viridis": ColourMaps("&Viridis (signed: blue–white–red)", sequential="viridis", diverging="CET-D1"),
+    "colour_blind": ColourMaps(
+        "&Colour-blind safe (blue–yellow)", sequential="CET-CBL2", diverging="CET-CBD1"
+    ),
 }
 DEFAULT_COLOUR_MAPS = "grey"

@@ -57,12 +57,13 @@ def tile(images: np.ndarray, columns: int | None = None, pad: int = 1, fill: flo
     for i in range(n):
         r, c = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + c * (w + pad)
-        out[y:y + h, x:x + w] = images[i]
+        out[y : y + h, x : x + w] = images[i]
     return out
 
 
 def paired_rows(rows: dict[str, np.ndarray], pad: int = 1, fill: float = 0.0) -> np.ndarray:
     """Stack rows of images (input, reconstruction, ...) so column k shows one example."""
-    strips = [tile(np.clip(images, 0, 1), columns=len(images), pad=pad, fill=fill)
-              for images in rows.values()]
+    strips = [
+        tile(np.clip(images, 0, 1), columns=len(images), pad=pad, fill=fill) for images in rows.values()
+    ]
     return np.concatenate([s if i == 0 else s[pad:] for i, s in enumerate(strips)], axis=0)

@@ -31,8 +31,9 @@ def make_game(
         game = GAMES[name]
     except KeyError:
         raise ValueError(f"unknown game {name!r}; the games are {', '.join(sorted(GAMES))}") from None
-    return game(num_envs, device=device, seed=seed, sticky_actions=sticky_actions,
-                max_episode_steps=max_episode_steps)
+    return game(
+        num_envs, device=device, seed=seed, sticky_actions=sticky_actions, max_episode_steps=max_episode_steps
+    )
 
 
 __all__ = ["ATARI_PREFIX", "GAMES", "GRID", "Game", "StepResult", "VecGame", "make_game"]

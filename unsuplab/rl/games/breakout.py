@@ -77,7 +77,7 @@ class Breakout(VecGame):
         # The brick wall is one 30-bit number per game (bit (row - 1) * 10 + column), so reading,
         # breaking and "all gone?" are single integer operations on (B,) tensors.
         in_brick_rows = (y >= BRICK_TOP) & (y < BRICK_TOP + BRICK_ROWS)
-        bit = ((y - BRICK_TOP).clamp(0, BRICK_ROWS - 1) * GRID + x)
+        bit = (y - BRICK_TOP).clamp(0, BRICK_ROWS - 1) * GRID + x
         meets_brick = in_brick_rows & ((self.bricks >> bit) & 1).bool()
         breaks = meets_brick & ~self.strike
         bricks = self.bricks & ~(breaks.long() << bit)

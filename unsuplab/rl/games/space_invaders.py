@@ -61,8 +61,15 @@ class SpaceInvaders(VecGame):
     action_names = ("noop", "left", "right", "fire")
     key_actions: ClassVar[dict[str, int]] = {"Left": LEFT, "Right": RIGHT, "Space": FIRE, "Up": FIRE}
     state_names = (
-        "cannon", "aliens", "alien_dir", "friendly_bullets", "enemy_bullets",
-        "shot_timer", "alien_move_timer", "alien_shot_timer", "move_interval",
+        "cannon",
+        "aliens",
+        "alien_dir",
+        "friendly_bullets",
+        "enemy_bullets",
+        "shot_timer",
+        "alien_move_timer",
+        "alien_shot_timer",
+        "move_interval",
     )
 
     @cached_property

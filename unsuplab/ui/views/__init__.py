@@ -22,8 +22,19 @@ from unsuplab.ui.views.scatter_view import ScatterView  # noqa: E402
 from unsuplab.ui.views.table_view import TableView  # noqa: E402
 
 VIEW_TYPES: dict[str, type[View]] = {
-    view.kind: view for view in (CurvesView, ImageGridView, PairedRowsView, ScatterView, TableView,
-                                 BarsView, HistogramView, MatrixView, FieldView, FrameView)
+    view.kind: view
+    for view in (
+        CurvesView,
+        ImageGridView,
+        PairedRowsView,
+        ScatterView,
+        TableView,
+        BarsView,
+        HistogramView,
+        MatrixView,
+        FieldView,
+        FrameView,
+    )
 }
 
 
@@ -32,13 +43,26 @@ def make_view(payload: Payload) -> View:
     try:
         view_type = VIEW_TYPES[payload.kind]
     except KeyError:
-        raise KeyError(f"no view for payloads of kind {payload.kind!r}; "
-                       f"known kinds: {', '.join(sorted(VIEW_TYPES))}") from None
+        raise KeyError(
+            f"no view for payloads of kind {payload.kind!r}; known kinds: {', '.join(sorted(VIEW_TYPES))}"
+        ) from None
     view = view_type()
     view.show_payload(payload)
     return view
 
 
-__all__ = ["VIEW_TYPES", "View", "make_view", "BarsView", "CurvesView", "FieldView", "FrameView",
-           "HistogramView", "ImageGridView", "MatrixView", "PairedRowsView", "ScatterView",
-           "TableView"]
+__all__ = [
+    "VIEW_TYPES",
+    "View",
+    "make_view",
+    "BarsView",
+    "CurvesView",
+    "FieldView",
+    "FrameView",
+    "HistogramView",
+    "ImageGridView",
+    "MatrixView",
+    "PairedRowsView",
+    "ScatterView",
+    "TableView",
+]

@@ -197,7 +197,8 @@ def category_ticks(names: list[str], room_px: float, metrics: QFontMetrics) -> l
         return list(enumerate(names))
     if column >= MIN_NAMED_COLUMN_PX:
         width = int(column) - TICK_GAP_PX
-        return [(i, metrics.elidedText(name, Qt.TextElideMode.ElideRight, width))
-                for i, name in enumerate(names)]
+        return [
+            (i, metrics.elidedText(name, Qt.TextElideMode.ElideRight, width)) for i, name in enumerate(names)
+        ]
     every = math.ceil(widest / column)
     return [(i, name) for i, name in enumerate(names) if i % every == 0]

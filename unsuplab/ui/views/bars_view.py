@@ -66,8 +66,9 @@ class BarsView(View):
         if payload.y_label != self._y_label:
             self._y_label = payload.y_label
             self.plot.setLabel("left", payload.y_label)
-        self.values = {name: np.asarray(v, dtype=np.float64).reshape(-1)
-                       for name, v in payload.values.items()}
+        self.values = {
+            name: np.asarray(v, dtype=np.float64).reshape(-1) for name, v in payload.values.items()
+        }
         self.highlight = payload.highlight
         self._set_click_command(payload.click_command)
         if list(payload.categories) != self.categories:
@@ -107,8 +108,7 @@ class BarsView(View):
                     brushes[self.highlight] = pg.mkBrush(self.theme.accent)
             else:
                 brushes = [pg.mkBrush(palette_colour(k))] * len(heights)
-            item.setOpts(x=x, height=np.nan_to_num(heights), width=width * 0.92, brushes=brushes,
-                         pen=None)
+            item.setOpts(x=x, height=np.nan_to_num(heights), width=width * 0.92, brushes=brushes, pen=None)
         self._draw_band(single)
 
     def _draw_band(self, single: bool) -> None:
@@ -117,18 +117,24 @@ class BarsView(View):
             return
         stacked = np.concatenate([v for v in self.values.values()] + [np.zeros(1)])
         stacked = stacked[np.isfinite(stacked)]
-        low, high = (self._y_range if self._y_range is not None
-                     else (min(stacked.min(), 0.0), max(stacked.max(), 0.0)))
+        low, high = (
+            self._y_range if self._y_range is not None else (min(stacked.min(), 0.0), max(stacked.max(), 0.0))
+        )
         margin = 0.04 * max(high - low, 1e-12)
-        self.band.setOpts(x=[self.highlight], y0=[low - margin], height=[high - low + 2 * margin],
-                          width=0.96, brush=translucent(self.theme.accent, 60), pen=None)
+        self.band.setOpts(
+            x=[self.highlight],
+            y0=[low - margin],
+            height=[high - low + 2 * margin],
+            width=0.96,
+            brush=translucent(self.theme.accent, 60),
+            pen=None,
+        )
         self.band.show()
 
     # -- category names on the x axis ------------------------------------------------------------
     def _set_ticks(self) -> None:
         room = self.plot.getViewBox().width()
-        self.plot.getAxis("bottom").setTicks([category_ticks(self.categories, room,
-                                                             self.fontMetrics())])
+        self.plot.getAxis("bottom").setTicks([category_ticks(self.categories, room, self.fontMetrics())])
 
     # -- hover and click -------------------------------------------------------------------------
     def category_at(self, scene_pos: QPointF) -> int | None:
@@ -156,8 +162,11 @@ class BarsView(View):
         if index is None:
             self.hover_label.setText("")
             return
-        parts = [f"{name} {values[index]:.4g}" if len(self.values) > 1 else f"{values[index]:.4g}"
-                 for name, values in self.values.items() if index < len(values)]
+        parts = [
+            f"{name} {values[index]:.4g}" if len(self.values) > 1 else f"{values[index]:.4g}"
+            for name, values in self.values.items()
+            if index < len(values)
+        ]
         hint = "  ·  click to choose" if self.click_command else ""
         self.hover_label.setText(f"{self.categories[index]}: {', '.join(parts)}{hint}")
 

@@ -71,8 +71,14 @@ class View(QWidget):
         self.on_pointer_left()
         super().leaveEvent(event)
 
-    def lay_out(self, body: QWidget | QLayout, *, corner: QWidget | None = None,
-                legend: bool = False, below: tuple[QWidget, ...] = ()) -> None:
+    def lay_out(
+        self,
+        body: QWidget | QLayout,
+        *,
+        corner: QWidget | None = None,
+        legend: bool = False,
+        below: tuple[QWidget, ...] = (),
+    ) -> None:
         """The panel every view shares: the title (with `corner`, a button, at its right), the
         series' legend (`legend_label`, filled by `set_legend`) beside the title when both fit on
         one line and under it otherwise, `body` taking the space, then the lines `below` it.
@@ -148,10 +154,8 @@ class View(QWidget):
         for role, colour in (
             (QPalette.ColorRole.Window, background),
             (QPalette.ColorRole.Base, background),
-            (QPalette.ColorRole.AlternateBase,
-             background.lighter(115) if dark else background.darker(104)),
-            (QPalette.ColorRole.Button,
-             background.lighter(130) if dark else background.darker(106)),
+            (QPalette.ColorRole.AlternateBase, background.lighter(115) if dark else background.darker(104)),
+            (QPalette.ColorRole.Button, background.lighter(130) if dark else background.darker(106)),
             (QPalette.ColorRole.WindowText, foreground),
             (QPalette.ColorRole.Text, foreground),
             (QPalette.ColorRole.ButtonText, foreground),
@@ -159,8 +163,7 @@ class View(QWidget):
         ):
             palette.setColor(role, colour)
         # A disabled control (a tool button while its tool works) must read as such.
-        for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText,
-                     QPalette.ColorRole.Text):
+        for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
             palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(theme.muted))
         self.setPalette(palette)
         # Text colours also as style sheets: an application style sheet can override palettes.
@@ -206,4 +209,3 @@ class PixelHoverView(View):
             return
         point = box.mapSceneToView(scene_pos)
         self.hover_label.setText(self.describe(point.x(), point.y()))
-

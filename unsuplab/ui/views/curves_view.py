@@ -111,8 +111,9 @@ class CurvesView(View):
             self.plot.removeItem(self.items.pop(name))
         # Each training series just before its held-out twin, so the legend reads in pairs.
         bases = list(dict.fromkeys(base_name(n) for n in payload.series))
-        names = sorted(payload.series,
-                       key=lambda n: (bases.index(base_name(n)), n.startswith(HELDOUT_PREFIX)))
+        names = sorted(
+            payload.series, key=lambda n: (bases.index(base_name(n)), n.startswith(HELDOUT_PREFIX))
+        )
         for name in names:
             steps, values = payload.series[name]
             item = self.items[name] if name in self.items else self._add_item(name)
@@ -133,8 +134,7 @@ class CurvesView(View):
         dashed = name.startswith(HELDOUT_PREFIX)
         # One pixel wide: Qt strokes wider dashed or antialiased noisy paths a hundred times slower
         # (seconds per frame for a 4,000-point loss history).
-        pen = pg.mkPen(colour, width=1,
-                       style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         item = pg.PlotDataItem(pen=pen, antialias=True)
         # A long run's history has thousands of points per series; drawing about one per pixel
         # (min/max per column, so spikes stay visible) keeps a repaint cheap for the trainer.

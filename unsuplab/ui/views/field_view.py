@@ -22,8 +22,7 @@ POINT_SIZE = 6
 ARROW_SPAN = 0.07
 HEAD_FRACTION, HEAD_ANGLE = 0.3, np.radians(25.0)
 MIN_STROKE_PX = 4  # a drawn point is kept once the mouse is this far from the last one
-DRAW_TIP = ("Drag on the plane to draw new data points; releasing the mouse sends them. "
-            "Esc cancels.")
+DRAW_TIP = "Drag on the plane to draw new data points; releasing the mouse sends them. Esc cancels."
 
 
 def arrow_segments(origins: np.ndarray, vectors: np.ndarray, span: float) -> np.ndarray:
@@ -31,7 +30,7 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, span: float) -> np.
     longest is `span` long."""
     origins = np.asarray(origins, dtype=np.float64).reshape(-1, 2)
     vectors = np.nan_to_num(np.asarray(vectors, dtype=np.float64).reshape(-1, 2))
-    longest = float(np.sqrt((vectors ** 2).sum(axis=1)).max(initial=0.0))
+    longest = float(np.sqrt((vectors**2).sum(axis=1)).max(initial=0.0))
     if len(origins) == 0 or longest == 0.0:
         return np.zeros((0, 2))
     shaft = vectors * (span / longest)
@@ -40,8 +39,9 @@ def arrow_segments(origins: np.ndarray, vectors: np.ndarray, span: float) -> np.
     for sign in (1.0, -1.0):
         c, s = np.cos(sign * HEAD_ANGLE), np.sin(sign * HEAD_ANGLE)
         back = -shaft * HEAD_FRACTION
-        barbs.append(tips + np.stack([c * back[:, 0] - s * back[:, 1],
-                                      s * back[:, 0] + c * back[:, 1]], axis=1))
+        barbs.append(
+            tips + np.stack([c * back[:, 0] - s * back[:, 1], s * back[:, 0] + c * back[:, 1]], axis=1)
+        )
     pairs = np.stack([origins, tips, tips, barbs[0], tips, barbs[1]], axis=1)
     return pairs.reshape(-1, 2)
 
@@ -80,8 +80,13 @@ class FieldView(View):
         self.heat_item.setZValue(-10)
         self.heat_item.setOpacity(HEAT_OPACITY)
         self.plot.addItem(self.heat_item)
-        self.colour_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=colour_map(signed=False),
-                                          interactive=False, width=14, colorMapMenu=False)
+        self.colour_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=colour_map(signed=False),
+            interactive=False,
+            width=14,
+            colorMapMenu=False,
+        )
         self.colour_bar.setImageItem(self.heat_item)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
         self.arrow_item = pg.PlotDataItem(connect="pairs")
@@ -183,7 +188,7 @@ class FieldView(View):
             pixel = self.view_box.viewPixelSize()
             last = self.stroke[-1]
             dx, dy = (point.x() - last[0]) / (pixel[0] or 1.0), (point.y() - last[1]) / (pixel[1] or 1.0)
-            if dx * dx + dy * dy < MIN_STROKE_PX ** 2:
+            if dx * dx + dy * dy < MIN_STROKE_PX**2:
                 return
         self.stroke.append((point.x(), point.y()))
         xy = np.asarray(self.stroke)
@@ -200,8 +205,11 @@ class FieldView(View):
 
     def _on_mouse_clicked(self, event) -> None:
         # A click while drawing is a stroke of one point.
-        if self.drawing and event.button() == Qt.MouseButton.LeftButton \
-                and self.view_box.sceneBoundingRect().contains(event.scenePos()):
+        if (
+            self.drawing
+            and event.button() == Qt.MouseButton.LeftButton
+            and self.view_box.sceneBoundingRect().contains(event.scenePos())
+        ):
             self.stroke = []
             self._add_stroke_point(event.scenePos())
             self._send_stroke()

@@ -41,8 +41,7 @@ class FrameView(View):
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
-        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True,
-                                                             enableMouse=False)
+        self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self.view_box.setMenuEnabled(False)
         self.image_item = pg.ImageItem()
         self.view_box.addItem(self.image_item)
@@ -98,8 +97,10 @@ class FrameView(View):
             if payload.play_command is None:
                 self.play_button.setChecked(False)
         keys = ", ".join(payload.key_actions) or "none"
-        tip = (f"Take the controls: hold {keys} to act (nothing held: action {self.idle_action}). "
-               "Esc or a click elsewhere stops.")
+        tip = (
+            f"Take the controls: hold {keys} to act (nothing held: action {self.idle_action}). "
+            "Esc or a click elsewhere stops."
+        )
         if tip != self.play_button.toolTip():
             self.play_button.setToolTip(tip)
             self.keys_label.setText(f"Playing: hold {keys}  ·  Esc stops")
@@ -134,8 +135,11 @@ class FrameView(View):
 
     def event(self, event: QEvent) -> bool:
         # While playing, a bound key (Space, say) is the game's, not a window shortcut's.
-        if event.type() == QEvent.Type.ShortcutOverride and self.playing and (
-                self._bound(event) or event.key() == Qt.Key.Key_Escape):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and self.playing
+            and (self._bound(event) or event.key() == Qt.Key.Key_Escape)
+        ):
             event.accept()
             return True
         return super().event(event)

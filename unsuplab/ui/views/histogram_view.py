@@ -44,8 +44,7 @@ class HistogramView(View):
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
         self.hover_label = self.hover_line()
-        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True,
-                     below=(self.hover_label,))
+        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True, below=(self.hover_label,))
         self.apply_theme(self.theme.dark)
 
     @property
@@ -64,8 +63,10 @@ class HistogramView(View):
             self.log_y_box.blockSignals(blocked)
             self.plot.setLogMode(y=payload.log_y)
         self.edges = np.asarray(payload.edges, dtype=np.float64).reshape(-1)
-        self.counts = {name: np.nan_to_num(np.asarray(c, dtype=np.float64).reshape(-1))
-                       for name, c in payload.counts.items()}
+        self.counts = {
+            name: np.nan_to_num(np.asarray(c, dtype=np.float64).reshape(-1))
+            for name, c in payload.counts.items()
+        }
         for name in [n for n in self.items if n not in self.counts]:
             self.plot.removeItem(self.items.pop(name))
         for name in self.counts:
@@ -77,8 +78,9 @@ class HistogramView(View):
 
     def _add_series(self, name: str) -> None:
         colour = palette_colour(len(self.items))
-        item = pg.PlotDataItem(stepMode="center", pen=pg.mkPen(colour, width=1.5),
-                               brush=translucent(colour, FILL_ALPHA))
+        item = pg.PlotDataItem(
+            stepMode="center", pen=pg.mkPen(colour, width=1.5), brush=translucent(colour, FILL_ALPHA)
+        )
         self.plot.addItem(item)
         self.items[name] = item
 
@@ -103,8 +105,12 @@ class HistogramView(View):
         for name, x in markers.items():
             line = self.marker_lines.get(name)
             if line is None:
-                line = pg.InfiniteLine(angle=90, movable=False, label=name,
-                                       labelOpts={"position": 0.93, "anchors": [(0, 0), (0, 0)]})
+                line = pg.InfiniteLine(
+                    angle=90,
+                    movable=False,
+                    label=name,
+                    labelOpts={"position": 0.93, "anchors": [(0, 0), (0, 0)]},
+                )
                 line.setZValue(20)
                 self.plot.addItem(line)
                 self.marker_lines[name] = line
@@ -133,8 +139,7 @@ class HistogramView(View):
             self.hover_label.setText("")
             return
         counts = ", ".join(f"{name} {c[index]:.4g}" for name, c in self.counts.items())
-        self.hover_label.setText(f"[{self.edges[index]:.3g}, {self.edges[index + 1]:.3g}): "
-                                 f"{counts}")
+        self.hover_label.setText(f"[{self.edges[index]:.3g}, {self.edges[index + 1]:.3g}): {counts}")
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

@@ -112,8 +112,7 @@ class ImageGridView(PixelHoverView):
             self.graphics.setToolTip(f"Click a tile to ask the model about it ({command})")
 
     def _on_mouse_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or self.click_command is None \
-                or self.tiles is None:
+        if event.button() != Qt.MouseButton.LeftButton or self.click_command is None or self.tiles is None:
             return
         if not self.view_box.sceneBoundingRect().contains(event.scenePos()):
             return

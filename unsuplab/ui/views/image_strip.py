@@ -20,8 +20,9 @@ class ImageStrip(QWidget):
     Pixels stay sharp squares (no smoothing), so a student sees exactly what the model saw.
     """
 
-    def __init__(self, *, vertical: bool = False, max_px: int = 128, min_px: int = 40,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, *, vertical: bool = False, max_px: int = 128, min_px: int = 40, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.vertical = vertical
         self.max_px = max_px
@@ -97,8 +98,9 @@ class ImageStrip(QWidget):
             painter.setPen(frame)
             painter.drawRect(target.adjusted(-1, -1, 0, 0))
             painter.setPen(text)
-            painter.drawText(QRect(x - GAP // 2, y + side + LABEL_GAP, side + GAP, label_h),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                             self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight,
-                                                           side + GAP))
+            painter.drawText(
+                QRect(x - GAP // 2, y + side + LABEL_GAP, side + GAP, label_h),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, side + GAP),
+            )
         painter.end()

@@ -74,8 +74,7 @@ class MatrixView(View):
         self.image_item.setRect(QRectF(-0.5, -0.5, columns, rows))
         if reshaped:
             self._make_cell_texts(rows, columns)
-            self.plot.setRange(xRange=(-0.5, columns - 0.5), yRange=(-0.5, rows - 0.5),
-                               padding=0.0)
+            self.plot.setRange(xRange=(-0.5, columns - 0.5), yRange=(-0.5, rows - 0.5), padding=0.0)
         self._write_numbers()
 
     def _colour_positions(self) -> np.ndarray:
@@ -103,8 +102,7 @@ class MatrixView(View):
         lut = self.colour_map.getLookupTable(nPts=256, alpha=False)
         cell_colours = lut[(self._colour_positions() * 255).astype(int)]
         text_colours = readable_text_colour(cell_colours).reshape(-1, 3)
-        for item, value, colour in zip(self.cell_texts, self.values.reshape(-1), text_colours,
-                                       strict=True):
+        for item, value, colour in zip(self.cell_texts, self.values.reshape(-1), text_colours, strict=True):
             text = self._format.format(value) if np.isfinite(value) else "–"
             if item.toPlainText() != text:
                 item.setText(text)
@@ -113,8 +111,7 @@ class MatrixView(View):
     def _set_column_ticks(self) -> None:
         """Column names that never overlap (rows stack vertically and have room)."""
         room = self.plot.getViewBox().width()
-        self.plot.getAxis("bottom").setTicks([category_ticks(self._labels[1], room,
-                                                             self.fontMetrics())])
+        self.plot.getAxis("bottom").setTicks([category_ticks(self._labels[1], room, self.fontMetrics())])
 
     def _on_resized(self) -> None:
         self._fit_font()
@@ -127,10 +124,12 @@ class MatrixView(View):
         box = self.plot.getViewBox()
         rows, columns = self.values.shape
         cell_px = min(box.width() / columns, box.height() / rows)
-        widest = max(len(self._format.format(v)) for v in self.values.reshape(-1)[:200]
-                     if np.isfinite(v)) if np.isfinite(self.values).any() else 1
-        size = int(np.clip(min(cell_px * 0.36, 1.6 * cell_px / max(widest, 1)),
-                           MIN_FONT_PX, MAX_FONT_PX))
+        widest = (
+            max(len(self._format.format(v)) for v in self.values.reshape(-1)[:200] if np.isfinite(v))
+            if np.isfinite(self.values).any()
+            else 1
+        )
+        size = int(np.clip(min(cell_px * 0.36, 1.6 * cell_px / max(widest, 1)), MIN_FONT_PX, MAX_FONT_PX))
         font = QFont(self.font())
         font.setPixelSize(size)
         for item in self.cell_texts:
@@ -151,12 +150,12 @@ class MatrixView(View):
         column_name = self._labels[1][c] if c < len(self._labels[1]) else str(c)
         row_title = self._titles[0] or "row"
         column_title = self._titles[1] or "column"
-        self.hover_label.setText(f"{row_title} {row_name}, {column_title} {column_name}: "
-                                 f"{self._format.format(self.values[r, c])}")
+        self.hover_label.setText(
+            f"{row_title} {row_name}, {column_title} {column_name}: {self._format.format(self.values[r, c])}"
+        )
 
     def _make_colour_map(self) -> pg.ColorMap:
-        return pg.ColorMap([0.0, 1.0], [QColor(LOW_COLOUR[self.theme.dark]),
-                                        QColor(self.theme.accent)])
+        return pg.ColorMap([0.0, 1.0], [QColor(LOW_COLOUR[self.theme.dark]), QColor(self.theme.accent)])
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

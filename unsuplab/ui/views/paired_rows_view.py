@@ -78,9 +78,14 @@ class PairedRowsView(PixelHoverView):
         metrics = QFontMetrics(self.row_axis.style["tickFont"] or self.font())
         natural = max(metrics.horizontalAdvance(t) for t in self.row_labels) + LABEL_MARGIN
         width = min(natural, max(4 * LABEL_MARGIN, int(self.width() * LABEL_SHARE)))
-        texts = self.row_labels if width == natural else [
-            metrics.elidedText(t, Qt.TextElideMode.ElideRight, width - LABEL_MARGIN)
-            for t in self.row_labels]
+        texts = (
+            self.row_labels
+            if width == natural
+            else [
+                metrics.elidedText(t, Qt.TextElideMode.ElideRight, width - LABEL_MARGIN)
+                for t in self.row_labels
+            ]
+        )
         h = self._image_size[0]
         centres = [PAD + k * (h + PAD) + h / 2 for k in range(len(texts))]
         self.row_axis.setTicks([list(zip(centres, texts, strict=True)), []])

@@ -141,8 +141,7 @@ class ScatterView(View):
         card = QWidget()
         self.inspect_caption = self.muted_label()
         self.inspect_caption.setWordWrap(True)
-        self.inspect_caption.setSizePolicy(QSizePolicy.Policy.Preferred,
-                                           QSizePolicy.Policy.Preferred)
+        self.inspect_caption.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.inspect_strip = ImageStrip(vertical=True, max_px=INSPECT_PX, min_px=40)
         close = QToolButton()
         close.setText("×")
@@ -174,8 +173,11 @@ class ScatterView(View):
         self.labels = np.asarray(payload.labels, dtype=np.int64).reshape(-1)
         self.thumbnails = payload.thumbnails
         self._set_plane_command(payload.plane_command)
-        self.scatter.setData(pos=self.points, brush=self._brushes[self.labels % len(PALETTE)],
-                             symbol=self._symbols[self.labels % len(SYMBOLS)])
+        self.scatter.setData(
+            pos=self.points,
+            brush=self._brushes[self.labels % len(PALETTE)],
+            symbol=self._symbols[self.labels % len(SYMBOLS)],
+        )
         present = np.unique(self.labels).tolist()
         if present != self._legend_labels:
             self._set_legend(present)
@@ -201,8 +203,9 @@ class ScatterView(View):
     def show_inspected(self, payload: PairedRows) -> None:
         """The clicked point's answer: its image and reconstruction, stacked beside the plot."""
         self.inspect_caption.setText(payload.title)
-        self.inspect_strip.set_images([(label, images[0]) for label, images in payload.rows.items()
-                                       if len(images)])
+        self.inspect_strip.set_images(
+            [(label, images[0]) for label, images in payload.rows.items() if len(images)]
+        )
         self.inspect_card.show()
 
     def hide_inspected(self) -> None:
@@ -212,7 +215,7 @@ class ScatterView(View):
 
     def _place_marker(self) -> None:
         if self.selected is not None and self.selected < len(self.points):
-            self.marker.setData(pos=self.points[self.selected:self.selected + 1])
+            self.marker.setData(pos=self.points[self.selected : self.selected + 1])
         else:
             self.marker.setData(pos=np.zeros((0, 2)))
 
@@ -226,14 +229,18 @@ class ScatterView(View):
         offsets = (self.points - (where.x(), where.y())) / (pixel[0] or 1.0, pixel[1] or 1.0)
         distances = np.einsum("ij,ij->i", offsets, offsets)
         nearest = int(np.argmin(distances))
-        return nearest if distances[nearest] <= HOVER_RADIUS ** 2 else None
+        return nearest if distances[nearest] <= HOVER_RADIUS**2 else None
 
     def _set_legend(self, labels: list[int]) -> None:
         self.legend.clear()
         # Samples are plain items the legend draws its swatches from; they are never plotted.
         self._legend_samples = [
-            pg.ScatterPlotItem(symbol=self._symbols[label % len(SYMBOLS)], size=POINT_SIZE + 2, pen=None,
-                               brush=self._brushes[label % len(PALETTE)])
+            pg.ScatterPlotItem(
+                symbol=self._symbols[label % len(SYMBOLS)],
+                size=POINT_SIZE + 2,
+                pen=None,
+                brush=self._brushes[label % len(PALETTE)],
+            )
             for label in labels
         ]
         for label, sample in zip(labels, self._legend_samples, strict=True):
@@ -279,8 +286,7 @@ class ScatterView(View):
             self.selected = index
             self._place_marker()
             self.command_requested.emit("inspect", {"index": index})
-        elif self.plane_command is not None \
-                and self.view_box.sceneBoundingRect().contains(event.scenePos()):
+        elif self.plane_command is not None and self.view_box.sceneBoundingRect().contains(event.scenePos()):
             self._request_plane_point(event.scenePos())
             self.plane_throttle.flush()
 
@@ -290,9 +296,12 @@ class ScatterView(View):
             return
         self.plane_command = command
         self.view_box.drag_handler = self._on_plane_drag if command is not None else None
-        self.graphics.setToolTip("" if command is None else
-                                 "Click or drag on the empty plane to ask the model about that "
-                                 f"point ({command}); click a point to inspect it")
+        self.graphics.setToolTip(
+            ""
+            if command is None
+            else "Click or drag on the empty plane to ask the model about that "
+            f"point ({command}); click a point to inspect it"
+        )
         if command is None:
             self.crosshair.setData(pos=np.zeros((0, 2)))
 
@@ -322,7 +331,7 @@ class ScatterView(View):
                 self.ring.setData(pos=np.zeros((0, 2)))
                 self.inset.hide()
             return
-        self.ring.setData(pos=self.points[index:index + 1])
+        self.ring.setData(pos=self.points[index : index + 1])
         self.inset_caption.setText(f"#{index}  ·  label {self.labels[index]}")
         if self.thumbnails is not None and index < len(self.thumbnails):
             self.thumbnail_label.setPixmap(grey_pixmap(self.thumbnails[index], THUMBNAIL_SCALE))
