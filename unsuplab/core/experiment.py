@@ -42,6 +42,9 @@ class Experiment:
     #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
     quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
     quick_steps: ClassVar[int] = 60
+    #: The comparisons the lesson's text teaches, offered as one click: a name -> the settings
+    #: varied and their values (2 to 4 variants; see `unsuplab.core.compare`).
+    comparisons: ClassVar[dict[str, dict[str, tuple[Any, ...]]]] = {}
     #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
     #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
     #: train_step it is the number of steps done before this one. Lessons read it, never write it.

@@ -377,9 +377,11 @@ class _Run:
     def _serve(self, command: Command) -> Event:
         name, kwargs, experiment = command.name, command.kwargs, self.experiment
         if name == SET_PARAM:
-            experiment.set_live(kwargs["name"], kwargs["value"])
+            experiment.set_live(**kwargs)  # a comparison also takes variant= (core/compare.py)
             self.dirty = True  # a paused run shows the change at once (PCA's k, say)
             message = f"{kwargs['name']} = {kwargs['value']}"
+            if kwargs.get("variant") is not None:
+                message += f" in {kwargs['variant']}"
         elif name == SAVE:
             from unsuplab.core.checkpoint import save_run
 
