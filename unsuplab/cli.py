@@ -19,7 +19,14 @@ import unsuplab
 from unsuplab.atomic import OutputError, atomic_write, remove_partials
 from unsuplab.core.checkpoint import CheckpointError, load_run, save_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
-from unsuplab.core.compare import Comparison, split_history, split_metrics, vary_configs, write_variant_csv
+from unsuplab.core.compare import (
+    Comparison,
+    parse_values,
+    split_history,
+    split_metrics,
+    vary_configs,
+    write_variant_csv,
+)
 from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
@@ -402,7 +409,7 @@ def _parse_vary(items: list[str]) -> dict[str, list[str]]:
             raise UsageError(f"--vary {item!r}: expected KEY=V1,V2, e.g. --vary corruption_level=0,0.25,0.5")
         if key in vary:
             raise UsageError(f"--vary {key}: given twice; list all its values in one --vary")
-        vary[key] = [v.strip() for v in values.split(";" if ";" in values else ",")] if values else []
+        vary[key] = parse_values(values)
     if not vary:
         raise UsageError(
             "--vary: name a setting and the values to compare, e.g. --vary corruption_level=0,0.5"

@@ -37,10 +37,16 @@ SEPARATOR = " · "
 
 
 # -- the variants ------------------------------------------------------------------------------------
-def vary_configs(base: Any, vary: dict[str, Sequence[Any]]) -> list[Any]:
-    """One config per combination of the values in `vary` (setting -> values, text or typed),
-    the rest as in `base`. A ConfigError names the setting: unknown, no values, a value out of
-    range or given twice, or a number of variants outside 2 to 4."""
+def parse_values(text: str) -> list[str]:
+    """Values as typed: "0, 0.25, 0.5"; ';' separates values that hold commas ("64,64; 500,500")."""
+    return [v.strip() for v in text.split(";" if ";" in text else ",")] if text.strip() else []
+
+
+def vary_configs(base: Any, vary: dict[str, Sequence[Any]], also: Sequence[Any] = ()) -> list[Any]:
+    """The configs `also` (the form's own, say), then one per combination of the values in `vary`
+    (setting -> values, text or typed), the rest as in `base`; a config already there is not
+    repeated. A ConfigError names the setting: unknown, no values, a value out of range or given
+    twice, or a number of variants outside 2 to 4."""
     if not vary:
         raise ConfigError("vary", "name a setting to vary and its values")
     axes: list[list[Any]] = []
@@ -53,15 +59,13 @@ def vary_configs(base: Any, vary: dict[str, Sequence[Any]]) -> list[Any]:
         if repeated is not None:
             raise ConfigError(name, f"{repeated!r} is given twice")
         axes.append(coerced)
-    count = math.prod(len(values) for values in axes)
-    names = ", ".join(vary)
+    combos = [dataclasses.replace(base, **dict(zip(vary, c, strict=True))) for c in itertools.product(*axes)]
+    configs = list(also) + [c for c in combos if c not in also]
+    count, names = len(configs), ", ".join(vary)
     if count > MAX_VARIANTS:
         raise ConfigError(names, f"{count} variants; compare at most {MAX_VARIANTS}")
     if count < MIN_VARIANTS:
         raise ConfigError(names, "one value makes one variant; give at least two values to compare")
-    configs = [
-        dataclasses.replace(base, **dict(zip(vary, combo, strict=True))) for combo in itertools.product(*axes)
-    ]
     for config in configs:
         validate(config)  # the config's own cross-field checks
     return configs
@@ -77,7 +81,7 @@ def variant_names(configs: Sequence[Any]) -> list[tuple[str, str]]:
     ]
     names = []
     for i, config in enumerate(configs, start=1):
-        values = [(name, _text(getattr(config, name))) for name in differing]
+        values = [(name, value_text(getattr(config, name))) for name in differing]
         label = ", ".join(f"{n} = {v}" for n, v in values) or f"variant {i}"
         key = ",".join(f"{n}={v}" for n, v in values) or f"variant-{i}"
         if any(label == earlier for earlier, _ in names):  # the same settings twice
@@ -86,7 +90,8 @@ def variant_names(configs: Sequence[Any]) -> list[tuple[str, str]]:
     return names
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A setting's value as a label shows it: 0.25, 1e-05, True, "minimax"."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

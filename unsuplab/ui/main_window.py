@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from unsuplab.core.checkpoint import SavedRun
 from unsuplab.core.commands import SAVE
+from unsuplab.core.compare import Comparison
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
@@ -305,15 +306,30 @@ class MainWindow(FileCommands, QMainWindow):
             self.controls.step_limit.setValue(0)
         return self._start_run(paused=True, restore=Restore(saved.state, saved.step, saved.history))
 
-    def _start_run(self, *, paused: bool, restore: Restore | None = None) -> bool:
-        error = self.form.check()
+    def start_comparison(self, configs: list[Any]) -> bool:
+        """Discard the run and train the lesson's variants `configs` side by side (2 to 4; see
+        `unsuplab.core.compare`): every panel shows them all, the controls steer them together."""
+        self._discard_run()
+        try:
+            comparison = Comparison(self.lesson, configs)
+        except (ValueError, ConfigError) as exc:
+            self.show_error(str(exc))
+            return False
+        started = self._start_run(paused=False, experiment=comparison)
+        if started:
+            self.log.add(f"Comparing {len(configs)} variants: {'; '.join(comparison.labels)}")
+        return started
+
+    def _start_run(
+        self, *, paused: bool, restore: Restore | None = None, experiment: Experiment | None = None
+    ) -> bool:
+        error = self.form.check() if experiment is None else None
         if error is not None:
             self._refuse(error)
             return False
-        config = self.form.config()
         try:
             device = resolve_device(self.controls.device.currentData())
-            experiment = self.lesson(config)
+            experiment = experiment or self.lesson(self.form.config())
         except (ValueError, ConfigError) as exc:
             self.show_error(str(exc))
             return False
