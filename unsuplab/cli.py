@@ -99,6 +99,7 @@ DIR (default runs/<lesson>-<date>-<time>) receives:
   config.json            the settings the variants share (the varied ones as in the first)
   metrics.csv            step, variant and every metric, one row per variant and step
   checkpoint-<variant>.pt  each variant's run, to continue with 'train --resume' or open
+  comparison.pt          the whole comparison, to open in the window (File > Open run)
   <panel>.png            the comparison's picture panels, one per variant ("filters-beta-4.png")
 The last line on stdout is "final step=N [variant] key=value ... [variant] ..." with each
 variant's held-out figures.
@@ -378,6 +379,11 @@ def _plan(args: argparse.Namespace) -> _Plan:
             saved = load_run(args.resume, expected_lesson=cls.name)
         except CheckpointError as exc:
             raise UsageError(str(exc)) from None
+        if saved.variants:
+            raise UsageError(
+                f"--resume {args.resume}: a comparison of {len(saved.variants)} variants; resume one "
+                "variant's checkpoint-<variant>.pt, or open the comparison in the window"
+            )
         base, restore = saved.config, Restore(saved.state, saved.step, saved.history)
     config = _configure(base, overrides)
     _check_data_file(config)
@@ -632,13 +638,15 @@ def _export_comparison(
 ) -> list[Path]:
     """One metrics.csv with a variant column and a checkpoint per variant, each with its history."""
     merged = out / ".metrics-of-all-variants.csv"
-    if not _export_through_loop(events, control, {EXPORT_METRICS: merged}, outcome):
-        return []
+    files = {EXPORT_METRICS: merged, SAVE: out / "comparison.pt"}
+    written = _export_through_loop(events, control, files, outcome)
+    if merged not in written:
+        return written
+    written.remove(merged)
     try:
         histories = split_history(MetricHistory.read_csv(merged), comparison.labels)
     finally:
         merged.unlink(missing_ok=True)
-    written: list[Path] = []
     try:  # the loop has stopped: this thread may read the variants now
         by_key = dict(zip(comparison.keys, histories.values(), strict=True))
         write_variant_csv(by_key, out / "metrics.csv")

@@ -42,6 +42,7 @@ def test_compare_writes_one_csv_a_checkpoint_per_variant_and_the_pictures(compar
         "metrics.csv",
         "checkpoint-corruption_level-0.pt",
         "checkpoint-corruption_level-0.5.pt",
+        "comparison.pt",
         "filters-corruption_level-0.png",
         "filters-corruption_level-0.5.png",
         "reconstructions.png",
@@ -95,3 +96,13 @@ def test_bad_input_exits_2_naming_the_setting_and_writes_nothing(capsys, tmp_pat
     for word in words:
         assert word in lines[0], (word, lines[0])
     assert not Path(out).exists()
+
+
+def test_the_saved_comparison_keeps_every_variant_and_train_refuses_to_resume_it(compared, capsys):
+    _, out = compared
+    saved = load_run(out / "comparison.pt", expected_lesson="denoising-autoencoder")
+    assert [c.corruption_level for c in saved.variants] == [0.0, 0.5]
+    assert set(saved.state) == {"corruption_level=0", "corruption_level=0.5"} and saved.step == 20
+    argv = ["train", "denoising-autoencoder", "--resume", str(out / "comparison.pt"), "--steps", "1"]
+    assert main(argv) == 2
+    assert "a comparison of 2 variants" in capsys.readouterr().err

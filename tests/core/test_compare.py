@@ -246,3 +246,32 @@ def test_histories_split_by_variant_into_one_csv(tmp_path):
         "1,a=2,0.25,",
         "2,a=2,,0.2",
     ]
+
+
+def test_k_variants_are_shown_and_evaluated_k_times_less_often():
+    """Each snapshot and evaluation costs k times one run's, so they take the same share of time."""
+    now = [0.0]
+
+    class Timed(Walk):
+        def train_step(self) -> dict[str, float]:
+            now[0] += 0.0625  # one variant's step takes 1/16 s (exact in binary)
+            return super().train_step()
+
+    def snapshot_steps(experiment: Experiment) -> list[int]:
+        control = RunControl(step_limit=8)
+        steps = []
+        for event in run(experiment, control, snapshot_interval=0.125, clock=lambda: now[0]):
+            if isinstance(event, Snapshot):
+                steps.append(event.progress.step)
+            if isinstance(event, StateChanged) and event.state == "finished":
+                control.stop()
+        return sorted(set(steps))  # the finished run's final evaluation shows the last step again
+
+    assert snapshot_steps(Timed()) == [0, 2, 4, 6, 8]  # every 1/8 s
+    assert snapshot_steps(Comparison(Timed, [WalkConfig(), WalkConfig(rate=1.0)])) == [
+        0,
+        2,
+        4,
+        6,
+        8,
+    ]  # 200 ms

@@ -54,3 +54,21 @@ def test_a_two_variant_comparison_shows_each_variant_and_obeys_the_controls(wind
     ]
     window.stop()
     wait_for_state(qtbot, window, "stopped")
+
+
+def test_a_saved_comparison_reopens_paused_with_every_variant(window, qtbot, tmp_path):
+    from unsuplab.core.checkpoint import save_run
+    from unsuplab.core.compare import Comparison
+    from unsuplab.core.history import MetricHistory
+    from unsuplab.core.registry import lesson
+    from unsuplab.core.stepping import train_steps
+
+    cls = lesson("denoising-autoencoder")
+    comparison = Comparison(cls, [cls.Config(batch_size=16, corruption_level=v) for v in (0.0, 0.5)])
+    comparison.build("cpu", 0)
+    train_steps(comparison, 3)
+    save_run(tmp_path / "c.pt", comparison, 3, MetricHistory())
+    assert window.open_run(tmp_path / "c.pt")
+    wait_for_step(qtbot, window, 3)
+    assert window.lesson_name == "denoising-autoencoder" and window.worker.control.paused
+    assert {"filters@corruption_level=0", "filters@corruption_level=0.5"} <= set(window.views.views)

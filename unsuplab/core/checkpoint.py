@@ -1,4 +1,5 @@
-"""The saved-run format: lesson, config, step, metric history and weights in one `.pt` file.
+"""The saved-run format: lesson, config, step, metric history and weights in one `.pt` file (and,
+for a comparison, every variant's config, its weights keyed by variant).
 
 Files are read with `torch.load(..., weights_only=True)`, so a file from the internet can hold
 tensors and plain values but never code. Files are written whole or not at all (`unsuplab.atomic`).
@@ -8,7 +9,7 @@ torch is imported only when a file is read or written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ class SavedRun:
     step: int
     history: MetricHistory
     state: dict[str, Any]
+    variants: list[Any] = field(default_factory=list)  # a comparison's configs (core/compare.py)
 
 
 def save_run(path, experiment, step: int, history: MetricHistory) -> None:
@@ -50,6 +52,9 @@ def save_run(path, experiment, step: int, history: MetricHistory) -> None:
         "history": history.to_dict(),
         "state": experiment.state_dict(),
     }
+    variants = getattr(experiment, "variant_configs", None)  # a comparison of variants
+    if variants is not None:
+        record["variants"] = [to_dict(config) for config in variants]
     with atomic_write(path) as f:
         stream = _WriteErrors(f)
         try:
@@ -134,7 +139,8 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         state = record["state"]
         if not isinstance(state, dict):
             raise TypeError("the learned state is not a dict")
-        return SavedRun(str(name), config, int(record["step"]), history, state)
+        variants = [from_dict(cls.Config, values) for values in record.get("variants", [])]
+        return SavedRun(str(name), config, int(record["step"]), history, state, variants)
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged run file: {exc}") from None
 

@@ -109,12 +109,17 @@ class Comparison(Experiment):
         self.variants = [lesson(config) for config in configs]
         self.config = self.variants[0].config
         self.labels, self.keys = (list(column) for column in zip(*variant_names(configs), strict=True))
-        self.name = f"compare:{lesson.name}"
+        self.name = lesson.name  # a saved comparison is the lesson's, with its variants' configs
         self.title = f"{lesson.title} ({len(configs)} variants)"
         self.tools, self.actions = lesson.tools, lesson.actions
         self.curves = {title: self.variant_metrics(names) for title, names in lesson.curves.items()}
         self.guarded_metrics = self.variant_metrics(lesson.guarded_metrics)
         self._step = 0
+
+    @property
+    def variant_configs(self) -> list[Any]:
+        """The variants' configs (a saved comparison keeps them beside their weights)."""
+        return [variant.config for variant in self.variants]
 
     def variant_metrics(self, names: Sequence[str]) -> tuple[str, ...]:
         """Each variant's copy of the metrics `names`, variant by variant."""
@@ -160,6 +165,10 @@ class Comparison(Experiment):
     @property
     def samples_per_step(self) -> int:
         return sum(variant.samples_per_step for variant in self.variants)
+
+    @property
+    def pace(self) -> float:
+        return float(len(self.variants))
 
     @property
     def step_delay(self) -> float:

@@ -90,6 +90,13 @@ class Experiment:
         something at a human pace (a game played to be watched); 0 runs at full speed."""
         return 0.0
 
+    @property
+    def pace(self) -> float:
+        """How many times the loop's snapshot and evaluation intervals this run asks for: 1 for a
+        lesson; k for a comparison of k variants, whose snapshots and evaluations cost k times
+        one's, so that they take the same share of the time as for one run."""
+        return 1.0
+
     # -- optional hooks -----------------------------------------------------------------------
     def set_live(self, name: str, value: Any) -> None:
         """Change a `live=True` config field mid-run; the default updates the config only."""

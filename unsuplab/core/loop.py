@@ -190,8 +190,9 @@ class _Run:
         clock: Callable[[], float],
     ):
         self.experiment, self.control, self.clock = experiment, control, clock
-        self.snapshot_interval = snapshot_interval
-        self.eval_interval = eval_interval
+        # A comparison of k variants snapshots and evaluates k times less often (Experiment.pace).
+        self.snapshot_interval = snapshot_interval * experiment.pace
+        self.eval_interval = eval_interval * experiment.pace
         self.good_state_interval = good_state_interval
         self.history = restore.history if restore else MetricHistory()
         self.step = restore.step if restore else 0

@@ -304,18 +304,21 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.set_config(saved.config)
         if self.controls.limit is not None and self.controls.limit <= saved.step:
             self.controls.step_limit.setValue(0)
+        if saved.variants:
+            return self.start_comparison(saved.variants, Restore(saved.state, saved.step, saved.history))
         return self._start_run(paused=True, restore=Restore(saved.state, saved.step, saved.history))
 
-    def start_comparison(self, configs: list[Any]) -> bool:
+    def start_comparison(self, configs: list[Any], restore: Restore | None = None) -> bool:
         """Discard the run and train the lesson's variants `configs` side by side (2 to 4; see
-        `unsuplab.core.compare`): every panel shows them all, the controls steer them together."""
+        `unsuplab.core.compare`): every panel shows them all, the controls steer them together.
+        A saved comparison (`restore`) continues paused."""
         self._discard_run()
         try:
             comparison = Comparison(self.lesson, configs)
         except (ValueError, ConfigError) as exc:
             self.show_error(str(exc))
             return False
-        started = self._start_run(paused=False, experiment=comparison)
+        started = self._start_run(paused=restore is not None, restore=restore, experiment=comparison)
         if started:
             self.log.add(f"Comparing {len(configs)} variants: {'; '.join(comparison.labels)}")
         return started
