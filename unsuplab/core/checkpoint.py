@@ -139,10 +139,39 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         state = record["state"]
         if not isinstance(state, dict):
             raise TypeError("the learned state is not a dict")
+        step = int(record["step"])
         variants = [from_dict(cls.Config, values) for values in record.get("variants", [])]
-        return SavedRun(str(name), config, int(record["step"]), history, state, variants)
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged run file: {exc}") from None
+    bad = _first_non_finite(state)
+    if bad is not None:
+        raise CheckpointError(
+            f"{path}: the weights hold values that are not finite numbers (NaN or infinite) in "
+            f"{bad}; this run diverged before it was saved and cannot continue"
+        )
+    return SavedRun(str(name), config, step, history, state, variants)
+
+
+def _first_non_finite(value: Any, name: str = "state") -> str | None:
+    """The dotted name of the first floating-point tensor in a nested state holding a NaN or an
+    infinity, or None when every number is finite."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() or value.is_complex():
+            return None if bool(torch.isfinite(value).all()) else name
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{name}.{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def _refusal(path: Path, exc: Exception) -> str:

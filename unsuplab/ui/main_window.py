@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unsuplab.atomic import remove_partials
 from unsuplab.core.checkpoint import SavedRun
-from unsuplab.core.commands import SAVE
+from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.compare import Comparison
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
@@ -40,6 +41,9 @@ from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.worker import RunWorker
+
+#: The commands that write files: when one fails, the error banner says which file and why.
+FILE_COMMANDS = (SAVE, EXPORT_METRICS)
 
 DEFAULT_LESSON = "autoencoder"
 DEFAULT_SIZE = (1500, 950)
@@ -73,6 +77,8 @@ class MainWindow(FileCommands, QMainWindow):
         warm_up_in_background()
         self.settings = settings
         self.autosave = autosave
+        if autosave is not None and autosave.parent.is_dir():
+            remove_partials(autosave.parent)  # what a killed save left; never a complete run
         self.worker: RunWorker | None = None
         self.run_state = "ready"
         self.last_snapshot: Snapshot | None = None
@@ -418,8 +424,11 @@ class MainWindow(FileCommands, QMainWindow):
             if current:
                 self._set_state(event.state, event.message)
         elif isinstance(event, Notice):
-            self.log.add(event.message, "error" if event.error else "info")
-            self.statusBar().showMessage(event.message, 8000)
+            if event.error and event.command in FILE_COMMANDS:
+                self.show_error(event.message)  # a run or history not written: the banner says so
+            else:
+                self.log.add(event.message, "error" if event.error else "info")
+                self.statusBar().showMessage(event.message, 8000)
             if event.error and current:
                 self.tools.failed(event)  # releases the tool that waits for this answer
         elif isinstance(event, RunFailed):
