@@ -111,9 +111,10 @@ class Comparison(Experiment):
         self.labels, self.keys = (list(column) for column in zip(*variant_names(configs), strict=True))
         self.name = lesson.name  # a saved comparison is the lesson's, with its variants' configs
         self.title = f"{lesson.title} ({len(configs)} variants)"
-        self.tools, self.actions = lesson.tools, lesson.actions
-        self.curves = {title: self.variant_metrics(names) for title, names in lesson.curves.items()}
-        self.guarded_metrics = self.variant_metrics(lesson.guarded_metrics)
+        first = self.variants[0]  # a lesson may set these per instance, from its config
+        self.tools, self.actions = first.tools, first.actions
+        self.curves = {title: self.variant_metrics(names) for title, names in first.curves.items()}
+        self.guarded_metrics = self.variant_metrics(first.guarded_metrics)
         self._step = 0
 
     @property
