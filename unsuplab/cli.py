@@ -96,10 +96,12 @@ COMPARE_EPILOG = """\
 Every variant starts from the same seed and data and trains --steps N steps, in turns.
 
 DIR (default runs/<lesson>-<date>-<time>) receives:
-  config.json            the settings the variants share (the varied ones as in the first)
+  config.json            the settings the variants share (the varied ones as in the first;
+                         the first lesson's, for different lessons)
   metrics.csv            step, variant and every metric, one row per variant and step
   checkpoint-<variant>.pt  each variant's run, to continue with 'train --resume' or open
-  comparison.pt          the whole comparison, to open in the window (File > Open run)
+  comparison.pt          the whole comparison, to open in the window (File > Open run); not
+                         for different lessons, each saved in its checkpoint-<lesson>.pt
   <panel>.png            the comparison's picture panels, one per variant ("filters-beta-4.png")
 The last line on stdout is "final step=N [variant] key=value ... [variant] ..." with each
 variant's held-out figures.
@@ -167,7 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=COMPARE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    compare.add_argument("name", metavar="NAME", help="lesson name (see 'unsuplab list')")
+    compare.add_argument(
+        "name",
+        metavar="NAME",
+        help="lesson name (see 'unsuplab list'); or lessons that share a figure, separated by commas, "
+        "e.g. autoencoder,conv-autoencoder (no --vary then)",
+    )
     compare.add_argument(
         "--vary",
         action="append",
@@ -394,6 +401,8 @@ def _plan(args: argparse.Namespace) -> _Plan:
 
 
 def _compare_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
+    if "," in args.name:
+        return _lessons_plan(args)
     cls = _lesson(args.name)
     base = _configure(cls.Config(), _parse_sets(args.sets))
     try:
@@ -401,6 +410,34 @@ def _compare_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
     except ConfigError as exc:
         raise UsageError(f"--vary {exc}") from None
     _check_data_file(base)
+    device = _device(args.device)
+    out = _out_dir(args.out, cls.name)
+    return _Plan(cls, base, device, None, None, 0, args.steps, *_usable_folder(out)), comparison
+
+
+def _lessons_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
+    """NAME,NAME...: different lessons side by side, each --set applied where the lesson has it."""
+    classes = [_lesson(name.strip()) for name in args.name.split(",")]
+    if args.vary:
+        raise UsageError("--vary compares one lesson's settings; give one lesson NAME to vary it")
+    if len({cls.name for cls in classes}) < len(classes):
+        raise UsageError(f"{args.name}: a lesson is named twice")
+    overrides = _parse_sets(args.sets)
+    known = {spec.name for cls in classes for spec in field_specs(cls.Config)}
+    unknown = next((key for key in overrides if key not in known), None)
+    if unknown is not None:
+        raise UsageError(f"setting {unknown}: none of {args.name} has it")
+    configs = []
+    for cls in classes:
+        own = {spec.name for spec in field_specs(cls.Config)}
+        configs.append(_configure(cls.Config(), {k: v for k, v in overrides.items() if k in own}))
+    try:
+        comparison = Comparison(classes, configs)
+    except ConfigError as exc:
+        raise UsageError(f"{args.name}: {exc}") from None
+    for config in configs:
+        _check_data_file(config)
+    cls, base = classes[0], configs[0]
     device = _device(args.device)
     out = _out_dir(args.out, cls.name)
     return _Plan(cls, base, device, None, None, 0, args.steps, *_usable_folder(out)), comparison
@@ -638,7 +675,9 @@ def _export_comparison(
 ) -> list[Path]:
     """One metrics.csv with a variant column and a checkpoint per variant, each with its history."""
     merged = out / ".metrics-of-all-variants.csv"
-    files = {EXPORT_METRICS: merged, SAVE: out / "comparison.pt"}
+    files = {EXPORT_METRICS: merged}
+    if not comparison.mixed:  # different lessons are saved one variant at a time
+        files[SAVE] = out / "comparison.pt"
     written = _export_through_loop(events, control, files, outcome)
     if merged not in written:
         return written

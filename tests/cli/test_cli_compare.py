@@ -106,3 +106,36 @@ def test_the_saved_comparison_keeps_every_variant_and_train_refuses_to_resume_it
     argv = ["train", "denoising-autoencoder", "--resume", str(out / "comparison.pt"), "--steps", "1"]
     assert main(argv) == 2
     assert "a comparison of 2 variants" in capsys.readouterr().err
+
+
+def test_different_lessons_compare_on_their_shared_figure(cli, tmp_path):
+    out = tmp_path / "run"
+    argv = [
+        "compare",
+        "autoencoder,conv-autoencoder",
+        "--steps",
+        "4",
+        "--set",
+        "batch_size=16",
+        "--out",
+        str(out),
+    ]
+    result = cli(*argv, "--device", "cpu")
+    assert result.code == 0, result.err
+    names = {p.name for p in out.iterdir()}
+    assert {"checkpoint-autoencoder.pt", "checkpoint-conv-autoencoder.pt", "metrics.csv"} <= names
+    assert "comparison.pt" not in names
+    assert (
+        "[autoencoder] heldout_bce=" in result.last_line
+        and "[conv-autoencoder] heldout_loss=" in result.last_line
+    )
+
+
+def test_different_lessons_refuse_vary_and_a_setting_none_has(capsys, tmp_path):
+    out = tmp_path / "never"
+    base = ["compare", "autoencoder,conv-autoencoder", "--steps", "1", "--out", str(out)]
+    assert main([*base, "--vary", "code_size=2,3"]) == 2
+    assert "--vary compares one lesson's settings" in capsys.readouterr().err
+    assert main([*base, "--set", "sparsity_beta=1"]) == 2
+    assert "sparsity_beta: none of autoencoder,conv-autoencoder has it" in capsys.readouterr().err
+    assert not out.exists()

@@ -85,3 +85,22 @@ def test_a_sparsity_penalty_gives_a_sparser_code():
     comparison = quick("sparse-autoencoder", preset("sparse-autoencoder"), 150)
     plain, sparse = held_out(comparison, "heldout_mean_activation")
     assert sparse < 0.8 * plain
+
+
+def test_lessons_that_share_a_figure_overlay_it():
+    """The course's slide: the dense and the convolutional autoencoder on held-out BCE per pixel."""
+    classes = [lesson("autoencoder"), lesson("conv-autoencoder")]
+    comparison = Comparison(classes, [cls.Config(batch_size=16) for cls in classes])
+    assert comparison.labels == ["autoencoder", "conv-autoencoder"]
+    assert comparison.curves["Binary cross-entropy per pixel"] == (
+        "bce · autoencoder",
+        "heldout_bce · autoencoder",
+        "loss · conv-autoencoder",
+        "heldout_loss · conv-autoencoder",
+    )
+    comparison.build("cpu", 0)
+    train_steps(comparison, 2)
+    panels = comparison.snapshot()
+    assert {"filters@autoencoder", "filters@conv-autoencoder", "feature_maps@conv-autoencoder"} <= set(panels)
+    with pytest.raises(ValueError, match="one variant at a time"):
+        comparison.variant_configs  # noqa: B018 - saving asks for it

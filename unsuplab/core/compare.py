@@ -1,4 +1,5 @@
-"""Compare runs: k variants of one lesson (2 to 4 configs) trained in turns as one experiment.
+"""Compare runs: k variants of one lesson (2 to 4 configs), or of lessons that share a figure,
+trained in turns as one experiment.
 
 A `Comparison` is an `Experiment` made of the variants: `build` builds each from the same seed and
 data, `train_step` steps each once (so every variant gets the same number of steps whatever its
@@ -73,10 +74,11 @@ def vary_configs(base: Any, vary: dict[str, Sequence[Any]], also: Sequence[Any] 
 
 def variant_names(configs: Sequence[Any]) -> list[tuple[str, str]]:
     """(label, key) of each config, from the settings that tell them apart:
-    ("corruption_level = 0.25", "corruption_level=0.25"); identical ones are "variant 1", ... ."""
+    ("corruption_level = 0.25", "corruption_level=0.25"); identical ones are "variant 1", ... .
+    Lesson names (text) instead of configs name themselves."""
     differing = [
         spec.name
-        for spec in field_specs(type(configs[0]))
+        for spec in ([] if isinstance(configs[0], str) else field_specs(type(configs[0])))
         if len({repr(getattr(c, spec.name)) for c in configs}) > 1
     ]
     names = []
@@ -84,6 +86,8 @@ def variant_names(configs: Sequence[Any]) -> list[tuple[str, str]]:
         values = [(name, value_text(getattr(config, name))) for name in differing]
         label = ", ".join(f"{n} = {v}" for n, v in values) or f"variant {i}"
         key = ",".join(f"{n}={v}" for n, v in values) or f"variant-{i}"
+        if isinstance(config, str):
+            label = key = config
         if any(label == earlier for earlier, _ in names):  # the same settings twice
             label, key = f"{label} (#{i})", f"{key}-{i}"
         names.append((label, key))
@@ -100,31 +104,48 @@ class Comparison(Experiment):
 
     group = "Applications"  # never registered: the lesson's own group is the one shown
 
-    def __init__(self, lesson: type[Experiment], configs: Sequence[Any]):
+    def __init__(self, lesson: type[Experiment] | Sequence[type[Experiment]], configs: Sequence[Any]):
+        """Variants of `lesson` with `configs`; or, `lesson` a list of lessons (one per config),
+        variants of different lessons, named by lesson, their curves of the same title overlaid
+        ("Binary cross-entropy per pixel": the autoencoder's and the convolutional one's)."""
         if not MIN_VARIANTS <= len(configs) <= MAX_VARIANTS:
             raise ConfigError(
                 "variants", f"{len(configs)} variants; compare {MIN_VARIANTS} to {MAX_VARIANTS}"
             )
-        self.lesson = lesson
-        self.variants = [lesson(config) for config in configs]
+        lessons = list(lesson) if isinstance(lesson, list | tuple) else [lesson] * len(configs)
+        self.lesson = lessons[0]
+        self.variants = [cls(config) for cls, config in zip(lessons, configs, strict=True)]
         self.config = self.variants[0].config
-        self.labels, self.keys = (list(column) for column in zip(*variant_names(configs), strict=True))
-        self.name = lesson.name  # a saved comparison is the lesson's, with its variants' configs
-        self.title = f"{lesson.title} ({len(configs)} variants)"
+        self.mixed = len({cls.name for cls in lessons}) > 1
+        names = variant_names([cls.name for cls in lessons] if self.mixed else configs)
+        self.labels, self.keys = (list(column) for column in zip(*names, strict=True))
+        self.name = self.lesson.name  # a saved comparison is the lesson's, with its variants' configs
+        if self.mixed:
+            self.title = " vs ".join(cls.title for cls in lessons)
+        else:
+            self.title = f"{self.lesson.title} ({len(configs)} variants)"
         first = self.variants[0]  # a lesson may set these per instance, from its config
-        self.tools, self.actions = first.tools, first.actions
-        self.curves = {title: self.variant_metrics(names) for title, names in first.curves.items()}
-        self.guarded_metrics = self.variant_metrics(first.guarded_metrics)
+        self.tools = tuple(t for t in first.tools if all(t in v.tools for v in self.variants))
+        self.actions = {} if self.mixed else first.actions
+        titles = dict.fromkeys(title for variant in self.variants for title in variant.curves)
+        self.curves = {title: self._each(lambda v, t=title: v.curves.get(t, ())) for title in titles}
+        self.guarded_metrics = self._each(lambda v: v.guarded_metrics)
         self._step = 0
 
     @property
     def variant_configs(self) -> list[Any]:
         """The variants' configs (a saved comparison keeps them beside their weights)."""
+        if self.mixed:
+            raise ValueError("a comparison of different lessons is saved one variant at a time")
         return [variant.config for variant in self.variants]
 
-    def variant_metrics(self, names: Sequence[str]) -> tuple[str, ...]:
-        """Each variant's copy of the metrics `names`, variant by variant."""
-        return tuple(f"{name}{SEPARATOR}{label}" for label in self.labels for name in names)
+    def _each(self, names_of) -> tuple[str, ...]:
+        """Each variant's copy of the metrics `names_of(variant)`, variant by variant."""
+        return tuple(
+            f"{name}{SEPARATOR}{label}"
+            for label, variant in zip(self.labels, self.variants, strict=True)
+            for name in names_of(variant)
+        )
 
     @property
     def step(self) -> int:  # type: ignore[override]
