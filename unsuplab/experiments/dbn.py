@@ -115,7 +115,8 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     group = "Energy-based"
     summary = "Stack RBMs one at a time, dream from the top, and see what pretraining buys with few labels."
     Config = Config
-    #: The whole stack pretrained against no pretraining (random start).
+    #: The stack pretrained against no pretraining (random start). Both train the same steps, so
+    #: the random start gives its classifiers the 1,600 steps the other spends pretraining.
     comparisons = {"Pretrained vs random start": {"pretrain_steps": (800, 0)}}
     curves = {
         "RBM reconstruction error Σ(v − v̂)², layer by layer": (
