@@ -97,6 +97,8 @@ def build(window: MainWindow) -> dict[str, QAction]:
     c = window.controls
     for action in (c.train, c.pause, c.step, c.stop, c.reset):
         run.addAction(action)
+    run.addSeparator()
+    run.addAction(window.timeline_bar.branch_action)
 
     view = bar.addMenu("&View")
     themes = QActionGroup(window)
