@@ -18,11 +18,12 @@ def recorded(qtbot, window, frames: int = 8, keyframes: int = 0) -> list[int]:
     """Train until the run has recorded `frames` frames and `keyframes` keyframes; its steps."""
     window.train()
     wait_for_step(qtbot, window, 1)
-    timeline = window.timeline
+    bar = window.timeline_bar
     qtbot.waitUntil(
-        lambda: len(timeline) >= frames and len(timeline.keyframe_steps()) >= keyframes, timeout=20_000
+        lambda: len(bar.steps) >= frames and len(window.timeline.keyframe_steps()) >= keyframes,
+        timeout=20_000,
     )
-    return timeline.steps()
+    return bar.steps  # those the bar shows (the recording may be a snapshot ahead)
 
 
 def paused(qtbot, window) -> list[int]:
@@ -155,6 +156,7 @@ def test_branch_restores_the_keyframe_at_or_before_the_moment_and_trains_on_as_a
     assert f"step {k:,}" in message and f"keyframe at step {kf:,}" in message
     assert window.worker is None and window.form.editors["code_size"].isEnabled()  # settings editable
     assert window.timeline_bar.shown_step() == kf
+    assert window.timeline_bar.step_label.text() == f"Step {kf:,} · branch point"
     window.form.editors["learning_rate"].setValue(0.005)  # what the branch tries differently
 
     window.controls.speed.setValue(0)  # a second per step: the first snapshot stays the first
@@ -179,6 +181,8 @@ def test_branch_restores_the_keyframe_at_or_before_the_moment_and_trains_on_as_a
             assert item.opts["pen"].color().alpha() == TRACK_ALPHA
             assert item.getData()[0].max() > kf  # the original's curve after the branch point
     assert window.timeline_bar.slider.maximum() >= steps[-1]
+    bar = window.timeline_bar
+    assert bar.shown_step() == bar.present < steps[-1] and bar.present in window.timeline.steps()  # live
     middle = (kf + steps[-1]) // 2
     window.timeline_bar.set_moment(middle)
     for view in history_panels(window).values():

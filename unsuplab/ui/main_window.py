@@ -463,6 +463,7 @@ class MainWindow(FileCommands, QMainWindow):
         self._set_state("ready", message)
         self.statusBar().showMessage(message, 15000)
         self.log.add(message)
+        self.timeline_bar.branch_point = restore.step
         self.timeline_bar.set_moment(restore.step)
         return True
 

@@ -165,13 +165,17 @@ class TimelineBar(QWidget):
         self.track: Timeline | None = None
         self.steps: list[int] = []  # recorded steps of both timelines, oldest first
         self._moment: int | None = None  # the step last asked to show; None while live
+        self.present: int | None = None  # the newest step of the run shown (not of the track)
+        self.branch_point: int | None = None  # where Train will continue a branch from
 
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Drag to show any recorded moment in every panel; training goes on meanwhile")
         self.slider.valueChanged.connect(self._on_slider_moved)
         self.ruler = _Ruler(self.slider)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("Step 10,000,000 "))
+        self.step_label.setMinimumWidth(
+            self.step_label.fontMetrics().horizontalAdvance("Step 100,000 · live")
+        )
         self.step_label.setToolTip("The step the panels show")
 
         self.play_button = QToolButton()
@@ -183,7 +187,7 @@ class TimelineBar(QWidget):
         self.play_button.toggled.connect(self._on_play_toggled)
         self.speed = QComboBox()
         for fps in REPLAY_SPEEDS:
-            self.speed.addItem(f"{fps} frames/s", fps)
+            self.speed.addItem(f"{fps}/s", fps)
         self.speed.setCurrentIndex(REPLAY_SPEEDS.index(DEFAULT_REPLAY_SPEED))
         self.speed.setToolTip("Replay speed: recorded frames shown per second")
         self.speed.currentIndexChanged.connect(self._on_speed_changed)
@@ -247,13 +251,14 @@ class TimelineBar(QWidget):
         own = timeline.steps() if timeline is not None else []
         other = track.steps() if track is not None else []
         self.steps = sorted(set(own) | set(other))
+        self.present = own[-1] if own else (self.steps[-1] if self.steps else None)
         self.ruler.steps, self.ruler.track_steps = own, other
         self.ruler.keyframes = timeline.keyframe_steps() if timeline is not None else []
         blocked = self.slider.blockSignals(True)
         if self.steps:
             self.slider.setRange(self.steps[0], self.steps[-1])
             if self.live:
-                self.slider.setValue(self.steps[-1])
+                self.slider.setValue(self.present)
         else:
             self.slider.setRange(0, 0)
         self.slider.blockSignals(blocked)
@@ -287,10 +292,11 @@ class TimelineBar(QWidget):
         """Back to the present: the newest snapshot, followed as the run trains."""
         self.play_button.setChecked(False)
         self.live = True
+        self.branch_point = None
         self.live_button.setChecked(True)
         if self.steps:
             blocked = self.slider.blockSignals(True)
-            self.slider.setValue(self.steps[-1])
+            self.slider.setValue(self.present)
             self.slider.blockSignals(blocked)
         self._write_step()
         self._moment = None
@@ -316,7 +322,11 @@ class TimelineBar(QWidget):
 
     def _write_step(self) -> None:
         text = f"Step {self.shown_step():,}" if self.steps else "Step –"
-        self.step_label.setText(f"{text} · live" if self.live and self.steps else text)
+        if self.live and self.steps:
+            text += " · live"
+        elif self.branch_point is not None and self.shown_step() == self.branch_point:
+            text += " · branch point"
+        self.step_label.setText(text)
 
     # -- replay ---------------------------------------------------------------------------------
     def _on_play_toggled(self, on: bool) -> None:
