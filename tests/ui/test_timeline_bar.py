@@ -17,7 +17,7 @@ from unsuplab.ui.views.curves_view import TRACK_ALPHA
 def recorded(qtbot, window, frames: int = 8, keyframes: int = 0) -> list[int]:
     """Train until the run has recorded `frames` frames and `keyframes` keyframes; its steps."""
     window.train()
-    wait_for_step(qtbot, window, 1)
+    wait_for_step(qtbot, window, 1, timeout=30_000)  # the first build of a session may be slow
     bar = window.timeline_bar
     qtbot.waitUntil(
         lambda: len(bar.steps) >= frames and len(window.timeline.keyframe_steps()) >= keyframes,
@@ -165,7 +165,10 @@ def test_branch_restores_the_keyframe_at_or_before_the_moment_and_trains_on_as_a
     window.worker.snapshot.connect(lambda s: first.append(s) if not first else None)
     qtbot.waitUntil(lambda: bool(first), timeout=10_000)
     assert first[0].progress.step == kf
-    assert window.worker.experiment.config.learning_rate == 0.005
+    experiment = window.worker.experiment  # read only; the worker thread owns it
+    assert experiment.config.learning_rate == 0.005
+    # ... in the optimiser too, though the keyframe's optimiser state held the original rate.
+    qtbot.waitUntil(lambda: experiment.optimizer.param_groups[0]["lr"] == 0.005, timeout=5000)
     # The restored weights show the same filters the original run showed at that keyframe (as
     # the branch recorded them: a CPU snapshot's arrays view weights that train on).
     branched = window.timeline.frame_at(kf)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.checkpoint import SavedRun
-from unsuplab.core.commands import SAVE
+from unsuplab.core.commands import SAVE, SET_PARAM
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import (
@@ -367,6 +367,11 @@ class MainWindow(FileCommands, QMainWindow):
         worker.finished.connect(functools.partial(self._on_worker_finished, worker))
         self.worker = worker
         self._workers.add(worker)
+        if branch is not None and restore is branch[0]:
+            # The keyframe brought its optimiser's settings back: the form's live ones win.
+            for name, spec in self.form.specs.items():
+                if spec.param.live:
+                    worker.submit(SET_PARAM, name=name, value=getattr(config, name))
         self.timeline = worker.timeline
         self.timeline_bar.go_live()
         self.timeline_bar.show_timelines(self.timeline, self.track and self.track.timeline)

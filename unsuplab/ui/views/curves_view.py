@@ -19,6 +19,8 @@ from unsuplab.ui.views.legend import DASHED_LINE, LINE, LegendEntry
 HELDOUT_PREFIX = "heldout_"
 #: How strongly the run a branch came from is drawn beside the branch (0 invisible, 255 solid).
 TRACK_ALPHA = 90
+#: The legend's name for those faded lines.
+TRACK_NAME = "faded: the run branched from"
 
 
 def base_name(name: str) -> str:
@@ -98,6 +100,7 @@ class CurvesView(View):
         self.plot.addItem(self.cursor_line, ignoreBounds=True)
         self.track_items: dict[str, pg.PlotDataItem] = {}
         self._shown: Curves | None = None
+        self._legend_names: list[str] = []
 
         self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True, below=(self.hover_line(),))
         self.apply_theme(self.theme.dark)
@@ -134,7 +137,8 @@ class CurvesView(View):
             item = self.items[name] if name in self.items else self._add_item(name)
             values = np.asarray(values, dtype=np.float64)
             item.setData(np.asarray(steps), values, skipFiniteCheck=bool(np.isfinite(values).all()))
-        self.set_legend([self._legend_entry(name) for name in names])
+        self._legend_names = names
+        self._write_legend()
         self._shown = payload
         self._write_cursor_values()
 
@@ -179,6 +183,15 @@ class CurvesView(View):
                 self.track_items[name] = item
             values = np.asarray(values, dtype=np.float64)
             item.setData(np.asarray(steps), values, skipFiniteCheck=bool(np.isfinite(values).all()))
+        self._write_legend()
+
+    def _write_legend(self) -> None:
+        entries = [self._legend_entry(name) for name in self._legend_names]
+        if self.track_items:
+            faded = QColor(self.theme.foreground)
+            faded.setAlpha(TRACK_ALPHA)
+            entries.append(LegendEntry(TRACK_NAME, faded.name(QColor.NameFormat.HexArgb), LINE))
+        self.set_legend(entries)
 
     def _write_cursor_values(self) -> None:
         """The hover line at the cursor: its step and every series' newest value up to it."""
