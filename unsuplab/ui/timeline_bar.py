@@ -162,7 +162,7 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         self.live = True
         self.timeline: Timeline | None = None
-        self.track: Timeline | None = None
+        self.track_timeline: Timeline | None = None  # the run a branch came from
         self.steps: list[int] = []  # recorded steps of both timelines, oldest first
         self._moment: int | None = None  # the step last asked to show; None while live
         self.present: int | None = None  # the newest step of the run shown (not of the track)
@@ -210,15 +210,15 @@ class TimelineBar(QWidget):
         self._replay.timeout.connect(self._replay_tick)
         self._on_speed_changed()
 
-        track = QVBoxLayout()
-        track.setSpacing(0)
-        track.addWidget(self.slider)
-        track.addWidget(self.ruler)
+        slider_and_marks = QVBoxLayout()
+        slider_and_marks.setSpacing(0)
+        slider_and_marks.addWidget(self.slider)
+        slider_and_marks.addWidget(self.ruler)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 2, 4, 2)
         row.addWidget(self.play_button)
         row.addWidget(self.speed)
-        row.addLayout(track, 1)
+        row.addLayout(slider_and_marks, 1)
         row.addWidget(self.step_label)
         row.addWidget(self.live_button)
         row.addWidget(branch_button)
@@ -247,7 +247,7 @@ class TimelineBar(QWidget):
     def show_timelines(self, timeline: Timeline | None, track: Timeline | None = None) -> None:
         """Show the recorded steps of `timeline` (the run shown) and `track` (the run a branch
         came from, faded); a live bar moves to the newest."""
-        self.timeline, self.track = timeline, track
+        self.timeline, self.track_timeline = timeline, track
         own = timeline.steps() if timeline is not None else []
         other = track.steps() if track is not None else []
         self.steps = sorted(set(own) | set(other))
