@@ -10,6 +10,7 @@ a `_Run` object holds the state of the run it then trains.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import traceback
@@ -21,6 +22,7 @@ from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM, Command, Run
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
 from unsuplab.core.payloads import Curves, Payload
+from unsuplab.core.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,23 @@ class Restore:
     state: dict[str, Any]
     step: int
     history: MetricHistory
+    timeline: Timeline | None = None  # the recording the run goes on with (None: a new one)
+
+
+def branch_restore(timeline: Timeline, history: MetricHistory, step: int) -> Restore:
+    """Where a branch from `step` starts: a copy of the keyframe at or before it (the original
+    run keeps its own), the history cut there, and the recording of the run up to it."""
+    keyframe = timeline.keyframe_at_or_before(step)
+    if keyframe is None:
+        raise ValueError(f"no keyframe at or before step {step}")
+    cut = MetricHistory.from_dict(history.to_dict())
+    cut.truncate(keyframe.step)
+    past = Timeline(timeline.budget_bytes, keyframe_interval=timeline.keyframe_interval)
+    for frame in (timeline.frame_at(s) for s in timeline.steps() if s <= keyframe.step):
+        past.record(frame.step, frame.elapsed, frame.metrics, frame.payloads)
+    for kept in (timeline.keyframe_at_or_before(s) for s in timeline.keyframe_steps() if s <= keyframe.step):
+        past.add_keyframe(kept.step, kept.state)
+    return Restore(copy.deepcopy(keyframe.state), keyframe.step, cut, past)
 
 
 class _Speedometer:
@@ -148,6 +167,7 @@ def run(
     eval_interval: float = 1.0,
     good_state_interval: float = 2.0,
     clock: Callable[[], float] = time.perf_counter,
+    timeline: Timeline | None = None,
 ) -> Iterator[Event]:
     """Build `experiment` on `device`, then train it until stopped, yielding events.
 
@@ -172,6 +192,7 @@ def run(
         eval_interval=eval_interval,
         good_state_interval=good_state_interval,
         clock=clock,
+        timeline=timeline,
     ).events()
 
 
@@ -188,8 +209,10 @@ class _Run:
         eval_interval: float,
         good_state_interval: float,
         clock: Callable[[], float],
+        timeline: Timeline | None = None,
     ):
         self.experiment, self.control, self.clock = experiment, control, clock
+        self.timeline = timeline
         # A comparison of k variants snapshots and evaluates k times less often (Experiment.pace).
         self.snapshot_interval = snapshot_interval * experiment.pace
         self.eval_interval = eval_interval * experiment.pace
@@ -299,12 +322,18 @@ class _Run:
                 if (yield from self._part_failed("evaluating", exc)):
                     return
         self.history.record(self.step, metrics)
-        payloads = _curve_payloads(self.experiment, self.history)
+        curves = _curve_payloads(self.experiment, self.history)
+        payloads = dict(curves)
         try:
             payloads.update(self.experiment.snapshot())
         except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
             if (yield from self._part_failed("taking a snapshot", exc)):
                 return
+        if self.timeline is not None:
+            recorded = {key: p for key, p in payloads.items() if key not in curves}
+            self.timeline.record(self.step, self.speed.elapsed, self.history.latest(), recorded)
+            if self.timeline.should_keyframe(self.step, now):
+                self.timeline.add_keyframe(self.step, self.experiment.state_dict(), now)
         self.last_snapshot = self.clock()
         yield Snapshot(self._progress(), payloads, self.history.latest())
 
@@ -353,6 +382,8 @@ class _Run:
         self.experiment.load_state_dict(self.good_state)
         self.step = self.good_step
         self.history.truncate(self.good_step)
+        if self.timeline is not None:
+            self.timeline.truncate(self.good_step)
         self.candidate = None
         self.sums, self.counts = {}, {}
         self.dirty = True  # the paused run then shows the restored weights

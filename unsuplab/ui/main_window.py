@@ -21,12 +21,21 @@ from PySide6.QtWidgets import (
 
 from unsuplab.atomic import remove_partials
 from unsuplab.core.checkpoint import SavedRun
-from unsuplab.core.commands import EXPORT_METRICS, SAVE
+from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM
 from unsuplab.core.compare import Comparison
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
-from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
+from unsuplab.core.loop import (
+    Notice,
+    ProbeResult,
+    Restore,
+    RunFailed,
+    Snapshot,
+    StateChanged,
+    branch_restore,
+)
 from unsuplab.core.registry import lesson as lesson_class
+from unsuplab.core.timeline import Timeline
 from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
 from unsuplab.ui import menus, theme
 from unsuplab.ui.config_form import ConfigForm
@@ -39,7 +48,9 @@ from unsuplab.ui.lesson_tools import LessonTools
 from unsuplab.ui.log_panel import LogPanel
 from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
+from unsuplab.ui.timeline_bar import TimelineBar, Track, history_curves, history_of, moment
 from unsuplab.ui.view_area import ViewArea
+from unsuplab.ui.views import CurvesView
 from unsuplab.ui.worker import RunWorker
 
 #: The commands that write files: when one fails, the error banner says which file and why.
@@ -88,20 +99,26 @@ class MainWindow(FileCommands, QMainWindow):
         self._docks_sized = False
         self._closing = False  # a close waits for a training step to end
         self.stopped_run_file: Path | None = None  # the autosave of a stopped run, if any
+        self.timeline: Timeline | None = None  # the recording of the run the views show
+        self.track: Track | None = None  # the run this one branched from, drawn faded
+        self._branch: tuple[Restore, Track] | None = None  # a branch the next Train starts
 
         self.setWindowIcon(app_icon())
         self.resize(*DEFAULT_SIZE)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
-        # Centre: the error banner above the views.
+        # Centre: the error banner above the views, the timeline under them.
         self.banner = ErrorBanner()
         self.views = ViewArea()
+        self.timeline_bar = TimelineBar()
+        self.timeline_bar.add_key_actions_to(self.views)
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(4, 4, 4, 0)
         column.setSpacing(4)
         column.addWidget(self.banner)
         column.addWidget(self.views, 1)
+        column.addWidget(self.timeline_bar)
         self.setCentralWidget(centre)
         # The lesson's tools and the routing of every question to the model and back.
         self.tools = LessonTools(self.views, self.send_command, self)
@@ -190,6 +207,10 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.live_changed.connect(self._on_live_changed)
         self.tools.message.connect(self.statusBar().showMessage)
         self.banner.show_log_requested.connect(self.log_dock.show)
+        self.timeline_bar.moment_chosen.connect(self.show_moment)
+        self.timeline_bar.live_requested.connect(self.show_live)
+        self.timeline_bar.branch_requested.connect(self.branch_from_here)
+        self.views.view_added.connect(self._on_view_added)
         c = self.controls
         c.train.triggered.connect(self.train)
         c.pause.triggered.connect(self.pause)
@@ -215,6 +236,7 @@ class MainWindow(FileCommands, QMainWindow):
         if name == self.lesson_name:
             return
         self._discard_run()
+        self._forget_timeline()
         cls = lesson_class(name)
         self.lesson_name = name
         self.form.set_config_type(cls.Config, cls.title)
@@ -277,6 +299,7 @@ class MainWindow(FileCommands, QMainWindow):
     def reset(self) -> None:
         """Discard the run and clear the views; the next Train builds from the form's settings."""
         self._discard_run()
+        self._forget_timeline()
         self.views.clear()
         self.status.clear_progress()
         self.banner.hide()
@@ -342,6 +365,12 @@ class MainWindow(FileCommands, QMainWindow):
         except (ValueError, ConfigError) as exc:
             self.show_error(str(exc))
             return False
+        branch, self._branch = self._branch, None
+        if restore is None and branch is not None:
+            restore, self.track = branch
+            self.log.add(f"Branch from the keyframe at step {restore.step:,}")
+        else:
+            self.track = None
         self.views.clear()
         self.banner.hide()
         self._forget_model()
@@ -363,6 +392,14 @@ class MainWindow(FileCommands, QMainWindow):
         worker.finished.connect(functools.partial(self._on_worker_finished, worker))
         self.worker = worker
         self._workers.add(worker)
+        if branch is not None and restore is branch[0]:
+            # The keyframe brought its optimiser's settings back: the form's live ones win.
+            for name, spec in self.form.specs.items():
+                if spec.param.live:
+                    worker.submit(SET_PARAM, name=name, value=getattr(experiment.config, name))
+        self.timeline = worker.timeline
+        self.timeline_bar.go_live()
+        self.timeline_bar.show_timelines(self.timeline, self.track and self.track.timeline)
         self.form.set_run_active(True)
         self.status.set_device(device_label(device))
         self.status.clear_progress()
@@ -378,6 +415,7 @@ class MainWindow(FileCommands, QMainWindow):
     def _discard_run(self) -> None:
         """Stop the current run (autosaving it) without waiting; its thread ends on its own."""
         worker, self.worker = self.worker, None
+        self._branch = None
         if worker is not None:
             self._autosave(worker)
             worker.stop()
@@ -402,9 +440,11 @@ class MainWindow(FileCommands, QMainWindow):
         if worker is not self.worker:
             return  # a discarded run's last words
         self.last_snapshot = snapshot
-        failed = self.views.show_payloads(snapshot.payloads)
-        for key in failed:
-            self.log.add(f"The panel {key!r} could not show the snapshot", "error")
+        self.timeline_bar.show_timelines(self.timeline, self.track and self.track.timeline)
+        if self.timeline_bar.live:  # else the user looks at the past: the panels stay there
+            for key in self.views.show_payloads(snapshot.payloads):
+                self.log.add(f"The panel {key!r} could not show the snapshot", "error")
+            self.rendered_step = snapshot.progress.step
         self.status.show_progress(snapshot.progress)
         self.tools.offer(snapshot)
         if snapshot.progress.step_limit is None and self.controls.limit is not None:
@@ -412,7 +452,59 @@ class MainWindow(FileCommands, QMainWindow):
             blocked = self.controls.step_limit.blockSignals(True)
             self.controls.step_limit.setValue(0)
             self.controls.step_limit.blockSignals(blocked)
-        self.rendered_step = snapshot.progress.step
+
+    # -- the timeline: a recorded moment, the present, a branch ------------------------------------
+    def show_moment(self, step: int) -> None:
+        """Show in every panel what the run showed at the recorded step at or before `step`."""
+        if self.timeline is None:
+            return
+        live = self.last_snapshot.payloads if self.last_snapshot is not None else {}
+        payloads, faded = moment(self.timeline, self.track, live, step)
+        x_end = self.timeline_bar.steps[-1] if self.timeline_bar.steps else step
+        for key in self.views.show_moment(payloads, step, x_end, faded):
+            self.log.add(f"The panel {key!r} could not show step {step}", "error")
+
+    def show_live(self) -> None:
+        """Back to the present: the newest snapshot in every panel, followed as the run trains."""
+        if self.last_snapshot is None:
+            return
+        track = self.track.curves if self.track is not None else {}
+        for key in self.views.show_present(self.last_snapshot.payloads, track):
+            self.log.add(f"The panel {key!r} could not show the snapshot", "error")
+        self.rendered_step = self.last_snapshot.progress.step
+
+    def branch_from_here(self, step: int | None = None) -> bool:
+        """Go back to the keyframe at or before `step` (the moment shown): the run stops, its
+        recording stays as a faded track, the settings become editable, and Train continues from
+        that keyframe as a new run."""
+        step = self.timeline_bar.shown_step() if step is None else step
+        if self.timeline is None or self.timeline.keyframe_at_or_before(step) is None:
+            self.statusBar().showMessage(f"No keyframe at or before step {step:,} to branch from", 6000)
+            return False
+        live = self.last_snapshot.payloads if self.last_snapshot is not None else {}
+        restore = branch_restore(self.timeline, history_of(live), step)
+        track = Track(self.timeline, history_curves(live))
+        self._discard_run()
+        self._branch = (restore, track)
+        message = (
+            f"Branch from step {step:,}: back to the keyframe at step {restore.step:,}. "
+            "Change any setting, then Train to continue as a new run"
+        )
+        self._set_state("ready", message)
+        self.statusBar().showMessage(message, 15000)
+        self.log.add(message)
+        self.timeline_bar.branch_point = restore.step
+        self.timeline_bar.set_moment(restore.step)
+        return True
+
+    def _forget_timeline(self) -> None:
+        self.timeline, self.track = None, None
+        self.timeline_bar.go_live()
+        self.timeline_bar.show_timelines(None)
+
+    def _on_view_added(self, key: str, view: object) -> None:
+        if self.track is not None and key in self.track.curves and isinstance(view, CurvesView):
+            view.set_track(self.track.curves[key])
 
     def _on_event(self, worker: RunWorker, event: object) -> None:
         current = worker is self.worker

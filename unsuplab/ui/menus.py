@@ -106,6 +106,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         tip="Train 2 to 4 variants of the lesson side by side, each panel showing them all",
     )
     run.addAction(actions["compare"])
+    run.addAction(window.timeline_bar.branch_action)
 
     view = bar.addMenu("&View")
     themes = QActionGroup(window)

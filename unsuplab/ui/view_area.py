@@ -6,7 +6,7 @@ import functools
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.commands import INSPECTED
-from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
-from unsuplab.ui.views import View, make_view
+from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload
+from unsuplab.ui.views import CurvesView, View, make_view
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
 _STRIP_KINDS = ("paired_rows", "table")
@@ -71,6 +71,23 @@ class _MissingView(View):
         self.label.setText(f"No view shows payloads of kind {payload.kind!r} yet.")
 
 
+class _NotYet(QLabel):
+    """Covers a panel that a recorded moment has no picture for (it came later in the run)."""
+
+    def __init__(self, view: View):
+        super().__init__(view)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setAutoFillBackground(True)
+        self.setGeometry(view.rect())
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize:
+            self.setGeometry(watched.rect())
+        return False
+
+
 class ViewArea(QStackedWidget):
     """A placeholder until the first snapshot, then one view per payload key in a tidy layout.
 
@@ -102,6 +119,8 @@ class ViewArea(QStackedWidget):
         self._page: QWidget | None = None
         self._answer_keys: set[str] = set()  # panels that first came as a probe's answer
         self._strip_keys: set[str] = set()  # panels laid out as strips (`reads_as_strip`)
+        # What each panel shows of a recorded moment: (its view, the payload object).
+        self._moment_shown: dict[str, tuple[View, Payload]] = {}
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
@@ -170,6 +189,65 @@ class ViewArea(QStackedWidget):
         self._dark = dark
         for view in self.views.values():
             view.apply_theme(dark)
+
+    # -- a recorded moment of the run (the timeline) ----------------------------------------------------
+    def show_moment(
+        self, payloads: dict[str, Payload], step: int, x_end: int, track: dict[str, Curves]
+    ) -> list[str]:
+        """Show what the run showed at `step`: each panel its payload in `payloads`, redrawn only
+        when that object differs from the one it shows (a recording shares unchanged payloads);
+        a panel without one says it came later; curve panels get a cursor at `step` (their x axis
+        up to `x_end`) and `track`'s curves faded. A probe's answers stay as they are.
+        Returns keys whose view failed."""
+        failed = []
+        for key, view in self.views.items():
+            if key in self._answer_keys:
+                continue
+            payload = payloads.get(key)
+            self._cover(view, None if payload is not None else f"Not yet at step {step:,}")
+            shown = self._moment_shown.get(key)
+            if payload is not None and not (shown and shown[0] is view and shown[1] is payload):
+                try:
+                    view.show_payload(payload)
+                    self._moment_shown[key] = (view, payload)
+                except Exception:  # noqa: BLE001 - one broken panel must not stop the others
+                    failed.append(key)
+            if isinstance(view, CurvesView):
+                view.set_cursor(step, x_end)
+                view.set_track(track.get(key))
+        return failed
+
+    def show_present(self, payloads: dict[str, Payload], track: dict[str, Curves]) -> list[str]:
+        """Back from a recorded moment to the run's newest snapshot: no cursor, no cover, and
+        `track`'s curves faded in full. Returns keys whose view failed."""
+        self._moment_shown.clear()
+        for view in self.views.values():
+            self._cover(view, None)
+            if isinstance(view, CurvesView):
+                view.set_cursor(None)
+        failed = self.show_payloads(payloads)
+        self.set_track(track)
+        return failed
+
+    def set_track(self, track: dict[str, Curves]) -> None:
+        """Overlay another run's curves faded in the curve panels of the same keys."""
+        for key, view in self.views.items():
+            if isinstance(view, CurvesView):
+                view.set_track(track.get(key))
+
+    @staticmethod
+    def _cover(view: View, text: str | None) -> None:
+        cover = view.findChild(_NotYet)
+        if text is None:
+            if cover is not None:
+                cover.hide()
+            return
+        if cover is None:
+            cover = _NotYet(view)
+        cover.setText(text)
+        cover.setGeometry(view.rect())
+        cover.show()
+        cover.raise_()
 
     # -- layout ----------------------------------------------------------------------------------
     def _relayout(self) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
+from unsuplab.core.timeline import Timeline
 from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 
 # Workers whose thread may still run. Holding them here means Python never garbage-collects a
@@ -92,6 +93,10 @@ class RunWorker(QObject):
         self.device = device
         self.control = RunControl(paused=paused, step_limit=step_limit)
         self.control.set_delay(delay)
+        # What the run showed, step by step: the GUI thread reads it (it is locked) to scrub.
+        self.timeline = (
+            restore.timeline if restore is not None and restore.timeline is not None else Timeline()
+        )
 
         def events() -> Iterator[Event]:
             return run(
@@ -101,6 +106,7 @@ class RunWorker(QObject):
                 seed=seed,
                 restore=restore,
                 snapshot_interval=snapshot_interval,
+                timeline=self.timeline,
             )
 
         self._thread = _LoopThread(events, self)

@@ -1,4 +1,5 @@
-"""Scalar series against training step (or another x axis): each loss solid, its held-out twin dashed."""
+"""Scalar series against training step (or another x axis): each loss solid, its held-out twin dashed;
+a cursor line at a recorded step, and the run a branch came from as a faded second track."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import DASHED_LINE, LINE, LegendEntry
 
 HELDOUT_PREFIX = "heldout_"
+#: How strongly the run a branch came from is drawn beside the branch (0 invisible, 255 solid).
+TRACK_ALPHA = 90
+#: The legend's name for those faded lines.
+TRACK_NAME = "faded: the run branched from"
 
 
 def base_name(name: str) -> str:
@@ -61,6 +66,10 @@ class CurvesView(View):
     `items` maps series name to its `PlotDataItem`; `legend_label` in the header names them (a
     dashed mark for a held-out series); `log_y_box` switches the y axis to log scale (it starts
     from the payload's `log_y`, after which the user's choice wins).
+
+    Looking at a recorded moment, `set_cursor(step)` draws a line at that step (`cursor_line`) and
+    writes each series' value there in the hover line; `set_track(curves)` overlays another run's
+    curves faded (`track_items`): the run a branch came from.
     """
 
     kind = Curves.kind
@@ -84,7 +93,16 @@ class CurvesView(View):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
 
-        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True)
+        self.cursor_step: int | None = None
+        self.cursor_line = pg.InfiniteLine(angle=90, movable=False)
+        self.cursor_line.setZValue(10)
+        self.cursor_line.hide()
+        self.plot.addItem(self.cursor_line, ignoreBounds=True)
+        self.track_items: dict[str, pg.PlotDataItem] = {}
+        self._shown: Curves | None = None
+        self._legend_names: list[str] = []
+
+        self.lay_out(self.plot_widget, corner=self.log_y_box, legend=True, below=(self.hover_line(),))
         self.apply_theme(self.theme.dark)
 
     @property
@@ -119,7 +137,75 @@ class CurvesView(View):
             item = self.items[name] if name in self.items else self._add_item(name)
             values = np.asarray(values, dtype=np.float64)
             item.setData(np.asarray(steps), values, skipFiniteCheck=bool(np.isfinite(values).all()))
-        self.set_legend([self._legend_entry(name) for name in names])
+        self._legend_names = names
+        self._write_legend()
+        self._shown = payload
+        self._write_cursor_values()
+
+    # -- a recorded moment: the cursor and the run a branch came from ---------------------------------
+    def set_cursor(self, step: int | None, x_end: int | None = None) -> None:
+        """Mark `step` with a line and read the values there into the hover line. The axes stay
+        as the present showed them, the x axis up to `x_end` (the newest recorded step): a curve
+        cut at the cursor neither rescales the plot nor costs an axis redraw. None: the present
+        again, no cursor, the axes fit the curves."""
+        on = step is not None and self._x_label == "step"
+        view_box = self.plot.getViewBox()
+        if on and self.cursor_step is None:
+            view_box.disableAutoRange()  # keep the present's y range while scrubbing
+        self.cursor_step = step if on else None
+        self.cursor_line.setVisible(on)
+        if on:
+            self.cursor_line.setValue(step)
+            if x_end is not None and x_end > 0:
+                self.plot.setXRange(0, x_end, padding=0.02)
+        else:
+            view_box.enableAutoRange()
+        self._write_cursor_values()
+
+    def set_track(self, payload: Curves | None) -> None:
+        """Overlay `payload`'s series faded, in the colours of this run's series of the same name
+        (None: no track)."""
+        series = payload.series if payload is not None else {}
+        for name in [n for n in self.track_items if n not in series]:
+            self.plot.removeItem(self.track_items.pop(name))
+        for name, (steps, values) in series.items():
+            item = self.track_items.get(name)
+            if item is None:
+                colour = QColor(self._colour(name))
+                colour.setAlpha(TRACK_ALPHA)
+                dashed = name.startswith(HELDOUT_PREFIX)
+                style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+                item = pg.PlotDataItem(pen=pg.mkPen(colour, width=1, style=style))
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
+                item.setZValue(-1)  # under this run's own lines
+                self.plot.addItem(item)
+                self.track_items[name] = item
+            values = np.asarray(values, dtype=np.float64)
+            item.setData(np.asarray(steps), values, skipFiniteCheck=bool(np.isfinite(values).all()))
+        self._write_legend()
+
+    def _write_legend(self) -> None:
+        entries = [self._legend_entry(name) for name in self._legend_names]
+        if self.track_items:
+            faded = QColor(self.theme.foreground)
+            faded.setAlpha(TRACK_ALPHA)
+            entries.append(LegendEntry(TRACK_NAME, faded.name(QColor.NameFormat.HexArgb), LINE))
+        self.set_legend(entries)
+
+    def _write_cursor_values(self) -> None:
+        """The hover line at the cursor: its step and every series' newest value up to it."""
+        if self.cursor_step is None or self._shown is None:
+            self.hover_label.setText("")
+            return
+        parts = [f"step {self.cursor_step:,}"]
+        for name, (_, values) in self._shown.series.items():
+            if len(values):
+                parts.append(f"{readable_name(name)} {float(values[-1]):.4g}")
+        self.hover_label.setText("  ·  ".join(parts))
+
+    def on_pointer_left(self) -> None:
+        self._write_cursor_values()  # the read-out at the cursor stays while it is shown
 
     def _colour(self, name: str) -> QColor:
         """A series' colour: its training series' own, so a held-out twin matches it."""
@@ -152,3 +238,4 @@ class CurvesView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
+        self.cursor_line.setPen(pg.mkPen(self.theme.accent, width=2))
