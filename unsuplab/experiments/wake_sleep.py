@@ -73,8 +73,8 @@ class WakeSleep(ImageAutoencoderLesson):
     }
     guarded_metrics = ("wake", "sleep")
     progress_metric = ("heldout_bound", "up")
-    quick_settings = {"batch_size": 32, "hidden_sizes": "100,20"}
-    quick_steps = 100
+    quick_settings = {"batch_size": 50, "hidden_sizes": "100,20"}
+    quick_steps = 200
     tools = ("draw",)
 
     @property
