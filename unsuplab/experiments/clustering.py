@@ -253,7 +253,7 @@ class ClusteringLesson(FeatureLesson):
             "pca": self.pca.inverse_transform(found["pca"].centres),
         }
         rows = {
-            f"{SPACE_NAMES[space]}": np.clip(as_images[space], 0, 1).reshape(-1, *self.image_shape)
+            SPACE_NAMES[space]: np.clip(as_images[space], 0, 1).reshape(-1, *self.image_shape)
             for space in ("pixels", "pca")
         }
         rows["autoencoder codes (decoded)"] = self.decode(found["codes"].centres)
