@@ -531,6 +531,20 @@ def test_hover_without_thumbnails_shows_the_label_only(qtbot):
     assert view.inset.isVisible() and view.thumbnail_label.isHidden()
 
 
+def test_a_point_with_text_and_named_labels_shows_both(qtbot):
+    payload = scatter(50, thumbnails=False)
+    payload.texts = [f"document {i}\nits opening words" for i in range(50)]
+    payload.label_names = [f"topic {chr(97 + k)}" for k in range(10)]
+    view = shown(qtbot, payload)
+    assert [label.text for _, label in view.legend.items] == [f"topic {chr(97 + k)}" for k in range(10)]
+    view.graphics.scene().sigMouseMoved.emit(scene_pos_of(view, 3))
+    caption = view.inset_caption.text()
+    assert f"topic {chr(97 + int(payload.labels[3]))}" in caption and "document 3\nits opening" in caption
+    payload.label_names = None  # renamed back to numbers: the legend follows
+    view.show_payload(payload)
+    assert [label.text for _, label in view.legend.items] == [str(k) for k in range(10)]
+
+
 def test_clicking_a_point_asks_to_inspect_it(qtbot):
     view = shown(qtbot, scatter(50))
     viewport = view.graphics.viewport()

@@ -61,6 +61,10 @@ class Scatter:
     thumbnails: np.ndarray | None = None  # (n, h, w) in [0, 1]
     x_label: str = ""
     y_label: str = ""
+    #: Text shown on hover, one per point (a document's opening lines); None: no text.
+    texts: list[str] | None = None
+    #: The legend's name of each label (label k is label_names[k]); None: the numbers.
+    label_names: list[str] | None = None
     #: When set, clicking or dragging on empty plane sends this probe with `x=`, `y=` in data
     #: coordinates (decode the latent point under the mouse, say).
     plane_command: str | None = None

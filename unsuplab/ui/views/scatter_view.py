@@ -56,6 +56,8 @@ class ScatterView(View):
         self.points = np.zeros((0, 2))
         self.labels = np.zeros(0, dtype=np.int64)
         self.thumbnails: np.ndarray | None = None
+        self.texts: list[str] | None = None
+        self._label_names: list[str] | None = None
         self.hovered: int | None = None
         self.selected: int | None = None  # the point clicked last
         self._brushes = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
@@ -172,6 +174,10 @@ class ScatterView(View):
         self.points = np.asarray(payload.points, dtype=np.float64).reshape(-1, 2)
         self.labels = np.asarray(payload.labels, dtype=np.int64).reshape(-1)
         self.thumbnails = payload.thumbnails
+        self.texts = payload.texts
+        if payload.label_names != self._label_names:
+            self._label_names = payload.label_names
+            self._legend_labels = []  # renamed: the legend is rebuilt below
         self._set_plane_command(payload.plane_command)
         self.scatter.setData(
             pos=self.points,
@@ -244,9 +250,13 @@ class ScatterView(View):
             for label in labels
         ]
         for label, sample in zip(labels, self._legend_samples, strict=True):
-            self.legend.addItem(sample, str(label))
+            self.legend.addItem(sample, self._label_name(label))
         self._legend_labels = labels
         self._fit_legend()
+
+    def _label_name(self, label: int) -> str:
+        names = self._label_names
+        return names[label] if names is not None and 0 <= label < len(names) else str(label)
 
     def _fit_legend(self) -> None:
         """As many legend columns as it takes for every label to fit the plot's height."""
@@ -332,7 +342,12 @@ class ScatterView(View):
                 self.inset.hide()
             return
         self.ring.setData(pos=self.points[index : index + 1])
-        self.inset_caption.setText(f"#{index}  ·  label {self.labels[index]}")
+        label = int(self.labels[index])
+        named = self._label_names is not None and 0 <= label < len(self._label_names)
+        caption = f"#{index}  ·  {self._label_name(label) if named else f'label {label}'}"
+        if self.texts is not None and index < len(self.texts):
+            caption += "\n" + self.texts[index]
+        self.inset_caption.setText(caption)
         if self.thumbnails is not None and index < len(self.thumbnails):
             self.thumbnail_label.setPixmap(grey_pixmap(self.thumbnails[index], THUMBNAIL_SCALE))
             self.thumbnail_label.show()
