@@ -42,6 +42,10 @@ class Experiment:
     #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
     quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
     quick_steps: ClassVar[int] = 60
+    #: The lesson text's "Try this" items as one-press buttons: button text -> the settings it
+    #: sets (real Config field names, valid values). Live settings reach a running model at once;
+    #: any other restarts the run with them.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
     #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
     #: train_step it is the number of steps done before this one. Lessons read it, never write it.
