@@ -112,6 +112,13 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
     curves = {
         "Cross-entropy to the clean digit (per image)": ("reconstruction", "heldout_reconstruction"),
     }
+    presets = {
+        "ν = 0: no corruption": {"corruption_level": 0.0},
+        "50 % corruption": {"corruption_level": 0.5},
+        "Compare 0 / 25 / 50 %": {"compare": True},
+        "Salt-and-pepper": {"corruption": "salt-and-pepper"},
+        "Gaussian noise": {"corruption": "gaussian"},
+    }
 
     def __init__(self, config: Any | None = None):
         super().__init__(config)
