@@ -532,9 +532,9 @@ class MainWindow(FileCommands, QMainWindow):
                 self._docks_sized = True
             else:
                 self.warn_settings("Ignoring the remembered dock layout (damaged or old); using the default")
-        self._show_pad_for_lesson()
+        self.show_pad_for_lesson()
 
-    def _show_pad_for_lesson(self) -> None:
+    def show_pad_for_lesson(self) -> None:
         """A restored layout may not show the pad for this lesson: the lesson decides."""
         self.pad_dock.setVisible(self.tools.draws(self.lesson))
 
@@ -549,7 +549,7 @@ class MainWindow(FileCommands, QMainWindow):
         if self.isFullScreen() or self.isMaximized():
             self.showNormal()
         self.restoreState(self._default_layout, remembered.LAYOUT_VERSION)
-        self._show_pad_for_lesson()
+        self.show_pad_for_lesson()
         self.resize(*DEFAULT_SIZE)
         self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340], Qt.Orientation.Horizontal)
         remembered.forget_layout(self.settings)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtWidgets import QDockWidget
 
 from unsuplab.ui.views import _style
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
 
 ENTER_KEY = Qt.Key.Key_F5
 LEAVE_KEYS = (Qt.Key.Key_F5, Qt.Key.Key_Escape)
+#: The lesson dock (its text and presets) may take up to this share of the window's width.
+MAX_LESSON_SHARE = 0.25
 
 
 class Presenter:
@@ -25,10 +28,11 @@ class Presenter:
         self.window = window
         self.factor = check_factor(factor)
         self.active = False
-        self._folded: list = []  # the docks folded on entering, shown again on leaving
+        self._layout = QByteArray()  # the docks as they were before entering
         self._stop_keys: list[QKeySequence] = []
 
-    def folded_docks(self) -> tuple:
+    def folded_docks(self) -> tuple[QDockWidget, ...]:
+        """The docks the audience does not need."""
         w = self.window
         return (w.settings_dock, w.log_dock)
 
@@ -39,14 +43,19 @@ class Presenter:
         if self.active:
             return
         self.active = True
-        self._folded = [dock for dock in self.folded_docks() if dock.isVisible()]
-        for dock in self._folded:
+        window = self.window
+        self._layout = window.saveState()
+        lesson_width = window.lesson_dock.width()
+        for dock in self.folded_docks():
             dock.hide()
         stop = self.window.controls.stop
         self._stop_keys = stop.shortcuts()
         stop.setShortcuts([key for key in self._stop_keys if key != QKeySequence(Qt.Key.Key_Escape)])
         self._action_keys(LEAVE_KEYS)
         self._restyle(self.factor)
+        # The lesson's text and presets grow with the scale, into the room the settings left.
+        width = min(round(lesson_width * self.factor), round(window.width() * MAX_LESSON_SHARE))
+        window.resizeDocks([window.lesson_dock], [width], Qt.Orientation.Horizontal)
         self.window.log.add(f"Presenter mode: everything {self.factor:g}× larger (F5 or Esc leaves it)")
 
     def leave(self) -> None:
@@ -54,9 +63,8 @@ class Presenter:
             return
         self.active = False
         self._restyle(1.0)
-        for dock in self._folded:
-            dock.show()
-        self._folded = []
+        self.window.restoreState(self._layout)
+        self.window.show_pad_for_lesson()
         self.window.controls.stop.setShortcuts(self._stop_keys)
         self._action_keys((ENTER_KEY,))
         self.window.log.add("Presenter mode off")
@@ -69,6 +77,8 @@ class Presenter:
 
     def _restyle(self, factor: float) -> None:
         _style.set_scale(factor)
+        for dock in self.window.findChildren(QDockWidget):
+            dock.setFont(_dock_font(factor))
         # Style sheets, palettes and every view's fonts, pens and markers, as a theme switch does.
         self.window.set_theme(self.window.dark, remember=False)
 
@@ -77,6 +87,17 @@ class Presenter:
         if action is not None:
             action.setShortcuts([QKeySequence(key) for key in keys])
             action.setChecked(self.active)
+
+
+def _dock_font(factor: float) -> QFont:
+    """The font a dock is given so that its title follows the scale. QDockWidget paints its title
+    in the font the application had when the dock was made, unless the dock's own font differs
+    from the application's: a scaled dock font is made to differ (in a rendering hint only)."""
+    if factor == 1.0:
+        return QFont()  # nothing set: the dock inherits the application's font again
+    font = _style.font()
+    font.setStyleStrategy(QFont.StyleStrategy.PreferQuality)
+    return font
 
 
 def check_factor(factor: float) -> float:
