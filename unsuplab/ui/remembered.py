@@ -5,6 +5,7 @@ log line, never a failure."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -21,9 +22,13 @@ LAYOUT_VERSION = 1
 
 
 def check_file(settings: QSettings, warn: Callable[[str], None]) -> None:
-    """Say so when the settings file is damaged: Qt then reads it as empty (the defaults)."""
-    if settings.status() != QSettings.Status.NoError:
-        warn(f"The settings file {settings.fileName()} could not be read; using the defaults")
+    """Say so when the settings file is damaged: Qt then reads it as empty or in part, and what
+    it cannot read takes its default."""
+    keys = settings.allKeys()  # reads the file
+    path = Path(settings.fileName())
+    unreadable = settings.status() != QSettings.Status.NoError
+    if unreadable or (not keys and path.is_file() and path.stat().st_size > 0):
+        warn(f"The settings file {path} could not be read; using the defaults")
 
 
 def read(
