@@ -26,7 +26,7 @@ from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
 from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
-from unsuplab.ui import menus, remembered, theme
+from unsuplab.ui import accessibility, menus, remembered, theme
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
@@ -150,6 +150,7 @@ class MainWindow(FileCommands, QMainWindow):
         last = self._remembered(remembered.LESSON, None, remembered.as_text)
         fallback = DEFAULT_LESSON if DEFAULT_LESSON in names else names[0]
         self.select_lesson(lesson or (last if last in names else fallback))
+        accessibility.name_window(self)
         self._default_layout = self.saveState(remembered.LAYOUT_VERSION)
         self._restore_layout()
 
@@ -228,6 +229,7 @@ class MainWindow(FileCommands, QMainWindow):
         cls = lesson_class(name)
         self.lesson_name = name
         self.form.set_config_type(cls.Config, cls.title)
+        accessibility.name_lesson(self)
         self.setWindowTitle(f"unsuplab — {cls.title}")
         self.settings_dock.setWindowTitle(f"Settings — {cls.title}")
         self._set_tools(cls)

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, font, theme_for
@@ -193,6 +201,9 @@ class View(QWidget):
         if title != self.title_label.text():
             self.title_label.setText(title)
             self.title_label.setToolTip(title)  # the whole title when a narrow panel cuts it off
+            self.setAccessibleName(f"Panel: {title}")  # what a screen reader says for it
+            for body in self.findChildren(QAbstractScrollArea):  # its plots, pictures and tables
+                body.setAccessibleName(title)
             self.place_legend()
             self._fit_title_height()
 
