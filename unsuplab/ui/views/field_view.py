@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Field
 from unsuplab.ui.views._interaction import DragViewBox
 from unsuplab.ui.views._style import (
     colour_map,
+    font,
     line_width,
     marker_size,
     palette_colour,
@@ -271,6 +273,10 @@ class FieldView(View):
         self.colour_bar.setColorMap(colour_map(signed=False))
         for axis in ("left", "right"):
             style_axis(self.colour_bar.getAxis(axis), theme)
+        # Half a line above and below the bar, so its end labels (0 and 1) are not cut off.
+        half_line = QFontMetrics(font()).height() // 2 + 1
+        for end in ("top", "bottom"):
+            self.colour_bar.getAxis(end).setHeight(half_line)
         self.arrow_item.setPen(pg.mkPen(theme.foreground, width=line_width(1.2)))
         self.stroke_item.setPen(pg.mkPen(theme.accent, width=line_width(1)))
         self.stroke_item.setSymbolSize(marker_size(5))
