@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
@@ -43,7 +43,6 @@ class View(QWidget):
         self.title_label.setFont(font(1.1, bold=True))
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
-        self.title_label.installEventFilter(self)  # its height follows its lines: _fit_title_height
         self._muted_labels: list[QLabel] = []
         self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
@@ -149,18 +148,6 @@ class View(QWidget):
         super().resizeEvent(event)
         self.place_legend()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
-        if watched is self.title_label and event.type() == QEvent.Type.Resize:
-            self._fit_title_height()
-        return super().eventFilter(watched, event)
-
-    def _fit_title_height(self) -> None:
-        """Room for every line of a wrapped title (larger in presenter mode): a panel never cuts
-        its own title."""
-        label = self.title_label
-        label.setMinimumHeight(0)  # QLabel's height for a width is never below its minimum height
-        if label.text():
-            label.setMinimumHeight(label.heightForWidth(max(label.width(), 1)))
 
     def show_payload(self, payload: Payload) -> None:
         raise NotImplementedError
@@ -193,7 +180,6 @@ class View(QWidget):
             self.legend_label.setStyleSheet(f"color: {theme.foreground};")
             self.legend_label.remeasure()
             self.place_legend()
-        self._fit_title_height()
         for label in self._muted_labels:
             label.setStyleSheet(f"color: {theme.muted};")
 
@@ -205,7 +191,6 @@ class View(QWidget):
             for body in self.findChildren(QAbstractScrollArea):  # its plots, pictures and tables
                 body.setAccessibleName(title)
             self.place_legend()
-            self._fit_title_height()
 
     def export_png(self, path: str | Path) -> None:
         """Save what the view shows now as a PNG."""
