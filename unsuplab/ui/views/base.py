@@ -148,7 +148,6 @@ class View(QWidget):
         super().resizeEvent(event)
         self.place_legend()
 
-
     def show_payload(self, payload: Payload) -> None:
         raise NotImplementedError
 
