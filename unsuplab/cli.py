@@ -54,6 +54,7 @@ EXIT_INTERRUPTED = 130  # Ctrl+C, the shell's convention (128 + SIGINT)
 DEFAULT_STEPS = 1000
 MAX_STEPS = 1_000_000_000  # a day at 10,000 steps a second is under a tenth of it
 THEMES = ("dark", "light")
+DEFAULT_PRESENTER_SCALE = 1.75  # as the window's (unsuplab.ui.views._style), which cli may not import
 # Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
 # while costing training far less than the window's ten.
 SNAPSHOT_INTERVAL = 0.5
@@ -196,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(shot, default_steps=200)
     shot.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
     shot.add_argument("--out", metavar="FILE.png", required=True, help="where to save the picture")
+    shot.add_argument(
+        "--presenter",
+        metavar="SCALE",
+        nargs="?",
+        type=float,
+        const=DEFAULT_PRESENTER_SCALE,
+        help=f"presenter mode: everything SCALE times larger (1.25-2.5; default {DEFAULT_PRESENTER_SCALE})",
+    )
     shot.set_defaults(handler=_cmd_shot)
     return parser
 
@@ -302,6 +311,8 @@ def _cmd_shot(args: argparse.Namespace) -> int:
     _device(args.device)
     if args.steps < 1:
         raise UsageError("--steps: a screenshot needs at least 1 training step")
+    if args.presenter is not None and not 1.25 <= args.presenter <= 2.5:
+        raise UsageError(f"--presenter: the scale must be between 1.25 and 2.5, not {args.presenter:g}")
     from unsuplab.ui.shot import take_shot  # Qt is loaded only for the screenshot
 
     try:
@@ -313,6 +324,7 @@ def _cmd_shot(args: argparse.Namespace) -> int:
             device=args.device,
             seed=args.seed,
             theme=args.theme,
+            presenter=args.presenter,
         )
     except ConfigError as exc:
         raise UsageError(f"setting {exc}") from None

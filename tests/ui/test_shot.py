@@ -38,3 +38,25 @@ def test_take_shot_refuses_bad_settings_before_training(qapp, tmp_path, override
         take_shot("sparse-autoencoder", steps=5, overrides=overrides, out=tmp_path / "x.png")
     assert caught.value.field == field
     assert not (tmp_path / "x.png").exists()
+
+
+def test_take_shot_in_presenter_mode_then_leaves_the_mode(qapp, tmp_path):
+    from unsuplab.ui.views import _style
+
+    normal = take_shot("autoencoder", steps=2, overrides={"batch_size": "16"}, out=tmp_path / "n.png")
+    large = take_shot(
+        "autoencoder", steps=2, overrides={"batch_size": "16"}, out=tmp_path / "p.png", presenter=2.0
+    )
+    assert QImage(str(large)).size() == QImage(str(normal)).size()
+    assert QImage(str(large)) != QImage(str(normal))
+    assert _style.scale() == 1.0  # closing the shot's window left presenter mode
+
+
+def test_the_shot_command_refuses_a_presenter_scale_out_of_range(capsys, tmp_path):
+    from unsuplab.cli import EXIT_USAGE, main
+
+    out = tmp_path / "x.png"
+    assert main(["shot", "autoencoder", "--presenter", "3", "--out", str(out)]) == EXIT_USAGE
+    error = capsys.readouterr().err
+    assert "--presenter" in error and "1.25 and 2.5" in error
+    assert not out.exists()

@@ -45,6 +45,10 @@ class Experiment:
     #: The comparisons the lesson's text teaches, offered as one click: a name -> the settings
     #: varied and their values (2 to 4 variants; see `unsuplab.core.compare`).
     comparisons: ClassVar[dict[str, dict[str, tuple[Any, ...]]]] = {}
+    #: The lesson text's "Try this" items as one-press buttons: button text -> the settings it
+    #: sets (real Config field names, valid values). Live settings reach a running model at once;
+    #: any other restarts the run with them.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
     #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
     #: train_step it is the number of steps done before this one. Lessons read it, never write it.

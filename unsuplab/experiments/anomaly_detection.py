@@ -98,6 +98,12 @@ class AnomalyDetection(FeatureLesson):
         "At the threshold: share flagged (%)": ("heldout_detection_rate", "heldout_false_alarm_rate"),
     }
     quick_settings = {"batch_size": 32}
+    presets = {
+        "Leave out the 1s": {"anomaly": "digit 1"},
+        "Relative error score": {"score": "relative error"},
+        "Noisy digits as the anomaly": {"anomaly": "noisy digits"},
+        "Deep autoencoder features": {"feature_model": "deep-autoencoder"},
+    }
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)

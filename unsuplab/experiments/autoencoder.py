@@ -55,6 +55,11 @@ class Autoencoder(GradientTrained, ImageAutoencoderLesson):
         "Binary cross-entropy per pixel": ("bce", "heldout_bce"),
         "Mean code activation": ("mean_activation", "heldout_mean_activation"),
     }
+    presets = {
+        "2-D code": {"code_size": 2},
+        "128-number code": {"code_size": 128},
+        "Learning rate 0.1": {"learning_rate": 0.1},
+    }
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
         bce = F.binary_cross_entropy(x_hat, x)

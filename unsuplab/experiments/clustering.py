@@ -172,6 +172,10 @@ class ClusteringLesson(FeatureLesson):
         "Purity (%, held-out)": tuple(f"heldout_purity_{s}" for s in SPACES),
     }
     quick_settings = {"batch_size": 32, "feature_model": "autoencoder", "jitter": 0.0}
+    presets = {
+        "K = 20 clusters": {"clusters": 20},
+        "No jitter": {"jitter": 0.0},
+    }
 
     def build(self, device: str, seed: int) -> None:
         from sklearn.decomposition import PCA

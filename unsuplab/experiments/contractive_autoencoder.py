@@ -75,6 +75,11 @@ class ContractiveAutoencoder(GradientTrained, ImageAutoencoderLesson):
         "Cross-entropy per image": ("reconstruction", "heldout_reconstruction"),
         "Contraction ‖∂h/∂x‖²_F per image": ("contraction", "heldout_contraction"),
     }
+    presets = {
+        "λ = 0": {"contraction": 0.0},
+        "λ = 3": {"contraction": 3.0},
+        "λ = 10": {"contraction": 10.0},
+    }
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
         reconstruction = F.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)

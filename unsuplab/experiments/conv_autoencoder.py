@@ -69,6 +69,10 @@ class ConvAutoencoder(GradientTrained, ImageAutoencoderLesson):
     #: The filter panel shows the first layer's kernels, not one 28x28 image per code unit.
     filter_panel_shape = (KERNELS, KERNEL_SIZE, KERNEL_SIZE)
     codes_from_evaluation = True
+    presets = {
+        "Fashion-MNIST": {"dataset": "fashion-mnist"},
+        "Learning rate 0.01": {"learning_rate": 0.01},
+    }
 
     def make_model(self, pixels: int) -> nn.Module:
         return autoencoders.ConvAutoencoder(self.image_shape)

@@ -135,6 +135,12 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     progress_metric = ("heldout_recon_error", "down")
     quick_settings = {"batch_size": 50, "layer_sizes": "64,64", "pretrain_steps": 150, "method": "cd"}
     quick_steps = 100
+    presets = {
+        "1000 labels": {"labels": 1000},
+        "No pretraining": {"pretrain_steps": 0},
+        "One layer (500)": {"layer_sizes": "500"},
+        "Four layers": {"layer_sizes": "500,500,500,1000"},
+    }
     tools = ("draw",)
 
     @property

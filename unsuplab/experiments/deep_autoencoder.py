@@ -96,6 +96,11 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     }
     reconstruction_row_labels = ("input", "reconstruction", "PCA")
     codes_from_evaluation = True  # 500 codes through a 1000-wide encoder cost a training step
+    presets = {
+        "ReLU units": {"activation": "relu"},
+        "Smaller: 256,128": {"hidden_sizes": "256,128", "code_size": 30},
+        "2-D code": {"code_size": 2},
+    }
 
     @property
     def filter_panel_shape(self) -> tuple[int, int, int]:

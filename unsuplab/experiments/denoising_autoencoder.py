@@ -85,6 +85,12 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
     curves = {
         "Cross-entropy to the clean digit (per image)": ("reconstruction", "heldout_reconstruction"),
     }
+    presets = {
+        "ν = 0: no corruption": {"corruption_level": 0.0},
+        "50 % corruption": {"corruption_level": 0.5},
+        "Salt-and-pepper": {"corruption": "salt-and-pepper"},
+        "Gaussian noise": {"corruption": "gaussian"},
+    }
 
     #: Vincent et al.'s slide: the same network at three corruption levels.
     comparisons = {"Corruption ν = 0 / 25 / 50 %": {"corruption_level": (0.0, 0.25, 0.5)}}

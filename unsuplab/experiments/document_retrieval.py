@@ -177,6 +177,10 @@ class DocumentRetrieval(Experiment):
     }
     progress_metric = ("heldout_loss", "down")
     quick_settings = {"batch_size": 32, "hidden_sizes": "128,64"}
+    presets = {
+        "The paper's σ units": {"activation": "sigmoid"},
+        "200-word vocabulary": {"vocabulary": 200},
+    }
     built = False
 
     def build(self, device: str, seed: int) -> None:

@@ -204,6 +204,13 @@ class DQN(Experiment):
         "epsilon_frames": 2_000,
     }
     quick_steps = 80
+    presets = {
+        "No target network": {"target_update": 1},
+        "Double DQN": {"double_dqn": True},
+        "ε end = 0": {"epsilon_end": 0.0},
+        "Space Invaders": {"game": "space_invaders"},
+        "Freeway": {"game": "freeway"},
+    }
 
     def build(self, device: str, seed: int) -> None:
         cfg = self.config

@@ -248,6 +248,12 @@ class Gan(AdversarialLesson):
     quick_settings = {"batch_size": 32, "hidden": "64,128"}
     # The pixel-PCA distance falls by 10 % only after ~60 steps at these settings; 100 leaves a margin.
     quick_steps = 100
+    presets = {
+        "Minimax, 5 D steps": {"generator_loss": "minimax", "d_steps": 5},
+        "Learning rate 0.01": {"learning_rate": 0.01},
+        "DCGAN": {"architecture": "dcgan"},
+        "Doubling saved steps": {"saved_steps": "doubling"},
+    }
 
     def build(self, device: str, seed: int) -> None:
         cfg = self.config

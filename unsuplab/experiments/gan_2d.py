@@ -124,6 +124,12 @@ class Gan2D(AdversarialLesson):
     progress_metric = ("heldout_energy", "down")
     quick_settings = {"batch_size": 64}
     quick_steps = 150
+    presets = {
+        "Minimax loss": {"generator_loss": "minimax"},
+        "10 D steps": {"d_steps": 10},
+        "Learning rate 0.01": {"learning_rate": 0.01},
+        "Grid of 25 modes": {"distribution": "grid"},
+    }
 
     def build(self, device: str, seed: int) -> None:
         self.start(device, seed)

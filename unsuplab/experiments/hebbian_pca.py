@@ -100,6 +100,12 @@ class HebbianPCA(PCAReferenceLesson):
     # Hebb's norm is meant to explode (and is capped); Oja's or Sanger's exploding is divergence.
     guarded_metrics = ("loss", "oja_log10_norm", "sanger_log10_norm")
     model_name = "Sanger network"
+    presets = {
+        "η = 0.2": {"learning_rate": 0.2},
+        "η = 0.5: diverges": {"learning_rate": 0.5},
+        "η = 0.004": {"learning_rate": 0.004},
+        "m = 16": {"code_size": 16},
+    }
 
     def make_model(self, pixels: int) -> HebbianNeurons:
         return HebbianNeurons(

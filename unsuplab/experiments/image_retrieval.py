@@ -142,6 +142,13 @@ class ImageRetrieval(FeatureLesson):
         "Hash code units within 0.1 of 0 or 1 (%)": ("hash_decided_bits", "heldout_hash_decided_bits"),
     }
     quick_settings = {"batch_size": 32, "feature_model": "autoencoder", "code_bits": 8}
+    presets = {
+        "Hash noise 0": {"hash_noise": 0.0},
+        "4 code bits": {"code_bits": 4},
+        "32 code bits": {"code_bits": 32},
+        "k = 50": {"neighbours": 50},
+        "Jitter ν = 0": {"jitter": 0.0},
+    }
 
     def build(self, device: str, seed: int) -> None:
         super().build(device, seed)

@@ -83,6 +83,11 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
         "Largest principal angle to PCA (degrees)": ("principal_angle",),
     }
     model_name = "linear autoencoder"
+    presets = {
+        "Learning rate 0.0005": {"learning_rate": 0.0005},
+        "2-D code, k = 2": {"code_size": 2, "k": 2},
+        "8×8 digits": {"dataset": "digits"},
+    }
 
     def make_model(self, pixels: int) -> LinearAutoencoder:
         return LinearAutoencoder(

@@ -128,6 +128,12 @@ class RBM(ImageAutoencoderLesson):
     progress_metric = ("heldout_recon_error", "down")
     quick_settings = {"batch_size": 50, "hidden_units": 64, "method": "cd"}
     quick_steps = 100
+    presets = {
+        "CD-1 instead of PCD": {"method": "cd", "cd_steps": 1},
+        "Momentum 0.9": {"momentum": 0.9},
+        "Sparsity cost 0": {"sparsity_cost": 0.0},
+        "16 hidden units": {"hidden_units": 16},
+    }
 
     @property
     def filter_panel_shape(self) -> tuple[int, int, int]:

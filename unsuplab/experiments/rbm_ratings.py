@@ -110,6 +110,11 @@ class RBMRatings(Experiment):
     progress_metric = ("heldout_prediction_error", "down")
     quick_settings = {"batch_size": 50}
     quick_steps = 300
+    presets = {
+        "Like Gladiator and Titanic": {"new_user_likes": "Gladiator, Titanic"},
+        "Add Harry Potter": {"new_user_likes": "Gladiator, Titanic, Harry Potter"},
+        "movies-30, 5 hidden units": {"ratings": "movies-30", "hidden_units": 5},
+    }
 
     # -- building -------------------------------------------------------------------------------
     def load_data(self) -> RatingsDataset:

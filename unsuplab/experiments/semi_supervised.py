@@ -149,6 +149,12 @@ class SemiSupervised(FeatureLesson):
         "fine_tune_steps": 5,
         "feature_model": "autoencoder",
     }
+    presets = {
+        "1 label per class": {"labels_per_class": 1},
+        "Jitter ν = 0": {"jitter": 0.0},
+        "No pretraining": {"pretrain_steps": 0},
+        "No fine-tuning": {"fine_tune_steps": 0},
+    }
 
     # -- data: the labelled pool and the sweep -------------------------------------------------
     def build(self, device: str, seed: int) -> None:

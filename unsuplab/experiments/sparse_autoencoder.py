@@ -87,6 +87,11 @@ class SparseAutoencoder(GradientTrained, ImageAutoencoderLesson):
         ),
         "Mean hidden activation (sparsity)": ("mean_activation", "heldout_mean_activation"),
     }
+    presets = {
+        "β = 0: no sparsity": {"sparsity_beta": 0.0},
+        "β = 0.5": {"sparsity_beta": 0.5},
+        "KL penalty": {"penalty": "kl"},
+    }
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, a: torch.Tensor) -> dict[str, torch.Tensor]:
         cfg = self.config

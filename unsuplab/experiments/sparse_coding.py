@@ -251,6 +251,15 @@ class SparseCoding(Experiment):
     progress_metric = ("heldout_loss", "down")
     quick_settings = {"batch_size": 64, "atoms": 64, "dataset": "patches-8-1f", "fista_iterations": 30}
     quick_steps = 60
+    presets = {
+        "λ = 3": {"sparsity_lambda": 3.0},
+        "λ = 0.3": {"sparsity_lambda": 0.3},
+        "k = 36 atoms": {"atoms": 36},
+        "k = 400 atoms": {"atoms": 400},
+        "patches-12: no whitening": {"dataset": "patches-12"},
+        "patches-12-zca": {"dataset": "patches-12-zca"},
+        "Block-coordinate update": {"dictionary_update": "block-coordinate"},
+    }
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, device: str, seed: int) -> None:

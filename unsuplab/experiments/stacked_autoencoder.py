@@ -93,6 +93,11 @@ class StackedAutoencoder(ImageAutoencoderLesson):
         ),
         "Pixel error through the stack so far Σ(x̂ − x)² per image": ("heldout_pixel_error",),
     }
+    presets = {
+        "No pretraining": {"pretrain_steps": 0},
+        "Third stage: 256,64,16": {"layer_sizes": "256,64,16"},
+        "Learning rate 0.01": {"learning_rate": 0.01},
+    }
 
     @property
     def filter_panel_shape(self) -> tuple[int, int, int]:

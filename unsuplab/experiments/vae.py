@@ -129,6 +129,12 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     }
     quick_settings = {"batch_size": 64, "hidden": "128"}
     quick_steps = 60
+    presets = {
+        "10-D code": {"code_size": 10},
+        "β = 4": {"beta": 4.0},
+        "β = 0.1": {"beta": 0.1},
+        "β = 0": {"beta": 0.0},
+    }
     codes_from_evaluation = True
 
     @property

@@ -113,6 +113,12 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
     }
     quick_settings = {"batch_size": 32, "channels": 8}
     quick_steps = 40
+    presets = {
+        "EMA codebook": {"codebook_update": "ema"},
+        "8 codes": {"codes": 8},
+        "512 codes": {"codes": 512},
+        "Commitment β = 0": {"commitment_beta": 0.0},
+    }
     codes_from_evaluation = True
 
     @property

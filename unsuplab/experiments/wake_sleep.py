@@ -75,6 +75,10 @@ class WakeSleep(ImageAutoencoderLesson):
     progress_metric = ("heldout_bound", "up")
     quick_settings = {"batch_size": 50, "hidden_sizes": "100,20"}
     quick_steps = 200
+    presets = {
+        "Tiny top layer (200,2)": {"hidden_sizes": "200,2"},
+        "One hidden layer": {"hidden_sizes": "200"},
+    }
     tools = ("draw",)
 
     @property

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 import unsuplab
 
-SHORTCUTS = (
-    ("Space", "Train / Pause"),
-    ("Ctrl+Enter", "Train (start or resume)"),
-    (".", "Step: train one step, then pause"),
-    ("Esc", "Stop the run"),
-    ("Ctrl+R", "Reset: discard the run, settings become editable"),
-    ("Ctrl+S", "Save run…"),
-    ("Ctrl+O", "Open run…"),
-    ("Ctrl+E", "Export a view as PNG…"),
-    ("Ctrl+D", "Show / hide the drawing pad"),
-    ("Ctrl+L", "Show / hide the log"),
-    ("F11", "Full screen"),
-    ("Ctrl+Q", "Quit"),
+#: Keys that are not the shortcut of an action: the menus, focus and the lists.
+KEYBOARD = (
+    ("Alt+F, Alt+R, Alt+V, Alt+H", "Open the File, Run, View or Help menu; arrows move, Enter chooses"),
+    ("Tab, Shift+Tab", "Move the focus: lessons, lesson text, presets, settings, run controls, panels"),
+    ("Arrow keys, Enter", "Choose a lesson in the list; press the focused button"),
 )
+
 
 ABOUT = (
     f"<h3>unsuplab {unsuplab.__version__}</h3>"
@@ -33,10 +29,23 @@ ABOUT = (
 )
 
 
-def shortcuts_html() -> str:
+def shortcut_rows(window: QWidget) -> list[tuple[str, str]]:
+    """(keys, what they do) for every action of `window` that has a shortcut, then `KEYBOARD`:
+    read from the actions themselves, so the list cannot fall behind the menus."""
+    rows: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        what = action.text().replace("&", "")
+        if action.statusTip():
+            what = f"{what} — {action.statusTip()}"
+        for key in action.shortcuts():
+            rows.setdefault(key.toString(QKeySequence.SequenceFormat.NativeText), what)
+    return [*sorted(rows.items()), *KEYBOARD]
+
+
+def shortcuts_html(window: QWidget) -> str:
     rows = "".join(
-        f"<tr><td style='padding:2px 14px 2px 0'><b>{key}</b></td><td>{what}</td></tr>"
-        for key, what in SHORTCUTS
+        f"<tr><td style='padding:2px 14px 2px 0'><b>{escape(key)}</b></td><td>{escape(what)}</td></tr>"
+        for key, what in shortcut_rows(window)
     )
     return f"<table>{rows}</table>"
 
@@ -46,7 +55,8 @@ def shortcuts_dialog(parent: QWidget) -> QDialog:
     dialog = QDialog(parent)
     dialog.setWindowTitle("Keyboard shortcuts")
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    label = QLabel(shortcuts_html())
+    label = QLabel(shortcuts_html(parent))
+    label.setAccessibleName("Keyboard shortcuts")
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
     buttons.rejected.connect(dialog.close)
     layout = QVBoxLayout(dialog)

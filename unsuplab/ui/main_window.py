@@ -37,7 +37,7 @@ from unsuplab.core.loop import (
 from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.core.timeline import Timeline
 from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
-from unsuplab.ui import menus, theme
+from unsuplab.ui import accessibility, menus, remembered, theme
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
@@ -46,6 +46,8 @@ from unsuplab.ui.icons import app_icon
 from unsuplab.ui.lesson_browser import LessonBrowser
 from unsuplab.ui.lesson_tools import LessonTools
 from unsuplab.ui.log_panel import LogPanel
+from unsuplab.ui.presenter import Presenter
+from unsuplab.ui.preset_bar import PresetBar, apply_preset
 from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
 from unsuplab.ui.timeline_bar import TimelineBar, Track, history_curves, history_of, moment
@@ -70,7 +72,8 @@ CLOSING_MESSAGE = (
 class MainWindow(FileCommands, QMainWindow):
     """The lab. Public methods are what the menus, the shortcuts, `take_shot` and the tests call.
 
-    `settings` remembers the theme (None: nothing is remembered). `autosave` is a run file that
+    `settings` remembers the theme, presenter scale, colours, dock layout, window geometry and
+    last lesson (None: nothing is remembered; see `remembered`). `autosave` is a run file that
     receives the run's last state whenever it is stopped, reset or the window closes, so a run is
     never lost (None: no autosave).
     """
@@ -124,10 +127,17 @@ class MainWindow(FileCommands, QMainWindow):
         self.tools = LessonTools(self.views, self.send_command, self)
         self.pad, self.tsne, self.lesson_actions = self.tools.pad, self.tools.tsne, self.tools.actions
 
-        # Left: lessons; right: settings; bottom: log.
+        # Left: lessons (with the lesson's presets under its text); right: settings; bottom: log.
         self.browser = LessonBrowser()
+        self.presets = PresetBar()
+        lesson_panel = QWidget()
+        lesson_column = QVBoxLayout(lesson_panel)
+        lesson_column.setContentsMargins(0, 0, 0, 0)
+        lesson_column.setSpacing(0)
+        lesson_column.addWidget(self.browser, 1)
+        lesson_column.addWidget(self.presets)
         self.lesson_dock = self._dock(
-            "Lessons", "lessonDock", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
+            "Lessons", "lessonDock", lesson_panel, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         self.form = ConfigForm()
         self.settings_dock = self._dock(
@@ -136,6 +146,8 @@ class MainWindow(FileCommands, QMainWindow):
         self.log = LogPanel()
         self.log_dock = self._dock("Log", "logDock", self.log, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.log_dock.hide()  # the banner and status bar carry what matters; the log is on demand
+        if settings is not None:
+            remembered.check_file(settings, self.warn_settings)
         # The drawing pad sits under the settings, for lessons whose tools include "draw".
         self.pad_dock = self._dock(
             "Draw a digit", "drawDock", self.pad, Qt.DockWidgetArea.RightDockWidgetArea
@@ -149,17 +161,22 @@ class MainWindow(FileCommands, QMainWindow):
         self.addAction(self.controls.toggle)
         self.status = RunStatus(self.statusBar())
         self.status.set_device(device_label(resolve_device("auto")))
+        self.presenter = Presenter(self)
         self.actions_ = menus.build(self)
 
         self._connect()
         if dark is None:
-            stored = settings.value("theme", "dark") if settings is not None else "dark"
-            dark = stored != "light"
+            dark = self._remembered(remembered.THEME, "dark", remembered.as_text) != "light"
         self.set_theme(dark, remember=False)
         names = self.browser.lesson_names
         if lesson is not None and lesson not in names:
             raise KeyError(f"no lesson named {lesson!r}; known: {', '.join(names)}")
-        self.select_lesson(lesson or (DEFAULT_LESSON if DEFAULT_LESSON in names else names[0]))
+        last = self._remembered(remembered.LESSON, None, remembered.as_text)
+        fallback = DEFAULT_LESSON if DEFAULT_LESSON in names else names[0]
+        self.select_lesson(lesson or (last if last in names else fallback))
+        accessibility.name_window(self)
+        self._default_layout = self.saveState(remembered.LAYOUT_VERSION)
+        self._restore_layout()
 
     # -- construction ----------------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -203,6 +220,7 @@ class MainWindow(FileCommands, QMainWindow):
 
     def _connect(self) -> None:
         self.browser.lesson_selected.connect(self._on_lesson_selected)
+        self.presets.chosen.connect(lambda title, values: apply_preset(self, title, values))
         self.form.edited.connect(self._on_form_edited)
         self.form.live_changed.connect(self._on_live_changed)
         self.tools.message.connect(self.statusBar().showMessage)
@@ -240,11 +258,15 @@ class MainWindow(FileCommands, QMainWindow):
         cls = lesson_class(name)
         self.lesson_name = name
         self.form.set_config_type(cls.Config, cls.title)
+        accessibility.name_lesson(self)
         self.setWindowTitle(f"unsuplab — {cls.title}")
         self.settings_dock.setWindowTitle(f"Settings — {cls.title}")
         self._set_tools(cls)
+        self.presets.set_lesson(cls)
         self._set_state("ready")
         self.log.add(f"Lesson: {cls.title}")
+        if self.settings is not None:
+            self.settings.setValue(remembered.LESSON, name)
 
     @property
     def lesson(self) -> type[Experiment]:
@@ -613,6 +635,48 @@ class MainWindow(FileCommands, QMainWindow):
         if remember and self.settings is not None:
             self.settings.setValue("theme", "dark" if dark else "light")
 
+    # -- remembered across sessions --------------------------------------------------------------
+    def warn_settings(self, message: str) -> None:
+        """A remembered choice could not be used: say so in the log and go on with the default."""
+        self.log.add(message, "warning")
+
+    def _remembered(self, key: str, default: Any, convert) -> Any:
+        return remembered.read(self.settings, key, default, convert, self.warn_settings)
+
+    def _restore_layout(self) -> None:
+        """The window's size and place and its docks as the last session left them."""
+        geometry = self._remembered(remembered.GEOMETRY, None, remembered.as_bytes)
+        state = self._remembered(remembered.DOCK_LAYOUT, None, remembered.as_bytes)
+        if geometry is not None and not self.restoreGeometry(geometry):
+            self.warn_settings("Ignoring the remembered window geometry (damaged); using the default")
+        if state is not None:
+            if self.restoreState(state, remembered.LAYOUT_VERSION):
+                self._docks_sized = True
+            else:
+                self.warn_settings("Ignoring the remembered dock layout (damaged or old); using the default")
+        self.show_pad_for_lesson()
+
+    def show_pad_for_lesson(self) -> None:
+        """A restored layout may not show the pad for this lesson: the lesson decides."""
+        self.pad_dock.setVisible(self.tools.draws(self.lesson))
+
+    def save_layout(self) -> None:
+        """Remember the window's geometry and docks (as outside presenter mode)."""
+        self.presenter.leave()
+        remembered.save_layout(self.settings, self.saveGeometry(), self.saveState(remembered.LAYOUT_VERSION))
+
+    def reset_layout(self) -> None:
+        """View → Reset layout: the docks and the window size of a first start."""
+        self.presenter.leave()
+        if self.isFullScreen() or self.isMaximized():
+            self.showNormal()
+        self.restoreState(self._default_layout, remembered.LAYOUT_VERSION)
+        self.show_pad_for_lesson()
+        self.resize(*DEFAULT_SIZE)
+        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340], Qt.Orientation.Horizontal)
+        remembered.forget_layout(self.settings)
+        self.log.add("Layout reset")
+
     def show_error(self, message: str, detail: str = "") -> None:
         """A non-blocking error: the banner above the views, the status bar and the log."""
         self.banner.show_error(message, detail)
@@ -647,6 +711,8 @@ class MainWindow(FileCommands, QMainWindow):
         return ended
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self._closing:
+            self.save_layout()
         if self.shutdown(0 if self._closing else CLOSE_TIMEOUT_MS):
             super().closeEvent(event)
             return

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
-from unsuplab.ui import compare_dialog
+from unsuplab.ui import compare_dialog, remembered
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
+from unsuplab.ui.presenter import check_factor
 from unsuplab.ui.views import _style
 from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS
 
@@ -148,6 +149,30 @@ def build(window: MainWindow) -> dict[str, QAction]:
             toggle.setShortcut(QKeySequence(key))
         view.addAction(toggle)
     view.addSeparator()
+    actions["presenter"] = _action(
+        window,
+        "&Presenter mode",
+        window.presenter.toggle,
+        "F5",
+        "Everything larger for a projector; the settings and the log fold away (F5 or Esc leaves)",
+    )
+    actions["presenter"].setCheckable(True)
+    view.addAction(actions["presenter"])
+    scales = view.addMenu("Presenter &scale")
+    factors = QActionGroup(window)
+    for factor in _style.PRESENTER_FACTORS:
+        key = f"presenter:{factor:g}"
+        actions[key] = _action(window, f"{factor:g}×", lambda f=factor: choose_presenter_factor(window, f))
+        actions[key].setCheckable(True)
+        factors.addAction(actions[key])
+        scales.addAction(actions[key])
+    actions["reset_layout"] = _action(
+        window,
+        "&Reset layout",
+        window.reset_layout,
+        tip="Put the panels, docks and window size back as they were at first start",
+    )
+    view.addAction(actions["reset_layout"])
     actions["full_screen"] = _action(
         window,
         "&Full screen",
@@ -179,14 +204,33 @@ HIGH_CONTRAST_KEY, COLOUR_MAPS_KEY = "high_contrast", "colour_maps"
 
 
 def _restore_look(window: MainWindow, actions: dict[str, QAction]) -> None:
-    """Start from the remembered high-contrast and colour-map choices (defaults without settings
-    or with an unknown name), before the window applies its first theme."""
-    settings = window.settings
-    stored = settings.value(HIGH_CONTRAST_KEY, False, type=bool) if settings is not None else False
-    _style.set_high_contrast(stored)
-    name = settings.value(COLOUR_MAPS_KEY, DEFAULT_COLOUR_MAPS) if settings is not None else None
-    _style.set_colour_maps(name if name in COLOUR_MAP_CHOICES else DEFAULT_COLOUR_MAPS)
+    """Start from the remembered high-contrast, colour-map and presenter-scale choices (defaults
+    without settings, or with a damaged or unknown value), before the window applies its first
+    theme."""
+    settings, warn = window.settings, window.warn_settings
+    _style.set_high_contrast(remembered.read(settings, HIGH_CONTRAST_KEY, False, remembered.as_bool, warn))
+    name = remembered.read(settings, COLOUR_MAPS_KEY, DEFAULT_COLOUR_MAPS, remembered.as_text, warn)
+    if name not in COLOUR_MAP_CHOICES:
+        warn(f"Ignoring the remembered colour maps {name!r}; using the default")
+        name = DEFAULT_COLOUR_MAPS
+    _style.set_colour_maps(name)
     actions[f"colours:{_style.colour_maps_name()}"].setChecked(True)
+    factor = remembered.read(
+        settings, remembered.PRESENTER_FACTOR, _style.DEFAULT_PRESENTER_FACTOR, check_factor, warn
+    )
+    if f"presenter:{factor:g}" not in actions:
+        warn(f"Ignoring the remembered presenter scale {factor:g}; using the default")
+        factor = _style.DEFAULT_PRESENTER_FACTOR
+    window.presenter.set_factor(factor)
+    actions[f"presenter:{factor:g}"].setChecked(True)
+
+
+def choose_presenter_factor(window: MainWindow, factor: float) -> None:
+    """View → Presenter scale: how much larger presenter mode draws everything (at once when on)."""
+    window.presenter.set_factor(factor)
+    window.actions_[f"presenter:{factor:g}"].setChecked(True)
+    if window.settings is not None:
+        window.settings.setValue(remembered.PRESENTER_FACTOR, factor)
 
 
 def choose_theme(window: MainWindow, *, dark: bool, high_contrast: bool = False) -> None:

@@ -26,6 +26,7 @@ def take_shot(
     theme: str = "dark",
     size: tuple[int, int] = (1500, 950),
     timeout: float | None = None,
+    presenter: float | None = None,
 ) -> Path:
     """Train `lesson_name` for `steps` steps in the real window and save the window as a PNG.
 
@@ -33,7 +34,8 @@ def take_shot(
     validation as the form: a bad one raises ConfigError before anything trains. Works without a
     display (the offscreen platform is chosen when none is present). Never hangs: raises
     ShotTimeout when `timeout` seconds (default STALL_TIMEOUT) pass without a newer snapshot, so
-    a slow but progressing run is waited for and a stuck one is not.
+    a slow but progressing run is waited for and a stuck one is not. `presenter` is a presenter
+    mode scale (1.25 to 2.5) to take the shot in, None for the normal window.
     """
     from unsuplab.ui.main_window import MainWindow
 
@@ -46,6 +48,9 @@ def take_shot(
     try:
         window.resize(*size)
         window.show()
+        if presenter is not None:
+            window.presenter.set_factor(presenter)
+            window.presenter.enter()
         if overrides:
             window.form.apply_overrides(overrides)
         error = window.form.check()

@@ -1,5 +1,5 @@
-"""Dark, light and high-contrast light themes: the Fusion style, a QPalette, a small style sheet and
-the colours views use."""
+"""Dark, light and high-contrast light themes: the Fusion style, a QPalette, a small style sheet (with
+font sizes at the presenter scale) and the colours views use."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from unsuplab.paths import resources_dir
-from unsuplab.ui.views._style import high_contrast
+from unsuplab.ui.views._style import high_contrast, pixel_size
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,15 @@ def palette(dark: bool) -> QPalette:
     return p
 
 
+#: Font sizes in the style sheet at scale 1, in pixels; presenter mode multiplies them.
+FONT_PX = {"tiny_px": 10, "small_px": 11, "title_px": 15, "large_px": 17}
+
+
 def style_sheet(dark: bool) -> str:
-    """The shared style sheet with this theme's colours filled in."""
+    """The shared style sheet with this theme's colours and the current scale's font sizes."""
     text = (resources_dir() / "themes" / "base.qss").read_text(encoding="utf-8")
-    return Template(text).safe_substitute(vars(colours(dark)))
+    sizes = {name: str(pixel_size(px)) for name, px in FONT_PX.items()}
+    return Template(text).safe_substitute(vars(colours(dark)), **sizes)
 
 
 def apply_theme(app: QApplication, dark: bool) -> None:

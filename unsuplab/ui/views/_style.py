@@ -1,15 +1,17 @@
 """The look the views share: light, dark and high-contrast themes, the label palette and marker
-shapes, the colour maps chosen in View → Colours, and plot styling helpers."""
+shapes, the colour maps chosen in View → Colours, presenter mode's scale of every font, line and
+marker, and plot styling helpers."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS, DIGIT_COLOURS, DIGIT_SYMBOLS
@@ -43,12 +45,20 @@ PALETTE = DIGIT_COLOURS
 SYMBOLS = DIGIT_SYMBOLS
 
 
+#: Presenter mode's scale factors (View → Presenter scale) and the one it starts with.
+PRESENTER_FACTORS = (1.25, 1.5, 1.75, 2.0, 2.5)
+DEFAULT_PRESENTER_FACTOR = 1.75
+
+
 @dataclass
 class _Look:
-    """The app-wide choices of View: the light theme's contrast and the colour maps' name."""
+    """The app-wide choices of View: the light theme's contrast, the colour maps' name and the
+    scale of fonts, lines and markers (1 outside presenter mode)."""
 
     high_contrast: bool = False
     colour_maps: str = DEFAULT_COLOUR_MAPS
+    scale: float = 1.0
+    base_font: QFont | None = None  # the application's font at scale 1
 
 
 _look = _Look()
@@ -73,6 +83,58 @@ def set_colour_maps(name: str) -> None:
 
 def colour_maps_name() -> str:
     return _look.colour_maps
+
+
+def set_scale(factor: float) -> None:
+    """Scale every font, line and marker by `factor` (1: normal; presenter mode: one of
+    `PRESENTER_FACTORS`). The application font follows at once; a view follows the next time its
+    theme is applied, when it reads `font`, `line_width` and `marker_size`."""
+    factor = float(factor)
+    if not 1.0 <= factor <= max(PRESENTER_FACTORS):
+        raise ValueError(f"scale must be between 1 and {max(PRESENTER_FACTORS)}, not {factor}")
+    app = QApplication.instance()
+    if app is not None:
+        if _look.base_font is None:
+            _look.base_font = QFont(app.font())
+        app.setFont(_scaled_font(_look.base_font, factor))
+    _look.scale = factor
+
+
+def scale() -> float:
+    return _look.scale
+
+
+def _scaled_font(base: QFont, factor: float) -> QFont:
+    result = QFont(base)
+    if base.pointSizeF() > 0:
+        result.setPointSizeF(base.pointSizeF() * factor)
+    else:  # a font sized in pixels
+        result.setPixelSize(round(base.pixelSize() * factor))
+    return result
+
+
+def font(relative: float = 1.0, *, bold: bool = False) -> QFont:
+    """The application's font `relative` times its normal size, times the presenter scale."""
+    app = QApplication.instance()
+    base = _look.base_font or (app.font() if app is not None else QFont())
+    result = _scaled_font(base, relative * _look.scale)
+    result.setBold(bold)
+    return result
+
+
+def line_width(width: float) -> float:
+    """A pen width in pixels, thicker in presenter mode."""
+    return width * _look.scale
+
+
+def marker_size(size: float) -> float:
+    """A scatter marker's size in pixels, larger in presenter mode."""
+    return size * _look.scale
+
+
+def pixel_size(size: float) -> int:
+    """A size in pixels of text-related room (a style sheet's font size), scaled."""
+    return round(size * _look.scale)
 
 
 def colour_map(signed: bool) -> pg.ColorMap:
@@ -127,12 +189,23 @@ def readable_text_colour(rgb: np.ndarray) -> np.ndarray:
     return np.where(luminance[..., None] > 0.5, 0, 255).astype(np.uint8) * np.ones(3, np.uint8)
 
 
+def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
+    """An axis, its tick labels and its title in the theme's colours at the current scale."""
+    axis.setPen(pg.mkPen(theme.muted, width=line_width(1)))
+    axis.setTextPen(pg.mkPen(theme.foreground))  # also recolours the axis title
+    tick_font = font()
+    axis.setStyle(tickFont=tick_font, tickLength=round(-5 * _look.scale))
+    axis.label.setFont(tick_font)
+    axis.labelStyle.pop("font-size", None)  # the title's size is the label font's
+    axis._updateLabel()  # pyqtgraph re-lays out its title only here
+
+
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
-    """Axes, tick labels and axis titles of `plot` in the theme's foreground colour."""
+    """Axes, tick labels and axis titles of `plot` in the theme's foreground colour, at the
+    current scale."""
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(theme.muted))
-        axis.setTextPen(pg.mkPen(theme.foreground))  # also recolours the axis title
+        style_axis(axis, theme)
         # Ticks read 0.25, not 250 with "(x0.001)" tucked into the axis title.
         axis.enableAutoSIPrefix(False)
         # pyqtgraph 0.14 still computes a prefix scale while disabling it when the axis has a
@@ -147,20 +220,25 @@ def style_legend(legend: pg.LegendItem, theme: Theme) -> None:
     legend.setBrush(pg.mkBrush(theme.legend_background))
     legend.setPen(pg.mkPen(theme.muted))
     legend.setLabelTextColor(theme.foreground)
+    legend.setLabelTextSize(f"{font().pointSizeF() * 0.9:.1f}pt")
     # pyqtgraph 0.14 stores the new colour but leaves existing labels painted in the old one.
     for _, label in legend.items:
         label.setText(label.text)
 
 
-def smooth_when_shrunk(graphics: pg.GraphicsView, box: pg.ViewBox) -> None:
+def smooth_when_shrunk(graphics: pg.GraphicsView, box: pg.ViewBox) -> Callable[[], None]:
     """Filter an image drawn smaller than its pixels (no lost separator lines), but keep enlarged
-    pixels sharp squares: switch the view's smoothing as the zoom crosses one to one."""
+    pixels sharp squares: switch the view's smoothing as the zoom crosses one to one. Presenter
+    mode draws every pixel crisp (nearest neighbour). Returns the update, for a theme change."""
 
     def update() -> None:
         pixel_width = box.viewPixelSize()[0]  # image pixels per screen pixel
-        graphics.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, pixel_width > 1.0)
+        smooth = pixel_width > 1.0 and _look.scale == 1.0
+        graphics.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        graphics.viewport().update()
 
     box.sigTransformChanged.connect(update)
+    return update
 
 
 def grey_qimage(image: np.ndarray) -> QImage:

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import Bars
-from unsuplab.ui.views._style import category_ticks, palette_colour, style_plot, translucent
+from unsuplab.ui.views._style import category_ticks, line_width, palette_colour, style_plot, translucent
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import palette_legend
 
@@ -181,6 +181,6 @@ class BarsView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
-        self.zero_line.setPen(pg.mkPen(self.theme.muted, width=1))
+        self.zero_line.setPen(pg.mkPen(self.theme.muted, width=line_width(1)))
         if self.bar_items:
             self._draw_bars()

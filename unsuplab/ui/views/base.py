@@ -6,11 +6,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from unsuplab.core.payloads import Payload
-from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
+from unsuplab.ui.views._style import Theme, app_is_dark, font, theme_for
 from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
 
 
@@ -32,10 +40,7 @@ class View(QWidget):
         # A view paints its own background so it reads the same docked, floating or exported.
         self.setAutoFillBackground(True)
         self.title_label = QLabel()
-        font = QFont(self.title_label.font())
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.1)
-        self.title_label.setFont(font)
+        self.title_label.setFont(font(1.1, bold=True))
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
         self._muted_labels: list[QLabel] = []
@@ -147,8 +152,10 @@ class View(QWidget):
         raise NotImplementedError
 
     def apply_theme(self, dark: bool) -> None:
-        """Recolour for a dark or light window. Subclasses extend it to restyle their plots."""
+        """Recolour for a dark or light window, and size the text for the current scale (presenter
+        mode). Subclasses extend it to restyle their plots."""
         self.theme = theme = theme_for(dark)
+        self.title_label.setFont(font(1.1, bold=True))
         palette = QPalette(self.palette())
         background, foreground = QColor(theme.background), QColor(theme.foreground)
         for role, colour in (
@@ -170,6 +177,8 @@ class View(QWidget):
         self.title_label.setStyleSheet(f"color: {theme.foreground};")
         if self.legend_label is not None:
             self.legend_label.setStyleSheet(f"color: {theme.foreground};")
+            self.legend_label.remeasure()
+            self.place_legend()
         for label in self._muted_labels:
             label.setStyleSheet(f"color: {theme.muted};")
 
@@ -177,6 +186,9 @@ class View(QWidget):
         if title != self.title_label.text():
             self.title_label.setText(title)
             self.title_label.setToolTip(title)  # the whole title when a narrow panel cuts it off
+            self.setAccessibleName(f"Panel: {title}")  # what a screen reader says for it
+            for body in self.findChildren(QAbstractScrollArea):  # its plots, pictures and tables
+                body.setAccessibleName(title)
             self.place_legend()
 
     def export_png(self, path: str | Path) -> None:

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontMetrics
+from PySide6.QtGui import QColor, QFontMetrics, QPen
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Curves
-from unsuplab.ui.views._style import palette_colour, style_plot
+from unsuplab.ui.views._style import line_width, palette_colour, style_plot
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import DASHED_LINE, LINE, LegendEntry
 
@@ -215,13 +215,15 @@ class CurvesView(View):
         mark = DASHED_LINE if name.startswith(HELDOUT_PREFIX) else LINE
         return LegendEntry(readable_name(name), self._colour(name).name(), mark)
 
-    def _add_item(self, name: str) -> pg.PlotDataItem:
-        colour = self._colour(name)
+    def _pen(self, name: str) -> QPen:
+        # One pixel wide (thicker only in presenter mode): Qt strokes wider dashed or antialiased
+        # noisy paths a hundred times slower (seconds per frame for a 4,000-point loss history).
         dashed = name.startswith(HELDOUT_PREFIX)
-        # One pixel wide: Qt strokes wider dashed or antialiased noisy paths a hundred times slower
-        # (seconds per frame for a 4,000-point loss history).
-        pen = pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
-        item = pg.PlotDataItem(pen=pen, antialias=True)
+        style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
+        return pg.mkPen(self._colour(name), width=line_width(1), style=style)
+
+    def _add_item(self, name: str) -> pg.PlotDataItem:
+        item = pg.PlotDataItem(pen=self._pen(name), antialias=True)
         # A long run's history has thousands of points per series; drawing about one per pixel
         # (min/max per column, so spikes stay visible) keeps a repaint cheap for the trainer.
         item.setDownsampling(auto=True, method="peak")
@@ -238,4 +240,6 @@ class CurvesView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
-        self.cursor_line.setPen(pg.mkPen(self.theme.accent, width=2))
+        for name, item in self.items.items():
+            item.setPen(self._pen(name))
+        self.cursor_line.setPen(pg.mkPen(self.theme.accent, width=line_width(2)))

@@ -6,11 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from unsuplab.core.payloads import Field
 from unsuplab.ui.views._interaction import DragViewBox
-from unsuplab.ui.views._style import colour_map, palette_colour, style_plot
+from unsuplab.ui.views._style import (
+    colour_map,
+    font,
+    line_width,
+    marker_size,
+    palette_colour,
+    style_axis,
+    style_plot,
+)
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import DOT, palette_legend
 
@@ -155,7 +164,8 @@ class FieldView(View):
     def _style_points(self, item: pg.ScatterPlotItem, index: int) -> None:
         # A thin outline in the background colour keeps points legible on either end of the map.
         item.setBrush(pg.mkBrush(palette_colour(index)))
-        item.setPen(pg.mkPen(self.theme.background, width=0.8))
+        item.setPen(pg.mkPen(self.theme.background, width=line_width(0.8)))
+        item.setSize(marker_size(POINT_SIZE))
 
     # -- drawing data points ---------------------------------------------------------------------
     def _set_draw_command(self, command: str | None) -> None:
@@ -262,10 +272,14 @@ class FieldView(View):
         style_plot(self.plot, theme)
         self.colour_bar.setColorMap(colour_map(signed=False))
         for axis in ("left", "right"):
-            self.colour_bar.getAxis(axis).setPen(pg.mkPen(theme.muted))
-            self.colour_bar.getAxis(axis).setTextPen(pg.mkPen(theme.foreground))
-        self.arrow_item.setPen(pg.mkPen(theme.foreground, width=1.2))
-        self.stroke_item.setPen(pg.mkPen(theme.accent, width=1))
+            style_axis(self.colour_bar.getAxis(axis), theme)
+        # Half a line above and below the bar, so its end labels (0 and 1) are not cut off.
+        half_line = QFontMetrics(font()).height() // 2 + 1
+        for end in ("top", "bottom"):
+            self.colour_bar.getAxis(end).setHeight(half_line)
+        self.arrow_item.setPen(pg.mkPen(theme.foreground, width=line_width(1.2)))
+        self.stroke_item.setPen(pg.mkPen(theme.accent, width=line_width(1)))
+        self.stroke_item.setSymbolSize(marker_size(5))
         self.stroke_item.setSymbolBrush(pg.mkBrush(theme.accent))
         self.stroke_item.setSymbolPen(pg.mkPen(theme.background))
         for index, item in enumerate(self.point_items.values()):

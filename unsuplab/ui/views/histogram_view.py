@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from unsuplab.core.payloads import Histogram
-from unsuplab.ui.views._style import palette_colour, style_plot, translucent
+from unsuplab.ui.views._style import line_width, palette_colour, style_plot, translucent
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import palette_legend
 
@@ -78,11 +79,14 @@ class HistogramView(View):
 
     def _add_series(self, name: str) -> None:
         colour = palette_colour(len(self.items))
-        item = pg.PlotDataItem(
-            stepMode="center", pen=pg.mkPen(colour, width=1.5), brush=translucent(colour, FILL_ALPHA)
-        )
+        item = pg.PlotDataItem(stepMode="center", brush=translucent(colour, FILL_ALPHA))
+        item.setPen(self._series_pen(len(self.items)))
         self.plot.addItem(item)
         self.items[name] = item
+
+    @staticmethod
+    def _series_pen(index: int) -> QPen:
+        return pg.mkPen(palette_colour(index), width=line_width(1.5))
 
     def _draw_counts(self) -> None:
         # A log axis cannot show an empty bin: lift zeros to half the smallest count shown and
@@ -118,7 +122,7 @@ class HistogramView(View):
             line.setValue(float(x))
 
     def _style_marker(self, line: pg.InfiniteLine) -> None:
-        line.setPen(pg.mkPen(self.theme.foreground, width=1.5, style=Qt.PenStyle.DashLine))
+        line.setPen(pg.mkPen(self.theme.foreground, width=line_width(1.5), style=Qt.PenStyle.DashLine))
         line.label.setColor(self.theme.foreground)
         line.label.fill = pg.mkBrush(self.theme.legend_background)
         line.label.update()
@@ -145,5 +149,7 @@ class HistogramView(View):
         super().apply_theme(dark)
         self.plot_widget.setBackground(self.theme.background)
         style_plot(self.plot, self.theme)
+        for index, item in enumerate(self.items.values()):
+            item.setPen(self._series_pen(index))
         for line in self.marker_lines.values():
             self._style_marker(line)

@@ -59,7 +59,7 @@ class ImageGridView(PixelHoverView):
         self.view_box: pg.ViewBox = self.graphics.addViewBox(lockAspect=True, invertY=True)
         self.image_item = pg.ImageItem()
         self.view_box.addItem(self.image_item)
-        smooth_when_shrunk(self.graphics, self.view_box)
+        self._update_smoothing = smooth_when_shrunk(self.graphics, self.view_box)
 
         self.caption_label = self.muted_label()
         self.caption_label.setWordWrap(True)
@@ -127,4 +127,5 @@ class ImageGridView(PixelHoverView):
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
         self.graphics.setBackground(self.theme.background)
+        self._update_smoothing()  # crisp pixels in presenter mode
         self.image_item.setLookupTable(image_lookup_table(self._signed))  # the map chosen in View → Colours

@@ -94,6 +94,12 @@ class SeriesLegend(QLabel):
         self.updateGeometry()
         return True
 
+    def remeasure(self) -> None:
+        """Measure the entries again in the label's font (it changed with the presenter scale)."""
+        entries, self.entries = self.entries, ()
+        if entries:
+            self.set_entries(entries)
+
     def fit(self, width: int) -> None:
         """Break the lines for a legend `width` pixels wide."""
         lines = break_lines(self._widths, self._gap, width - LINE_SLACK_PX)

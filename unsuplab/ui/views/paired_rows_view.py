@@ -46,7 +46,7 @@ class PairedRowsView(PixelHoverView):
         self.row_axis.setStyle(tickLength=-5)
         self.image_item = pg.ImageItem()
         self.plot.addItem(self.image_item)
-        smooth_when_shrunk(self.graphics, self.plot.getViewBox())
+        self._update_smoothing = smooth_when_shrunk(self.graphics, self.plot.getViewBox())
 
         self.init_hover(self.graphics.scene())
         self.lay_out(self.graphics, below=(self.hover_label,))
@@ -115,5 +115,6 @@ class PairedRowsView(PixelHoverView):
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)
         self.graphics.setBackground(self.theme.background)
+        self._update_smoothing()  # crisp pixels in presenter mode
         style_plot(self.plot, self.theme)
         self.row_axis.setPen(pg.mkPen(None))  # labels only, no axis line

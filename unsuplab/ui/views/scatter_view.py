@@ -21,7 +21,15 @@ from PySide6.QtWidgets import (
 
 from unsuplab.core.payloads import PairedRows, Scatter
 from unsuplab.ui.views._interaction import DragViewBox, RequestThrottle
-from unsuplab.ui.views._style import PALETTE, SYMBOLS, grey_pixmap, style_legend, style_plot
+from unsuplab.ui.views._style import (
+    PALETTE,
+    SYMBOLS,
+    grey_pixmap,
+    line_width,
+    marker_size,
+    style_legend,
+    style_plot,
+)
 from unsuplab.ui.views.base import View
 from unsuplab.ui.views.image_strip import ImageStrip
 
@@ -235,7 +243,7 @@ class ScatterView(View):
         offsets = (self.points - (where.x(), where.y())) / (pixel[0] or 1.0, pixel[1] or 1.0)
         distances = np.einsum("ij,ij->i", offsets, offsets)
         nearest = int(np.argmin(distances))
-        return nearest if distances[nearest] <= HOVER_RADIUS**2 else None
+        return nearest if distances[nearest] <= marker_size(HOVER_RADIUS) ** 2 else None
 
     def _set_legend(self, labels: list[int]) -> None:
         self.legend.clear()
@@ -243,7 +251,7 @@ class ScatterView(View):
         self._legend_samples = [
             pg.ScatterPlotItem(
                 symbol=self._symbols[label % len(SYMBOLS)],
-                size=POINT_SIZE + 2,
+                size=marker_size(POINT_SIZE + 2),
                 pen=None,
                 brush=self._brushes[label % len(PALETTE)],
             )
@@ -366,6 +374,13 @@ class ScatterView(View):
         style_legend(self.legend, self.theme)
         self.legend.setBrush(None)  # beside the plot it needs no backdrop
         self.legend.setPen(None)
-        self.ring.setPen(pg.mkPen(self.theme.foreground, width=2))
-        self.marker.setPen(pg.mkPen(self.theme.foreground, width=2))
-        self.crosshair.setPen(pg.mkPen(self.theme.accent, width=2))
+        for item, size, colour in (
+            (self.ring, POINT_SIZE + 8, self.theme.foreground),
+            (self.marker, POINT_SIZE + 10, self.theme.foreground),
+            (self.crosshair, 22, self.theme.accent),
+        ):
+            item.setPen(pg.mkPen(colour, width=line_width(2)))
+            item.setSize(marker_size(size))
+        self.scatter.setSize(marker_size(POINT_SIZE))
+        if self._legend_labels:
+            self._set_legend(self._legend_labels)  # its swatches and text at the new scale
