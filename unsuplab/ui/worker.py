@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
+from unsuplab.core.timeline import Timeline
 from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 
 # Workers whose thread may still run. Holding them here means Python never garbage-collects a
@@ -66,7 +67,8 @@ class RunWorker(QObject):
     Once started the worker owns the experiment: only its thread calls the model. The GUI steers it
     through `control` (a thread-safe `RunControl`) and listens to `snapshot` (newest only),
     `event` (StateChanged, ProbeResult, Notice, RunFailed, in order) and `finished`. All three
-    are emitted on the GUI thread.
+    are emitted on the GUI thread. `timeline` is the run's recording (the restore's when it has
+    one): the loop writes it, the GUI thread may read it at any time.
     """
 
     snapshot = Signal(object)
@@ -92,6 +94,9 @@ class RunWorker(QObject):
         self.device = device
         self.control = RunControl(paused=paused, step_limit=step_limit)
         self.control.set_delay(delay)
+        self.timeline = (
+            restore.timeline if restore is not None and restore.timeline is not None else Timeline()
+        )
 
         def events() -> Iterator[Event]:
             return run(
@@ -101,6 +106,7 @@ class RunWorker(QObject):
                 seed=seed,
                 restore=restore,
                 snapshot_interval=snapshot_interval,
+                timeline=self.timeline,
             )
 
         self._thread = _LoopThread(events, self)
