@@ -128,8 +128,10 @@ def branch_restore(timeline: Timeline, history: MetricHistory, step: int) -> Res
         raise ValueError(f"no keyframe at or before step {step}: the run cannot branch there")
     kept = MetricHistory.from_dict(history.to_dict())
     kept.truncate(keyframe.step)
-    state = keyframe.state
-    return Restore(state["lesson"], keyframe.step, kept, timeline.until(keyframe.step), state.get("random"))
+    lesson, random = keyframe.state.get("lesson"), keyframe.state.get("random")
+    if not isinstance(lesson, dict) or not isinstance(random, (dict, type(None))):
+        raise ValueError(f"the keyframe at step {keyframe.step} holds no learned state to branch from")
+    return Restore(lesson, keyframe.step, kept, timeline.until(keyframe.step), random)
 
 
 def random_state(experiment: Experiment) -> dict[str, Any]:
