@@ -47,8 +47,6 @@ THEMES = ("dark", "light")
 # Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
 # while costing training far less than the window's ten.
 SNAPSHOT_INTERVAL = 0.5
-# A film's frames are snapshots: fifty a second give a short run enough of them.
-FILM_SNAPSHOT_INTERVAL = 0.02
 DEFAULT_FILM_STEPS = 300
 
 
@@ -387,13 +385,16 @@ def _film_run(args: argparse.Namespace) -> tuple[Any, dict[str, Any], RunFailed 
     device = _device(args.device)
     if args.steps < 1:
         raise UsageError("--steps: a film needs at least 1 training step")
-    timeline, control = Timeline(), RunControl(step_limit=args.steps)
+    # Trained in stretches of single steps: each ends in a snapshot, so the timeline holds a
+    # frame every `stretch` steps however fast the lesson trains.
+    stretch = max(1, args.steps // args.frames)
+    timeline, control = Timeline(), RunControl(paused=True, step_limit=args.steps)
     events = run(
         cls(config),
         control,
         device=device,
         seed=args.seed,
-        snapshot_interval=FILM_SNAPSHOT_INTERVAL,
+        snapshot_interval=SNAPSHOT_INTERVAL,
         timeline=timeline,
     )
     meter = _ProgressMeter(sys.stderr, 0, args.steps)
@@ -404,6 +405,8 @@ def _film_run(args: argparse.Namespace) -> tuple[Any, dict[str, Any], RunFailed 
             meter.update(event.progress, event.metrics)
         elif isinstance(event, RunFailed):
             failure = event
+        elif isinstance(event, StateChanged) and event.state == "paused":
+            control.step(stretch)
         elif isinstance(event, StateChanged) and event.state in ("finished", "failed"):
             break
     events.close()
