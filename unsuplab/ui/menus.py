@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from unsuplab.ui.film_dialog import export_film
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
 from unsuplab.ui.views import _style
 from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS
@@ -64,6 +65,9 @@ def build(window: MainWindow) -> dict[str, QAction]:
     actions["export_view"] = _action(
         window, "&Export view as PNG…", window.export_view, "Ctrl+E", "Save one panel as a PNG image"
     )
+    actions["export_film"] = _action(
+        window, "Export &film…", lambda: export_film(window), tip="Film the recorded run as a GIF or MP4"
+    )
     actions["export_metrics"] = _action(
         window,
         "Export &metrics CSV…",
@@ -83,6 +87,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         "save_config",
         None,
         "export_view",
+        "export_film",
         "export_metrics",
         "screenshot",
         None,
