@@ -197,7 +197,13 @@ class _Mp4Sink:
         # ffmpeg writes the temp file `atomic_write` opened (by its name, truncating the same
         # file); atomic_write then syncs it and renames it into place.
         self.writer = imageio_ffmpeg.write_frames(
-            f.name, (width, height), fps=fps, codec="libx264", pix_fmt_out="yuv420p", macro_block_size=2
+            f.name,
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=2,
+            output_params=["-f", "mp4"],  # the temp file's name ends in .partial, not .mp4
         )
         self._call(self.writer.send, None)
 
@@ -214,4 +220,5 @@ class _Mp4Sink:
         try:
             method(*args)
         except (OSError, RuntimeError) as exc:  # ffmpeg's own failure: a full disk, a bad path
-            raise OutputError(self.out, OSError(str(exc))) from None
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OutputError(self.out, OSError(f"ffmpeg failed: {reason}")) from None

@@ -95,3 +95,13 @@ def test_the_window_films_its_run_through_the_file_menu_dialog(window, qtbot, tm
     assert dialog.export(tmp_path / "window.gif")
     with Image.open(tmp_path / "window.gif") as gif:
         assert gif.size == (320, 192) and gif.n_frames == len(timeline)
+
+
+def test_an_mp4_has_the_frames_and_size_asked_with_the_video_extra(qapp, tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="pip install 'unsuplab[video]'")
+    timeline, curves = recorded(6)
+    out = write_film(moments(timeline, curves), tmp_path / "run.mp4", width=320, fps=6)
+    reader = imageio_ffmpeg.read_frames(str(out))
+    meta = next(reader)
+    assert meta["size"] == (320, 192) and sum(1 for _ in reader) == 6
+    assert not partial_path(out).exists()
