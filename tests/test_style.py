@@ -16,7 +16,7 @@ CHECKED = ["unsuplab", "tests", "benchmarks"]
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_ruff_is_clean(command):
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", *command, *CHECKED],
+        [sys.executable, "-m", "ruff", *command, "--no-cache", *CHECKED],
         cwd=ROOT,
         capture_output=True,
         text=True,

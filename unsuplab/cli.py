@@ -1,4 +1,5 @@
-"""The command line: list lessons, train one headless and export it, open the window, shots, films."""
+"""The command line: list lessons, train one headless (or compare variants) and export it, open the
+window, take shots and films."""
 
 from __future__ import annotations
 
@@ -16,10 +17,19 @@ from typing import Any, TextIO
 
 import unsuplab
 from unsuplab.atomic import OutputError, atomic_write, partial_path, remove_partials
-from unsuplab.core.checkpoint import CheckpointError, load_run
+from unsuplab.core.checkpoint import CheckpointError, load_run, save_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
+from unsuplab.core.compare import (
+    Comparison,
+    parse_values,
+    split_history,
+    split_metrics,
+    vary_configs,
+    write_variant_csv,
+)
 from unsuplab.core.config import ConfigError, field_specs, save_json, with_overrides
 from unsuplab.core.experiment import Experiment
+from unsuplab.core.history import MetricHistory
 from unsuplab.core.loop import (
     Event,
     Notice,
@@ -92,6 +102,26 @@ lesson, setting, saved run, panel or output path (nothing is left under the film
 """
 
 
+COMPARE_EPILOG = """\
+Every variant starts from the same seed and data and trains --steps N steps, in turns.
+
+DIR (default runs/<lesson>-<date>-<time>) receives:
+  config.json            the settings the variants share (the varied ones as in the first;
+                         the first lesson's, for different lessons)
+  metrics.csv            step, variant and every metric, one row per variant and step
+  checkpoint-<variant>.pt  each variant's run, to continue with 'train --resume' or open
+  comparison.pt          the whole comparison, to open in the window (File > Open run); not
+                         for different lessons, each saved in its checkpoint-<lesson>.pt
+  <panel>.png            the comparison's picture panels, one per variant ("filters-beta-4.png")
+The last line on stdout is "final step=N [variant] key=value ... [variant] ..." with each
+variant's held-out figures.
+
+exit status as for 'train'; a --vary naming a setting the lesson lacks, an empty or malformed
+list of values, a value out of range or more than 4 variants exits 2 naming the setting, with
+nothing written.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `unsuplab` argument parser with its sub-commands."""
     parser = _Parser(
@@ -140,6 +170,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--out", metavar="DIR", help="output folder (default: runs/<lesson>-<date>-<time>)")
     train.set_defaults(handler=_cmd_train)
+
+    compare = commands.add_parser(
+        "compare",
+        help="train 2 to 4 variants of a lesson side by side and export them",
+        description="Train variants of one lesson (the same seed and data, one setting or two\n"
+        "changed) in turns, each the same number of steps, and write them to DIR.",
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument(
+        "name",
+        metavar="NAME",
+        help="lesson name (see 'unsuplab list'); or lessons that share a figure, separated by commas, "
+        "e.g. autoencoder,conv-autoencoder (no --vary then)",
+    )
+    compare.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a setting and the values to compare, e.g. --vary corruption_level=0,0.25,0.5 "
+        "(repeatable; at most 4 variants in all; separate list values with ';')",
+    )
+    _add_run_options(compare, default_steps=DEFAULT_STEPS)
+    compare.add_argument("--out", metavar="DIR", help="output folder (default: runs/<lesson>-<date>-<time>)")
+    compare.set_defaults(handler=_cmd_compare)
 
     shot = commands.add_parser(
         "shot",
@@ -425,6 +481,23 @@ def _film_progress(stream: TextIO) -> Callable[[int, int], None]:
     return report
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    plan, comparison = _compare_plan(args)  # everything is checked before anything is written
+    from unsuplab.models.devices import device_label
+
+    print(
+        f"Comparing {len(comparison.variants)} variants of {plan.cls.name} on {device_label(plan.device)} "
+        f"({'; '.join(comparison.labels)}): {plan.limit} steps each; writing to {plan.out}",
+        file=sys.stderr,
+    )
+    try:
+        outcome = _train(plan, args.seed, comparison)
+        return _report(plan, outcome, lambda step, metrics: compare_final_line(step, metrics, comparison))
+    finally:
+        if plan.made_out and not any(plan.out.iterdir()):
+            plan.out.rmdir()
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     plan = _plan(args)  # everything is checked before anything is written
     _announce(plan)
@@ -469,6 +542,11 @@ def _plan(args: argparse.Namespace) -> _Plan:
             saved = load_run(args.resume, expected_lesson=cls.name)
         except CheckpointError as exc:
             raise UsageError(str(exc)) from None
+        if saved.variants:
+            raise UsageError(
+                f"--resume {args.resume}: a comparison of {len(saved.variants)} variants; resume one "
+                "variant's checkpoint-<variant>.pt, or open the comparison in the window"
+            )
         if saved.timeline_problem:
             _warn(saved.timeline_problem)
         base, restore = saved.config, saved.restore()
@@ -478,6 +556,66 @@ def _plan(args: argparse.Namespace) -> _Plan:
     start = restore.step if restore else 0
     out = _out_dir(args.out, cls.name)
     return _Plan(cls, config, device, restore, args.resume, start, start + args.steps, *_usable_folder(out))
+
+
+def _compare_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
+    if "," in args.name:
+        return _lessons_plan(args)
+    cls = _lesson(args.name)
+    base = _configure(cls.Config(), _parse_sets(args.sets))
+    try:
+        comparison = Comparison(cls, vary_configs(base, _parse_vary(args.vary)))
+    except ConfigError as exc:
+        raise UsageError(f"--vary {exc}") from None
+    _check_data_file(base)
+    device = _device(args.device)
+    out = _out_dir(args.out, cls.name)
+    return _Plan(cls, base, device, None, None, 0, args.steps, *_usable_folder(out)), comparison
+
+
+def _lessons_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
+    """NAME,NAME...: different lessons side by side, each --set applied where the lesson has it."""
+    classes = [_lesson(name.strip()) for name in args.name.split(",")]
+    if args.vary:
+        raise UsageError("--vary compares one lesson's settings; give one lesson NAME to vary it")
+    if len({cls.name for cls in classes}) < len(classes):
+        raise UsageError(f"{args.name}: a lesson is named twice")
+    overrides = _parse_sets(args.sets)
+    known = {spec.name for cls in classes for spec in field_specs(cls.Config)}
+    unknown = next((key for key in overrides if key not in known), None)
+    if unknown is not None:
+        raise UsageError(f"setting {unknown}: none of {args.name} has it")
+    configs = []
+    for cls in classes:
+        own = {spec.name for spec in field_specs(cls.Config)}
+        configs.append(_configure(cls.Config(), {k: v for k, v in overrides.items() if k in own}))
+    try:
+        comparison = Comparison(classes, configs)
+    except ConfigError as exc:
+        raise UsageError(f"{args.name}: {exc}") from None
+    for config in configs:
+        _check_data_file(config)
+    cls, base = classes[0], configs[0]
+    device = _device(args.device)
+    out = _out_dir(args.out, cls.name)
+    return _Plan(cls, base, device, None, None, 0, args.steps, *_usable_folder(out)), comparison
+
+
+def _parse_vary(items: list[str]) -> dict[str, list[str]]:
+    """--vary KEY=V1,V2 ... as setting -> values (';' separates values that hold commas)."""
+    vary: dict[str, list[str]] = {}
+    for item in items:
+        key, equals, values = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise UsageError(f"--vary {item!r}: expected KEY=V1,V2, e.g. --vary corruption_level=0,0.25,0.5")
+        if key in vary:
+            raise UsageError(f"--vary {key}: given twice; list all its values in one --vary")
+        vary[key] = parse_values(values)
+    if not vary:
+        raise UsageError(
+            "--vary: name a setting and the values to compare, e.g. --vary corruption_level=0,0.5"
+        )
+    return vary
 
 
 def _lesson(name: str) -> type[Experiment]:
@@ -579,10 +717,10 @@ class _Outcome:
     unwritten: list[str] = field(default_factory=list)  # outputs the folder could not take
 
 
-def _train(plan: _Plan, seed: int) -> _Outcome:
+def _train(plan: _Plan, seed: int, comparison: Comparison | None = None) -> _Outcome:
     from unsuplab.data.progress import listening, printer
 
-    experiment = plan.cls(plan.config)
+    experiment = comparison or plan.cls(plan.config)
     control = RunControl(step_limit=plan.limit)
     loop = run(
         experiment,
@@ -602,8 +740,12 @@ def _train(plan: _Plan, seed: int) -> _Outcome:
             loop.close()
             raise UsageError(str(exc)) from None
         meter.close()
+        if alive and outcome.snapshot is not None and comparison is not None:
+            outcome.written += _export_comparison(events, control, plan.out, outcome, comparison)
+        elif alive and outcome.snapshot is not None:
+            files = {EXPORT_METRICS: plan.out / "metrics.csv", SAVE: plan.out / "checkpoint.pt"}
+            outcome.written += _export_through_loop(events, control, files, outcome)
         if alive and outcome.snapshot is not None:
-            outcome.written += _export_through_loop(events, control, plan.out, outcome)
             try:
                 outcome.written += write_pictures(outcome.snapshot.payloads, plan.out)
             except OutputError as exc:
@@ -664,10 +806,10 @@ def _at_rest(state: RunState | None, outcome: _Outcome) -> bool:
 
 
 def _export_through_loop(
-    events: Iterator[Event], control: RunControl, out: Path, outcome: _Outcome
+    events: Iterator[Event], control: RunControl, files: dict[str, Path], outcome: _Outcome
 ) -> list[Path]:
-    """Write metrics.csv and checkpoint.pt with the loop's own commands, then stop the loop."""
-    files = {EXPORT_METRICS: out / "metrics.csv", SAVE: out / "checkpoint.pt"}
+    """Write files (command -> path: metrics.csv, checkpoint.pt) with the loop's own commands,
+    then stop the loop."""
     waiting = {control.submit(command, path=str(path)): path for command, path in files.items()}
     written = []
     # Stop only once both commands are answered: a command queued behind a stop is never served.
@@ -683,6 +825,35 @@ def _export_through_loop(
     control.stop()
     for _ in events:
         pass
+    return written
+
+
+def _export_comparison(
+    events: Iterator[Event], control: RunControl, out: Path, outcome: _Outcome, comparison: Comparison
+) -> list[Path]:
+    """One metrics.csv with a variant column and a checkpoint per variant, each with its history."""
+    merged = out / ".metrics-of-all-variants.csv"
+    files = {EXPORT_METRICS: merged}
+    if not comparison.mixed:  # different lessons are saved one variant at a time
+        files[SAVE] = out / "comparison.pt"
+    written = _export_through_loop(events, control, files, outcome)
+    if merged not in written:
+        return written
+    written.remove(merged)
+    try:
+        histories = split_history(MetricHistory.read_csv(merged), comparison.labels)
+    finally:
+        merged.unlink(missing_ok=True)
+    try:  # the loop has stopped: this thread may read the variants now
+        by_key = dict(zip(comparison.keys, histories.values(), strict=True))
+        write_variant_csv(by_key, out / "metrics.csv")
+        written.append(out / "metrics.csv")
+        for key, label, variant in zip(comparison.keys, comparison.labels, comparison.variants, strict=True):
+            path = out / f"checkpoint-{_file_stem(key)}.pt"
+            save_run(path, variant, comparison.step, histories[label])
+            written.append(path)
+    except OutputError as exc:
+        outcome.unwritten.append(str(exc))
     return written
 
 
@@ -782,6 +953,17 @@ def final_line(step: int, metrics: dict[str, float]) -> str:
     return "final " + " ".join(pairs)
 
 
+def compare_final_line(step: int, metrics: dict[str, float], comparison: Comparison) -> str:
+    """ "final step=N [variant] name=value ... [variant] ...": each variant's held-out figures
+    (all its figures when it has none held out)."""
+    parts = [f"step={step}"]
+    per_variant = split_metrics(metrics, comparison.labels)
+    for key, values in zip(comparison.keys, per_variant.values(), strict=True):
+        shown = {n: v for n, v in values.items() if n.startswith("heldout_")} or values
+        parts += [f"[{key}]", *(f"{_file_stem(n)}={v:.5g}" for n, v in sorted(shown.items()))]
+    return "final " + " ".join(parts)
+
+
 def _save_traceback(out: Path, failure: RunFailed) -> str:
     """Keep a crash's traceback in the run folder (stderr gets one line); say where it is."""
     if not failure.detail:
@@ -795,7 +977,9 @@ def _save_traceback(out: Path, failure: RunFailed) -> str:
     return f" (traceback in {path})"
 
 
-def _report(plan: _Plan, outcome: _Outcome) -> int:
+def _report(
+    plan: _Plan, outcome: _Outcome, final: Callable[[int, dict[str, float]], str] = final_line
+) -> int:
     if outcome.written:
         names = ", ".join(path.name for path in outcome.written)
         print(f"wrote {plan.out}: {names}")
@@ -821,7 +1005,7 @@ def _report(plan: _Plan, outcome: _Outcome) -> int:
     if outcome.failure is not None:
         _error(outcome.failure.message + _save_traceback(plan.out, outcome.failure))
     if outcome.snapshot is not None:
-        print(final_line(outcome.snapshot.progress.step, outcome.snapshot.metrics))
+        print(final(outcome.snapshot.progress.step, outcome.snapshot.metrics))
     if outcome.unwritten:
         return EXIT_USAGE
     if outcome.failure is not None or outcome.errors:

@@ -190,6 +190,19 @@ def test_damaged_records_are_refused_saying_what_is_wrong(saved, tmp_path, chang
         load_run(path)
 
 
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_weights_that_are_not_finite_are_refused_naming_the_tensor(saved, tmp_path, bad_value):
+    record = torch.load(saved[0], weights_only=True)
+    name, tensor = next((k, v) for k, v in record["state"]["model"].items() if v.is_floating_point())
+    tensor = tensor.clone()
+    tensor.view(-1)[3] = bad_value
+    record["state"]["model"][name] = tensor
+    path = tmp_path / "diverged.pt"
+    torch.save(record, path)
+    with pytest.raises(CheckpointError, match=rf"diverged\.pt: .*not finite.* in state\.model\.{name}"):
+        load_run(path)
+
+
 # --- writing: whole or not at all ---------------------------------------------------------------
 
 

@@ -99,3 +99,18 @@ def test_whatever_the_bytes_a_bad_file_raises_only_a_data_error_naming_it(tmp_pa
             read_ratings_csv(path)
         except DataError as exc:
             assert str(path) in str(exc)
+
+
+def test_a_small_file_naming_too_many_users_and_movies_is_refused_before_the_matrix(tmp_path):
+    """The hostile try's 458 KB file: 30,000 users each rating one of 30,000 movies (a dense
+    matrix of 3.4 GiB); refused with the sizes, without making the matrix."""
+    import tracemalloc
+
+    path = tmp_path / "wide.csv"
+    path.write_text("user,movie,rating\n" + "".join(f"u{i},m{i},5\n" for i in range(30_000)))
+    tracemalloc.start()
+    with pytest.raises(DataError, match=r"wide\.csv: 30,000 users × 30,000 movies .* \(3\.4 GiB\)"):
+        read_ratings_csv(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2**20

@@ -1,5 +1,6 @@
 """The saved-run format: lesson, config, step, metric history, weights, the states of the
-lesson's random generators and the run's timeline (frames and keyframes) in one `.pt` file.
+lesson's random generators and the run's timeline (frames and keyframes) in one `.pt` file (and,
+for a comparison, every variant's config, its weights keyed by variant).
 
 Files are read with `torch.load(..., weights_only=True)`, so a file from the internet can hold
 tensors and plain values but never code. Files are written whole or not at all (`unsuplab.atomic`).
@@ -10,7 +11,7 @@ the weights still open, with the timeline left out and the reason in `SavedRun.t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class SavedRun:
     step: int
     history: MetricHistory
     state: dict[str, Any]
+    variants: list[Any] = field(default_factory=list)  # a comparison's configs (core/compare.py)
     timeline: Timeline | None = None
     timeline_problem: str | None = None
     random: dict[str, Any] | None = None
@@ -65,6 +67,9 @@ def save_run(path, experiment, step: int, history: MetricHistory, timeline: Time
     }
     if timeline is not None:
         record["timeline"] = timeline_to_plain(timeline, _tensor)
+    variants = getattr(experiment, "variant_configs", None)  # a comparison of variants
+    if variants is not None:
+        record["variants"] = [to_dict(config) for config in variants]
     with atomic_write(path) as f:
         stream = _WriteErrors(f)
         try:
@@ -149,12 +154,20 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
         state = record["state"]
         if not isinstance(state, dict):
             raise TypeError("the learned state is not a dict")
+        step = int(record["step"])
+        variants = [from_dict(cls.Config, values) for values in record.get("variants", [])]
         random = record.get("random")
         if random is not None and not isinstance(random, dict):
             raise TypeError("the random generators' states are not a dict")
-        saved = SavedRun(str(name), config, int(record["step"]), history, state, random=random)
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged run file: {exc}") from None
+    bad = _first_non_finite(state)
+    if bad is not None:
+        raise CheckpointError(
+            f"{path}: the weights hold values that are not finite numbers (NaN or infinite) in "
+            f"{bad}; this run diverged before it was saved and cannot continue"
+        )
+    saved = SavedRun(str(name), config, step, history, state, variants, random=random)
     if "timeline" in record:
         try:
             saved.timeline = timeline_from_plain(record["timeline"], str(path), convert=_array)
@@ -176,6 +189,28 @@ def _array(value: Any) -> Any:
     import torch
 
     return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def _first_non_finite(value: Any, name: str = "state") -> str | None:
+    """The dotted name of the first floating-point tensor in a nested state holding a NaN or an
+    infinity, or None when every number is finite."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() or value.is_complex():
+            return None if bool(torch.isfinite(value).all()) else name
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _first_non_finite(item, f"{name}.{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def _refusal(path: Path, exc: Exception) -> str:

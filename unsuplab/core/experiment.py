@@ -42,6 +42,9 @@ class Experiment:
     #: Config overrides for a quick run (tests, smoke runs) that still learns visibly.
     quick_settings: ClassVar[dict[str, Any]] = {"batch_size": 32}
     quick_steps: ClassVar[int] = 60
+    #: The comparisons the lesson's text teaches, offered as one click: a name -> the settings
+    #: varied and their values (2 to 4 variants; see `unsuplab.core.compare`).
+    comparisons: ClassVar[dict[str, dict[str, tuple[Any, ...]]]] = {}
     #: Steps trained so far in this run; the run loop keeps it current: after build/restore (the
     #: restored step), after each train_step (+1), and after a rollback (the good step). Inside
     #: train_step it is the number of steps done before this one. Lessons read it, never write it.
@@ -86,6 +89,13 @@ class Experiment:
         """Seconds the run loop waits after each step at the least, for a lesson that shows
         something at a human pace (a game played to be watched); 0 runs at full speed."""
         return 0.0
+
+    @property
+    def pace(self) -> float:
+        """How many times the loop's snapshot and evaluation intervals this run asks for: 1 for a
+        lesson; k for a comparison of k variants, whose snapshots and evaluations cost k times
+        one's, so that they take the same share of the time as for one run."""
+        return 1.0
 
     # -- optional hooks -----------------------------------------------------------------------
     def set_live(self, name: str, value: Any) -> None:

@@ -137,7 +137,8 @@ def branch_restore(timeline: Timeline, history: MetricHistory, step: int) -> Res
 def random_state(experiment: Experiment) -> dict[str, Any]:
     """The state of every random generator the lesson draws from, by attribute path: the
     generators (objects with get_state, set_state and manual_seed, like a torch.Generator) it
-    holds as attributes, its own or those of a lesson it holds (a feature extractor)."""
+    holds as attributes, its own or those of the lessons it holds (a feature extractor, the
+    variants of a comparison)."""
     return {name: generator.get_state() for name, generator in _generators(experiment)}
 
 
@@ -154,6 +155,10 @@ def _generators(owner: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
             yield prefix + name, value
         elif isinstance(value, Experiment):
             yield from _generators(value, f"{prefix}{name}.")
+        elif isinstance(value, (list, tuple)):  # a comparison's variants
+            for i, item in enumerate(value):
+                if isinstance(item, Experiment):
+                    yield from _generators(item, f"{prefix}{name}.{i}.")
 
 
 def curve_payloads(lesson: Experiment | type[Experiment], history: MetricHistory) -> dict[str, Payload]:
@@ -259,8 +264,9 @@ class _Run:
         timeline: Timeline,
     ):
         self.experiment, self.control, self.clock = experiment, control, clock
-        self.snapshot_interval = snapshot_interval
-        self.eval_interval = eval_interval
+        # A comparison of k variants snapshots and evaluates k times less often (Experiment.pace).
+        self.snapshot_interval = snapshot_interval * experiment.pace
+        self.eval_interval = eval_interval * experiment.pace
         self.good_state_interval = good_state_interval
         self.history = restore.history if restore else MetricHistory()
         self.step = restore.step if restore else 0
@@ -466,9 +472,11 @@ class _Run:
     def _serve(self, command: Command) -> Event:
         name, kwargs, experiment = command.name, command.kwargs, self.experiment
         if name == SET_PARAM:
-            experiment.set_live(kwargs["name"], kwargs["value"])
+            experiment.set_live(**kwargs)  # a comparison also takes variant= (core/compare.py)
             self.dirty = True  # a paused run shows the change at once (PCA's k, say)
             message = f"{kwargs['name']} = {kwargs['value']}"
+            if kwargs.get("variant") is not None:
+                message += f" in {kwargs['variant']}"
         elif name == SAVE:
             from unsuplab.core.checkpoint import save_run
 

@@ -12,6 +12,9 @@ import numpy as np
 
 from unsuplab.data.types import DataError
 
+#: The liked matrix is dense float32 (the RBM reads whole rows): MovieLens 1M (6,040 × 3,706) fits,
+#: a file naming tens of thousands of both is refused before the matrix is made.
+MAX_MATRIX_CELLS = 2**26
 RATING_SCALE = (0.0, 5.0)  # ratings outside it are refused; 0/1-only files are liked flags
 
 #: The slides' example: six movies and two hidden tastes (a movie may belong to both).
@@ -171,6 +174,14 @@ def read_ratings_csv(path: str | Path, like_threshold: float = 4.0) -> RatingsDa
         raise DataError(f"{path}: only one movie is rated; collaborative filtering needs several")
     values = np.array([r for r, _ in ratings.values()])
     flags = bool(np.all((values == 0) | (values == 1)))
+    cells = len(users) * len(movies)
+    if cells > MAX_MATRIX_CELLS:
+        raise DataError(
+            f"{path}: {len(users):,} users × {len(movies):,} movies make a liked matrix of "
+            f"{cells:,} cells ({cells * 4 / 2**30:.1f} GiB); the lesson holds it whole and takes at "
+            f"most {MAX_MATRIX_CELLS:,} cells ({MAX_MATRIX_CELLS * 4 / 2**20:.0f} MiB): keep fewer "
+            "users or movies"
+        )
     user_index = {u: i for i, u in enumerate(users)}
     movie_index = {m: i for i, m in enumerate(movies)}
     liked = np.zeros((len(users), len(movies)), dtype=np.float32)

@@ -115,6 +115,9 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
     group = "Energy-based"
     summary = "Stack RBMs one at a time, dream from the top, and see what pretraining buys with few labels."
     Config = Config
+    #: The stack pretrained against no pretraining (random start). Both train the same steps, so
+    #: the random start gives its classifiers the 1,600 steps the other spends pretraining.
+    comparisons = {"Pretrained vs random start": {"pretrain_steps": (800, 0)}}
     curves = {
         "RBM reconstruction error Σ(v − v̂)², layer by layer": (
             "recon_error",
@@ -280,9 +283,8 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         panels = super().snapshot()
         depth = self.model.depth
         panels["filters"].title = "RBM 1 filters (the first 100)  x_i = w_ij / ‖w_·j‖"
-        panels["reconstructions"].title = (
-            f"Held-out digits, up through {depth} layer{'s' if depth > 1 else ''} and back down"
-        )
+        layers = f"{depth} layer{'s' if depth > 1 else ''}"
+        panels["reconstructions"].title = f"Held-out digits, up through {layers} and back down"
         dreams = self.model.decode(self.top_trainer.dream(DREAM_CHAINS), depth=depth - 1)
         panels["dreams"] = ImageGrid(
             f"Dreams: a Gibbs chain in RBM {depth}, pushed down to the pixels",

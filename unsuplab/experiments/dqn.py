@@ -181,6 +181,8 @@ class DQN(Experiment):
     group = "Reinforcement"
     summary = "An agent learns Breakout from the screen by predicting its future score."
     Config = Config
+    #: DQN against Double DQN (van Hasselt et al. 2016).
+    comparisons = {"DQN vs Double DQN": {"double_dqn": (False, True)}}
     curves = {
         "TD loss (Huber) and held-out TD error": ("loss", "heldout_td_error"),
         # The training episodes have their own panel ("returns"); this one is the greedy agent.

@@ -237,6 +237,8 @@ class Gan(AdversarialLesson):
     group = "Generative"
     summary = "A generator learns to fool a discriminator; noise turns into digits."
     Config = Config
+    #: Goodfellow's two generator losses.
+    comparisons = {"Non-saturating vs minimax loss": {"generator_loss": ("non-saturating", "minimax")}}
     curves = {
         "Losses of D and G": ("d_loss", "g_loss"),
         "Mean D(x) on real and D(G(z)) on generated images": ("d_real", "d_fake"),

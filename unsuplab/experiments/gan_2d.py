@@ -112,6 +112,8 @@ class Gan2D(AdversarialLesson):
     group = "Generative"
     summary = "Watch D's verdict over the plane and G's points chase the real ones."
     Config = Config
+    #: Goodfellow's two generator losses.
+    comparisons = {"Non-saturating vs minimax loss": {"generator_loss": ("non-saturating", "minimax")}}
     curves = {
         "Losses of D and G": ("d_loss", "g_loss"),
         "Mean D(x) on real and D(G(z)) on generated points": ("d_real", "d_fake"),

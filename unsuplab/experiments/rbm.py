@@ -111,6 +111,8 @@ class RBM(ImageAutoencoderLesson):
     group = "Energy-based"
     summary = "Binary units, an energy, and contrastive divergence: watch the Gibbs chains dream digits."
     Config = Config
+    #: CD-1 against persistent CD (Tieleman 2008), one Gibbs step each.
+    comparisons = {"CD-1 vs PCD": {"method": ("cd", "pcd"), "cd_steps": (1,)}}
     curves = {
         "Reconstruction error Σ(v − v̂)² per image": ("recon_error", "heldout_recon_error"),
         "Pseudo-likelihood per image (as scikit-learn's score_samples)": (

@@ -76,6 +76,8 @@ class SparseAutoencoder(GradientTrained, ImageAutoencoderLesson):
     group = "Autoencoders"
     summary = "Penalise hidden activity, β·Σa, and the filters turn into pen strokes."
     Config = Config
+    #: The plain autoencoder (β = 0) against the sparse one (the default β).
+    comparisons = {"β = 0 vs β = 0.1 (plain vs sparse)": {"sparsity_beta": (0.0, 0.1)}}
     curves = {
         "Cost J and its terms (per image)": (
             "loss",

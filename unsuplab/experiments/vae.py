@@ -120,6 +120,8 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     group = "Generative"
     summary = "Encode each digit as a Gaussian cloud, decode any point of N(0, I) into a digit."
     Config = Config
+    #: The true ELBO against a β-VAE.
+    comparisons = {"β = 1 vs β = 4": {"beta": (1.0, 4.0)}}
     curves = {
         "Negative ELBO (nats per image)": ("negative_elbo", "heldout_negative_elbo"),
         "Reconstruction −log p(x|z) (nats per image)": ("reconstruction", "heldout_reconstruction"),

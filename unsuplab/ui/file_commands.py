@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QStatusBar
 
+from unsuplab.atomic import atomic_write
 from unsuplab.core import config as config_io
 from unsuplab.core.checkpoint import CheckpointError, SavedRun, load_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
@@ -65,7 +66,8 @@ class FileCommands:
         if not path or self.submit_to_run(SAVE, path=str(path)) is not None:
             return
         try:
-            shutil.copyfile(stopped, path)
+            with open(stopped, "rb") as source, atomic_write(path) as target:
+                shutil.copyfileobj(source, target)
         except OSError as exc:
             self.show_error(f"Could not save the run to {path}: {exc}")
             return

@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from unsuplab.atomic import remove_partials
 from unsuplab.core.checkpoint import SavedRun
-from unsuplab.core.commands import SAVE
+from unsuplab.core.commands import EXPORT_METRICS, SAVE
+from unsuplab.core.compare import Comparison
 from unsuplab.core.config import ConfigError
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Restore, RunFailed, Snapshot, StateChanged
@@ -39,6 +41,9 @@ from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.worker import RunWorker
+
+#: The commands that write files: when one fails, the error banner says which file and why.
+FILE_COMMANDS = (SAVE, EXPORT_METRICS)
 
 DEFAULT_LESSON = "autoencoder"
 DEFAULT_SIZE = (1500, 950)
@@ -72,6 +77,8 @@ class MainWindow(FileCommands, QMainWindow):
         warm_up_in_background()
         self.settings = settings
         self.autosave = autosave
+        if autosave is not None and autosave.parent.is_dir():
+            remove_partials(autosave.parent)  # what a killed save left; never a complete run
         self.worker: RunWorker | None = None
         self.run_state = "ready"
         self.last_snapshot: Snapshot | None = None
@@ -303,17 +310,35 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.set_config(saved.config)
         if self.controls.limit is not None and self.controls.limit <= saved.step:
             self.controls.step_limit.setValue(0)
+        if saved.variants:
+            return self.start_comparison(saved.variants, Restore(saved.state, saved.step, saved.history))
         return self._start_run(paused=True, restore=Restore(saved.state, saved.step, saved.history))
 
-    def _start_run(self, *, paused: bool, restore: Restore | None = None) -> bool:
-        error = self.form.check()
+    def start_comparison(self, configs: list[Any], restore: Restore | None = None) -> bool:
+        """Discard the run and train the lesson's variants `configs` side by side (2 to 4; see
+        `unsuplab.core.compare`): every panel shows them all, the controls steer them together.
+        A saved comparison (`restore`) continues paused."""
+        self._discard_run()
+        try:
+            comparison = Comparison(self.lesson, configs)
+        except (ValueError, ConfigError) as exc:
+            self.show_error(str(exc))
+            return False
+        started = self._start_run(paused=restore is not None, restore=restore, experiment=comparison)
+        if started:
+            self.log.add(f"Comparing {len(configs)} variants: {'; '.join(comparison.labels)}")
+        return started
+
+    def _start_run(
+        self, *, paused: bool, restore: Restore | None = None, experiment: Experiment | None = None
+    ) -> bool:
+        error = self.form.check() if experiment is None else None
         if error is not None:
             self._refuse(error)
             return False
-        config = self.form.config()
         try:
             device = resolve_device(self.controls.device.currentData())
-            experiment = self.lesson(config)
+            experiment = experiment or self.lesson(self.form.config())
         except (ValueError, ConfigError) as exc:
             self.show_error(str(exc))
             return False
@@ -399,8 +424,11 @@ class MainWindow(FileCommands, QMainWindow):
             if current:
                 self._set_state(event.state, event.message)
         elif isinstance(event, Notice):
-            self.log.add(event.message, "error" if event.error else "info")
-            self.statusBar().showMessage(event.message, 8000)
+            if event.error and event.command in FILE_COMMANDS:
+                self.show_error(event.message)  # a run or history not written: the banner says so
+            else:
+                self.log.add(event.message, "error" if event.error else "info")
+                self.statusBar().showMessage(event.message, 8000)
             if event.error and current:
                 self.tools.failed(event)  # releases the tool that waits for this answer
         elif isinstance(event, RunFailed):

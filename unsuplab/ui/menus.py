@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from unsuplab.ui import compare_dialog
 from unsuplab.ui.film_dialog import export_film
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
 from unsuplab.ui.views import _style
@@ -102,6 +103,14 @@ def build(window: MainWindow) -> dict[str, QAction]:
     c = window.controls
     for action in (c.train, c.pause, c.step, c.stop, c.reset):
         run.addAction(action)
+    run.addSeparator()
+    actions["compare"] = _action(
+        window,
+        "&Compare…",
+        lambda: compare_dialog.ask_comparison(window),
+        tip="Train 2 to 4 variants of the lesson side by side, each panel showing them all",
+    )
+    run.addAction(actions["compare"])
 
     view = bar.addMenu("&View")
     themes = QActionGroup(window)

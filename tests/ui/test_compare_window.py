@@ -1,0 +1,74 @@
+"""Compare in the window: the dialog's presets and refusals, a 2-variant comparison whose panels
+show every variant, steered by the usual controls, and the drawing pad answered by each variant."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog
+from window_waits import wait_for_state, wait_for_step
+
+from unsuplab.ui import compare_dialog
+from unsuplab.ui.compare_dialog import CompareDialog
+
+
+def test_the_dialog_offers_presets_and_names_a_bad_setting(qtbot):
+    from unsuplab.core.registry import lesson
+
+    cls = lesson("denoising-autoencoder")
+    dialog = CompareDialog(cls, cls.Config())
+    qtbot.addWidget(dialog)
+    assert list(dialog.preset_buttons) == list(cls.comparisons)
+    assert dialog.summary.text().startswith("3 variants: corruption_level = 0;")  # the first preset
+    dialog.values[0].setText("0, 2")
+    assert not dialog.compare_button.isEnabled()
+    assert "corruption_level" in dialog.summary.text() and "maximum" in dialog.summary.text()
+    dialog.set_vary({"corruption_level": (0.1,)})
+    dialog.add_form.setChecked(True)  # the form's 0.3 and the 0.1: two variants
+    assert dialog.compare_button.isEnabled()
+    assert [c.corruption_level for c in dialog.configs()] == [0.3, 0.1]
+
+
+def test_a_two_variant_comparison_shows_each_variant_and_obeys_the_controls(window, qtbot):
+    dialog = compare_dialog.ask_comparison(window)
+    assert isinstance(dialog, QDialog)
+    dialog.set_vary({"learning_rate": (0.001, 0.01)})
+    dialog.compare_button.click()
+    wait_for_step(qtbot, window, 3)
+    keys = set(window.views.views)
+    assert {"filters@learning_rate=0.001", "filters@learning_rate=0.01"} <= keys
+    assert {"latent@learning_rate=0.001", "latent@learning_rate=0.01"} <= keys
+    assert window.views.titles["filters@learning_rate=0.01"].endswith("— learning_rate = 0.01")
+    curves = window.last_snapshot.payloads["curves:Binary cross-entropy per pixel"]
+    assert {"bce · learning_rate = 0.001", "heldout_bce · learning_rate = 0.01"} <= set(curves.series)
+    window.pause()
+    wait_for_state(qtbot, window, "paused")
+    step = window.last_snapshot.progress.step
+    window.step_once()
+    qtbot.waitUntil(lambda: window.rendered_step == step + 1, timeout=10_000)
+    # The drawing pad: one reconstruction per variant, the drawing itself once.
+    window.pad.canvas.stroke([(70, 60), (200, 60)])
+    qtbot.waitUntil(lambda: len(window.pad.result.labels) == 3, timeout=10_000)
+    assert window.pad.result.labels == [
+        "input",
+        "reconstruction · learning_rate = 0.001",
+        "reconstruction · learning_rate = 0.01",
+    ]
+    window.stop()
+    wait_for_state(qtbot, window, "stopped")
+
+
+def test_a_saved_comparison_reopens_paused_with_every_variant(window, qtbot, tmp_path):
+    from unsuplab.core.checkpoint import save_run
+    from unsuplab.core.compare import Comparison
+    from unsuplab.core.history import MetricHistory
+    from unsuplab.core.registry import lesson
+    from unsuplab.core.stepping import train_steps
+
+    cls = lesson("denoising-autoencoder")
+    comparison = Comparison(cls, [cls.Config(batch_size=16, corruption_level=v) for v in (0.0, 0.5)])
+    comparison.build("cpu", 0)
+    train_steps(comparison, 3)
+    save_run(tmp_path / "c.pt", comparison, 3, MetricHistory())
+    assert window.open_run(tmp_path / "c.pt")
+    wait_for_step(qtbot, window, 3)
+    assert window.lesson_name == "denoising-autoencoder" and window.worker.control.paused
+    assert {"filters@corruption_level=0", "filters@corruption_level=0.5"} <= set(window.views.views)
