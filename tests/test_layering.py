@@ -21,6 +21,7 @@ FORBIDDEN = (*QT_ROOTS, "unsuplab.ui")
 ALLOWED = {
     ("cli.py", "_cmd_gui", "unsuplab.ui.app"),
     ("cli.py", "_cmd_shot", "unsuplab.ui.shot"),
+    ("cli.py", "_cmd_film", "unsuplab.ui.film"),
 }
 
 

@@ -1,5 +1,5 @@
-"""The command line: list lessons, train one headless (or compare variants of one) and export the run,
-open the window, take shots."""
+"""The command line: list lessons, train one headless (or compare variants) and export it, open the
+window, take shots and films."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import unsuplab
-from unsuplab.atomic import OutputError, atomic_write, remove_partials
+from unsuplab.atomic import OutputError, atomic_write, partial_path, remove_partials
 from unsuplab.core.checkpoint import CheckpointError, load_run, save_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.compare import (
@@ -58,6 +58,7 @@ DEFAULT_PRESENTER_SCALE = 1.75  # as the window's (unsuplab.ui.views._style), wh
 # Nobody watches panels headless: two snapshots a second keep the bar and metrics.csv fresh
 # while costing training far less than the window's ten.
 SNAPSHOT_INTERVAL = 0.5
+DEFAULT_FILM_STEPS = 300
 
 
 class UsageError(Exception):
@@ -90,6 +91,15 @@ are still written); 2 bad lesson, setting, checkpoint, data file or device, or a
 that cannot hold the outputs (full or read-only; no half-written file is left); 130 stopped by
 Ctrl+C (outputs written; press it twice to quit at once). Nothing is written to DIR until the
 lesson has been built from the settings, data and checkpoint.
+"""
+
+
+FILM_EPILOG = """\
+The film shows the run's recorded frames, evenly spread over its steps (a long run keeps its
+frames log-spaced: dense where recent, the whole run covered); a run with fewer recorded frames
+than --frames gives a shorter film. Panel names are the snapshot's keys (filters, samples,
+latent, ...; curve panels are curves:<title>). exit status: 0 written; 1 the run failed; 2 bad
+lesson, setting, saved run, panel or output path (nothing is left under the film's name).
 """
 
 
@@ -206,6 +216,30 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"presenter mode: everything SCALE times larger (1.25-2.5; default {DEFAULT_PRESENTER_SCALE})",
     )
     shot.set_defaults(handler=_cmd_shot)
+
+    film = commands.add_parser(
+        "film",
+        help="train a lesson (or open a saved run) and film its timeline as a GIF or MP4",
+        description="Film a run's recorded timeline through the window's views: train NAME for\n"
+        "--steps steps headless, or replay a run saved with --run. A caption gives each frame's\n"
+        "step and metrics. .gif needs nothing more; .mp4 needs the extra unsuplab[video].",
+        epilog=FILM_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    film.add_argument("name", nargs="?", metavar="NAME", help="lesson to train and film (see 'list')")
+    _add_run_options(film, default_steps=DEFAULT_FILM_STEPS)
+    film.add_argument("--run", metavar="SAVED.pt", help="film this saved run instead of training one")
+    film.add_argument("--out", metavar="FILE", required=True, help="the film: .gif, or .mp4")
+    film.add_argument("--panel", metavar="NAME", help="film only this panel (default: every panel)")
+    film.add_argument(
+        "--frames", type=_positive, default=120, metavar="N", help="frames in the film (default 120)"
+    )
+    film.add_argument("--fps", type=_positive, default=12, metavar="N", help="frames a second (default 12)")
+    film.add_argument(
+        "--width", type=_positive, default=800, metavar="PX", help="film width in pixels (default 800)"
+    )
+    film.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
+    film.set_defaults(handler=_cmd_film)
     return parser
 
 
@@ -250,6 +284,13 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _steps(text: str) -> int:
     value = _count(text)
     if value > MAX_STEPS:
@@ -285,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
 def _error(message: str) -> None:
     # One line, however the message was built: scripts grep it and people read it.
     print(f"unsuplab: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"unsuplab: warning: {' '.join(message.split())}", file=sys.stderr)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -335,6 +380,117 @@ def _cmd_shot(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(path)
     return EXIT_OK
+
+
+def _cmd_film(args: argparse.Namespace) -> int:
+    from unsuplab.ui.film import FilmError, film_format, moments, write_film  # Qt, for the film only
+
+    if (args.name is None) == (args.run is None):
+        raise UsageError("film: give a lesson NAME to train, or --run SAVED.pt, not both")
+    try:
+        film_format(args.out)
+    except FilmError as exc:
+        raise UsageError(str(exc)) from None
+    _check_writable(Path(args.out))
+    if args.run is not None:
+        timeline, curves, failure = _saved_timeline(args.run)
+    else:
+        timeline, curves, failure = _film_run(args)
+    try:
+        path = write_film(
+            moments(timeline, curves),
+            args.out,
+            panel=args.panel,
+            width=args.width,
+            fps=args.fps,
+            frames_wanted=args.frames,
+            dark=args.theme == "dark",
+            progress=_film_progress(sys.stderr),
+        )
+    except (FilmError, OutputError) as exc:
+        raise UsageError(str(exc)) from None
+    steps = timeline.steps()
+    count = min(args.frames, len(steps))
+    print(f"{path}: {count} frames of steps {steps[0]}-{steps[-1]}, {path.stat().st_size / 1e6:.1f} MB")
+    if failure is not None:
+        _error(failure.message)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse a film path that cannot be written before anything trains (nothing is left there)."""
+    probe = partial_path(out)  # the temp file the film is written to, beside it
+    try:
+        with open(probe, "wb"):
+            pass
+    except OSError as exc:
+        raise UsageError(str(OutputError(out, exc))) from None
+    probe.unlink()
+
+
+def _saved_timeline(path: str) -> tuple[Any, dict[str, Any], RunFailed | None]:
+    from unsuplab.core.loop import curve_payloads
+
+    try:
+        saved = load_run(path)
+    except CheckpointError as exc:
+        raise UsageError(str(exc)) from None
+    if saved.timeline is None:
+        raise UsageError(
+            saved.timeline_problem or f"{path}: the run was saved without a timeline; nothing to film"
+        )
+    return saved.timeline, curve_payloads(lesson(saved.lesson), saved.history), None
+
+
+def _film_run(args: argparse.Namespace) -> tuple[Any, dict[str, Any], RunFailed | None]:
+    """Train the lesson for --steps steps, recording its timeline; its curve panels at the end."""
+    from unsuplab.core.timeline import Timeline
+
+    cls = _lesson(args.name)
+    config = _configure(cls.Config(), _parse_sets(args.sets))
+    _check_data_file(config)
+    device = _device(args.device)
+    if args.steps < 1:
+        raise UsageError("--steps: a film needs at least 1 training step")
+    # Trained in stretches of single steps: each ends in a snapshot, so the timeline holds a
+    # frame every `stretch` steps however fast the lesson trains.
+    stretch = max(1, args.steps // args.frames)
+    timeline, control = Timeline(), RunControl(paused=True, step_limit=args.steps)
+    events = run(
+        cls(config),
+        control,
+        device=device,
+        seed=args.seed,
+        snapshot_interval=SNAPSHOT_INTERVAL,
+        timeline=timeline,
+    )
+    meter = _ProgressMeter(sys.stderr, 0, args.steps)
+    last, failure = None, None
+    for event in events:
+        if isinstance(event, Snapshot):
+            last = event
+            meter.update(event.progress, event.metrics)
+        elif isinstance(event, RunFailed):
+            failure = event
+        elif isinstance(event, StateChanged) and event.state == "paused":
+            control.step(stretch)
+        elif isinstance(event, StateChanged) and event.state in ("finished", "failed"):
+            break
+    events.close()
+    meter.close()
+    if last is None:
+        raise UsageError(failure.message if failure else f"{cls.name}: the run showed nothing to film")
+    curves = {key: p for key, p in last.payloads.items() if key.startswith("curves:")}
+    return timeline, curves, failure
+
+
+def _film_progress(stream: TextIO) -> Callable[[int, int], None]:
+    def report(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"film: {done}/{total} frames drawn", file=stream, flush=True)
+
+    return report
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -403,7 +559,9 @@ def _plan(args: argparse.Namespace) -> _Plan:
                 f"--resume {args.resume}: a comparison of {len(saved.variants)} variants; resume one "
                 "variant's checkpoint-<variant>.pt, or open the comparison in the window"
             )
-        base, restore = saved.config, Restore(saved.state, saved.step, saved.history)
+        if saved.timeline_problem:
+            _warn(saved.timeline_problem)
+        base, restore = saved.config, saved.restore()
     config = _configure(base, overrides)
     _check_data_file(config)
     device = _device(args.device)

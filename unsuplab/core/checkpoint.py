@@ -1,9 +1,11 @@
-"""The saved-run format: lesson, config, step, metric history and weights in one `.pt` file (and,
+"""The saved-run format: lesson, config, step, metric history, weights, the states of the
+lesson's random generators and the run's timeline (frames and keyframes) in one `.pt` file (and,
 for a comparison, every variant's config, its weights keyed by variant).
 
 Files are read with `torch.load(..., weights_only=True)`, so a file from the internet can hold
 tensors and plain values but never code. Files are written whole or not at all (`unsuplab.atomic`).
-torch is imported only when a file is read or written.
+torch is imported only when a file is read or written. A damaged timeline does not cost the run:
+the weights still open, with the timeline left out and the reason in `SavedRun.timeline_problem`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from unsuplab.atomic import PARTIAL, atomic_write
 from unsuplab.core.config import ConfigError, from_dict, to_dict
 from unsuplab.core.history import MetricHistory
+from unsuplab.core.loop import Restore, random_state
+from unsuplab.core.timeline import Timeline, TimelineError, timeline_from_plain, timeline_to_plain
 
 FORMAT = "unsuplab-run"
 VERSION = 1
@@ -27,7 +31,8 @@ class CheckpointError(ValueError):
 
 @dataclass
 class SavedRun:
-    """A run read back from disk."""
+    """A run read back from disk. `timeline` is None when the file has none, or a damaged one
+    (then `timeline_problem` says what is wrong, naming the file)."""
 
     lesson: str
     config: Any
@@ -35,9 +40,16 @@ class SavedRun:
     history: MetricHistory
     state: dict[str, Any]
     variants: list[Any] = field(default_factory=list)  # a comparison's configs (core/compare.py)
+    timeline: Timeline | None = None
+    timeline_problem: str | None = None
+    random: dict[str, Any] | None = None
+
+    def restore(self) -> Restore:
+        """What the run loop needs to continue this run, timeline included."""
+        return Restore(self.state, self.step, self.history, self.timeline, self.random)
 
 
-def save_run(path, experiment, step: int, history: MetricHistory) -> None:
+def save_run(path, experiment, step: int, history: MetricHistory, timeline: Timeline | None = None) -> None:
     """Write a run atomically: a crash, a kill or a full disk mid-write leaves any earlier file
     intact and no temp file behind (a stale one from a killed save is replaced); a file that
     cannot be written raises `unsuplab.atomic.OutputError` naming it and the OS error."""
@@ -51,7 +63,10 @@ def save_run(path, experiment, step: int, history: MetricHistory) -> None:
         "step": int(step),
         "history": history.to_dict(),
         "state": experiment.state_dict(),
+        "random": random_state(experiment),
     }
+    if timeline is not None:
+        record["timeline"] = timeline_to_plain(timeline, _tensor)
     variants = getattr(experiment, "variant_configs", None)  # a comparison of variants
     if variants is not None:
         record["variants"] = [to_dict(config) for config in variants]
@@ -141,6 +156,9 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
             raise TypeError("the learned state is not a dict")
         step = int(record["step"])
         variants = [from_dict(cls.Config, values) for values in record.get("variants", [])]
+        random = record.get("random")
+        if random is not None and not isinstance(random, dict):
+            raise TypeError("the random generators' states are not a dict")
     except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged run file: {exc}") from None
     bad = _first_non_finite(state)
@@ -149,7 +167,28 @@ def load_run(path, expected_lesson: str | None = None) -> SavedRun:
             f"{path}: the weights hold values that are not finite numbers (NaN or infinite) in "
             f"{bad}; this run diverged before it was saved and cannot continue"
         )
-    return SavedRun(str(name), config, step, history, state, variants)
+    saved = SavedRun(str(name), config, step, history, state, variants, random=random)
+    if "timeline" in record:
+        try:
+            saved.timeline = timeline_from_plain(record["timeline"], str(path), convert=_array)
+        except TimelineError as exc:
+            saved.timeline_problem = f"{exc}; the run opens without its timeline"
+    return saved
+
+
+def _tensor(array):
+    """A numpy array as the tensor a run file holds (a read-only array is copied first: torch
+    shares memory with the arrays it is given and warns about read-only ones)."""
+    import torch
+
+    return torch.from_numpy(array if array.flags.writeable else array.copy())
+
+
+def _array(value: Any) -> Any:
+    """A tensor of a saved timeline back as the numpy array it was; other values unchanged."""
+    import torch
+
+    return value.numpy() if isinstance(value, torch.Tensor) else value
 
 
 def _first_non_finite(value: Any, name: str = "state") -> str | None:

@@ -6,23 +6,26 @@ run between two training steps (probes from views, live parameter changes, savin
 with the id `RunControl.submit` gave it. Snapshots are taken at most every `snapshot_interval`
 seconds of wall clock, so views stay live without slowing training. `run` builds the experiment;
 a `_Run` object holds the state of the run it then trains.
+
+Every snapshot is also recorded in the run's `Timeline` (core/timeline.py), with keyframes of the
+learned state and of the lesson's random generators, so `branch_restore` can continue a run from
+a recorded step exactly as it went on the first time.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 import traceback
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from unsuplab.core.commands import EXPORT_METRICS, SAVE, SET_PARAM, Command, RunControl
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
 from unsuplab.core.payloads import Curves, Payload
-from unsuplab.core.timeline import Timeline
+from unsuplab.core.timeline import Timeline, TimelineFrame, curves_until
 
 
 @dataclass(frozen=True)
@@ -105,28 +108,73 @@ Event = Snapshot | StateChanged | ProbeResult | Notice | RunFailed
 
 @dataclass
 class Restore:
-    """A saved run to continue: learned state, the step it reached and its metric history."""
+    """A saved run to continue: learned state, the step it reached and its metric history; the
+    timeline recorded up to that step, and the states of the lesson's random generators there
+    (`random_state`) when known: with them the run draws the same minibatches and noise next."""
 
     state: dict[str, Any]
     step: int
     history: MetricHistory
-    timeline: Timeline | None = None  # the recording the run goes on with (None: a new one)
+    timeline: Timeline | None = None
+    random: dict[str, Any] | None = None
 
 
 def branch_restore(timeline: Timeline, history: MetricHistory, step: int) -> Restore:
-    """Where a branch from `step` starts: a copy of the keyframe at or before it (the original
-    run keeps its own), the history cut there, and the recording of the run up to it."""
+    """Where a branch from the recorded `step` starts: the newest keyframe at or before it, with
+    the history and the timeline up to the keyframe's step (copies; the run they came from goes
+    on unchanged). With the same seed and settings the branch repeats the run from there."""
     keyframe = timeline.keyframe_at_or_before(step)
     if keyframe is None:
-        raise ValueError(f"no keyframe at or before step {step}")
-    cut = MetricHistory.from_dict(history.to_dict())
-    cut.truncate(keyframe.step)
-    past = Timeline(timeline.budget_bytes, keyframe_interval=timeline.keyframe_interval)
-    for frame in (timeline.frame_at(s) for s in timeline.steps() if s <= keyframe.step):
-        past.record(frame.step, frame.elapsed, frame.metrics, frame.payloads)
-    for kept in (timeline.keyframe_at_or_before(s) for s in timeline.keyframe_steps() if s <= keyframe.step):
-        past.add_keyframe(kept.step, kept.state)
-    return Restore(copy.deepcopy(keyframe.state), keyframe.step, cut, past)
+        raise ValueError(f"no keyframe at or before step {step}: the run cannot branch there")
+    kept = MetricHistory.from_dict(history.to_dict())
+    kept.truncate(keyframe.step)
+    lesson, random = keyframe.state.get("lesson"), keyframe.state.get("random")
+    if not isinstance(lesson, dict) or not isinstance(random, (dict, type(None))):
+        raise ValueError(f"the keyframe at step {keyframe.step} holds no learned state to branch from")
+    return Restore(lesson, keyframe.step, kept, timeline.until(keyframe.step), random)
+
+
+def random_state(experiment: Experiment) -> dict[str, Any]:
+    """The state of every random generator the lesson draws from, by attribute path: the
+    generators (objects with get_state, set_state and manual_seed, like a torch.Generator) it
+    holds as attributes, its own or those of the lessons it holds (a feature extractor, the
+    variants of a comparison)."""
+    return {name: generator.get_state() for name, generator in _generators(experiment)}
+
+
+def set_random_state(experiment: Experiment, states: dict[str, Any]) -> None:
+    """Put the lesson's generators back in the states `random_state` gave."""
+    for name, generator in _generators(experiment):
+        if name in states:
+            generator.set_state(states[name])
+
+
+def _generators(owner: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, value in vars(owner).items():
+        if all(callable(getattr(value, m, None)) for m in ("get_state", "set_state", "manual_seed")):
+            yield prefix + name, value
+        elif isinstance(value, Experiment):
+            yield from _generators(value, f"{prefix}{name}.")
+        elif isinstance(value, (list, tuple)):  # a comparison's variants
+            for i, item in enumerate(value):
+                if isinstance(item, Experiment):
+                    yield from _generators(item, f"{prefix}{name}.{i}.")
+
+
+def curve_payloads(lesson: Experiment | type[Experiment], history: MetricHistory) -> dict[str, Payload]:
+    """The curve panels of a lesson (its `curves`) drawn from a metric history."""
+    panels: dict[str, Payload] = {}
+    for title, names in lesson.curves.items():
+        series = {n: history.series(n) for n in names if n in history.names}
+        panels[f"curves:{title}"] = Curves(title, series)
+    return panels
+
+
+def shown_at(frame: TimelineFrame, curves: dict[str, Payload]) -> TimelineFrame:
+    """`frame` with the payloads the views showed at its step: the curve panels (`curve_payloads`
+    of the run's history) cut at the step, then the recorded payloads."""
+    cut = {key: curves_until(panel, frame.step) for key, panel in curves.items()}
+    return replace(frame, payloads={**cut, **frame.payloads})
 
 
 class _Speedometer:
@@ -173,14 +221,18 @@ def run(
 
     Reaching the step limit, or a failure, does not end the generator: it waits paused and keeps
     answering commands (probes, save) until `control.stop()`, so a finished model stays usable.
+    Every snapshot is recorded in `timeline` (by default the restore's, else a new one).
     """
     control = control or RunControl()
+    if timeline is None:
+        timeline = restore.timeline if restore is not None and restore.timeline is not None else Timeline()
     yield StateChanged("building", f"Building {experiment.title} on {device}")
     try:
         experiment.step = restore.step if restore else 0
         experiment.build(device, seed)
         if restore is not None:
             experiment.load_state_dict(restore.state)
+            set_random_state(experiment, restore.random or {})
     except Exception as exc:  # noqa: BLE001 - any failure to start is reported, not raised
         yield RunFailed(f"Could not start {experiment.title}: {exc}", traceback.format_exc(), cause=type(exc))
         return
@@ -209,7 +261,7 @@ class _Run:
         eval_interval: float,
         good_state_interval: float,
         clock: Callable[[], float],
-        timeline: Timeline | None = None,
+        timeline: Timeline,
     ):
         self.experiment, self.control, self.clock = experiment, control, clock
         self.timeline = timeline
@@ -220,6 +272,10 @@ class _Run:
         self.history = restore.history if restore else MetricHistory()
         self.step = restore.step if restore else 0
         self.first_step = self.step
+        self.timeline = timeline
+        timeline.truncate(self.step)  # a restored timeline goes on from the restored step
+        frame = timeline.frame_at(self.step)
+        self.elapsed_before = frame.elapsed if frame is not None else 0.0  # training time of earlier sessions
         self.speed = _Speedometer(clock)
         self.sums: dict[str, Any] = {}  # metric -> running total since the last snapshot, on device
         self.counts: dict[str, int] = {}  # metric -> steps that reported it (a stage may add one)
@@ -322,20 +378,29 @@ class _Run:
                 if (yield from self._part_failed("evaluating", exc)):
                     return
         self.history.record(self.step, metrics)
-        curves = _curve_payloads(self.experiment, self.history)
-        payloads = dict(curves)
+        payloads = curve_payloads(self.experiment, self.history)
         try:
-            payloads.update(self.experiment.snapshot())
+            shown = self.experiment.snapshot()
         except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
             if (yield from self._part_failed("taking a snapshot", exc)):
                 return
-        if self.timeline is not None:
-            recorded = {key: p for key, p in payloads.items() if key not in curves}
-            self.timeline.record(self.step, self.speed.elapsed, self.history.latest(), recorded)
-            if self.timeline.should_keyframe(self.step, now):
-                self.timeline.add_keyframe(self.step, self.experiment.state_dict(), now)
+        else:
+            payloads.update(shown)
+            self._record(now, shown)
         self.last_snapshot = self.clock()
         yield Snapshot(self._progress(), payloads, self.history.latest())
+
+    def _record(self, now: float, shown: dict[str, Payload]) -> None:
+        """Keep what the views show now in the timeline (the curves are cut from the history
+        when needed), and a keyframe when one is due."""
+        self.timeline.record(
+            self.step, self.elapsed_before + self.speed.elapsed, self.history.latest(), shown
+        )
+        if self.timeline.should_keyframe(self.step, now):
+            candidate = self.candidate  # the good-state copy, when it was taken at this step
+            state = candidate[1] if candidate and candidate[0] == self.step else self.experiment.state_dict()
+            keyframe = {"lesson": state, "random": random_state(self.experiment)}
+            self.timeline.add_keyframe(self.step, keyframe, now)
 
     def _progress(self) -> Progress:
         per_step = self.experiment.samples_per_step
@@ -382,8 +447,7 @@ class _Run:
         self.experiment.load_state_dict(self.good_state)
         self.step = self.good_step
         self.history.truncate(self.good_step)
-        if self.timeline is not None:
-            self.timeline.truncate(self.good_step)
+        self.timeline.truncate(self.good_step)
         self.candidate = None
         self.sums, self.counts = {}, {}
         self.dirty = True  # the paused run then shows the restored weights
@@ -417,7 +481,7 @@ class _Run:
         elif name == SAVE:
             from unsuplab.core.checkpoint import save_run
 
-            save_run(kwargs["path"], experiment, self.step, self.history)
+            save_run(kwargs["path"], experiment, self.step, self.history, self.timeline)
             message = f"Saved the run at step {self.step} to {kwargs['path']}"
         elif name == EXPORT_METRICS:
             self.history.write_csv(kwargs["path"])
@@ -428,11 +492,3 @@ class _Run:
             self.dirty = self.dirty or name in experiment.actions
             return ProbeResult(name, answer, command.request_id)
         return Notice(message, command=name, request_id=command.request_id)
-
-
-def _curve_payloads(experiment: Experiment, history: MetricHistory) -> dict[str, Payload]:
-    panels: dict[str, Payload] = {}
-    for title, names in experiment.curves.items():
-        series = {n: history.series(n) for n in names if n in history.names}
-        panels[f"curves:{title}"] = Curves(title, series)
-    return panels

@@ -219,8 +219,9 @@ class Timeline:
             return last is None or now - last >= self.keyframe_interval
 
     def add_keyframe(self, step: int, state: Any, now: float | None = None) -> bool:
-        """Keep `state` (the lesson's `state_dict`, not copied) as the keyframe of `step`; False
-        when it alone is larger than the keyframes' share of the budget (then nothing is kept)."""
+        """Keep `state` (not copied; the run loop gives the lesson's `state_dict` and its random
+        generators' states) as the keyframe of `step`; False when it alone is larger than the
+        keyframes' share of the budget (then nothing is kept)."""
         size = int(self.state_size(state))
         with self._lock:
             if self._keyframes and step < self._keyframes[-1].step:
@@ -259,6 +260,23 @@ class Timeline:
                 self._release(frame)
             del self._frames[keep:], self._steps[keep:]
             self._keyframes = [k for k in self._keyframes if k.step <= last_step]
+
+    def until(self, last_step: int) -> Timeline:
+        """A new timeline with this one's settings and its frames and keyframes up to
+        `last_step` (shared, not copied): the past of a run that branches there."""
+        with self._lock:
+            past = Timeline(
+                self.budget_bytes,
+                keyframe_interval=self.keyframe_interval,
+                keyframe_share=self.keyframe_share,
+                state_size=self.state_size,
+            )
+            for frame in self._frames[: bisect.bisect_right(self._steps, last_step)]:
+                past._hold(frame)
+                past._frames.append(frame)
+                past._steps.append(frame.step)
+            past._keyframes = [k for k in self._keyframes if k.step <= last_step]
+            return past
 
     # -- bookkeeping: an array held by several frames is counted once -------------------------
     def _hold(self, frame: TimelineFrame) -> None:

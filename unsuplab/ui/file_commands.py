@@ -85,6 +85,8 @@ class FileCommands:
             return False
         if self.continue_run(saved):
             self.log.add(f"Opened {path} at step {saved.step:,}; press Train to continue")
+            if saved.timeline_problem:
+                self.log.add(saved.timeline_problem)
             return True
         self.show_error(f"The run in {path} cannot continue here: {self.form.error}")
         return False

@@ -356,8 +356,8 @@ class MainWindow(FileCommands, QMainWindow):
         if self.controls.limit is not None and self.controls.limit <= saved.step:
             self.controls.step_limit.setValue(0)
         if saved.variants:
-            return self.start_comparison(saved.variants, Restore(saved.state, saved.step, saved.history))
-        return self._start_run(paused=True, restore=Restore(saved.state, saved.step, saved.history))
+            return self.start_comparison(saved.variants, saved.restore())
+        return self._start_run(paused=True, restore=saved.restore())
 
     def start_comparison(self, configs: list[Any], restore: Restore | None = None) -> bool:
         """Discard the run and train the lesson's variants `configs` side by side (2 to 4; see

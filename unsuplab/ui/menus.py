@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from unsuplab.ui import compare_dialog, remembered
+from unsuplab.ui.film_dialog import export_film
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
 from unsuplab.ui.presenter import check_factor
 from unsuplab.ui.views import _style
@@ -66,6 +67,9 @@ def build(window: MainWindow) -> dict[str, QAction]:
     actions["export_view"] = _action(
         window, "&Export view as PNG…", window.export_view, "Ctrl+E", "Save one panel as a PNG image"
     )
+    actions["export_film"] = _action(
+        window, "Export &film…", lambda: export_film(window), tip="Film the recorded run as a GIF or MP4"
+    )
     actions["export_metrics"] = _action(
         window,
         "Export &metrics CSV…",
@@ -85,6 +89,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         "save_config",
         None,
         "export_view",
+        "export_film",
         "export_metrics",
         "screenshot",
         None,

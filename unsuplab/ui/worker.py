@@ -67,7 +67,8 @@ class RunWorker(QObject):
     Once started the worker owns the experiment: only its thread calls the model. The GUI steers it
     through `control` (a thread-safe `RunControl`) and listens to `snapshot` (newest only),
     `event` (StateChanged, ProbeResult, Notice, RunFailed, in order) and `finished`. All three
-    are emitted on the GUI thread.
+    are emitted on the GUI thread. `timeline` is the run's recording (the restore's when it has
+    one): the loop writes it, the GUI thread may read it at any time.
     """
 
     snapshot = Signal(object)

@@ -1,0 +1,164 @@
+"""What recording a run's timeline costs, and how fast it is read back.
+
+1. memory: each lesson trains for a fixed time with snapshots ~10 times a second (as in the
+   window); frames kept, bytes per frame, total bytes and keyframes kept;
+2. cost: steps/s of the autoencoder and dqn lessons with and without recording, side by side;
+3. scrubbing: 200 random recorded frames shown through an offscreen ViewArea (every panel);
+   the worst and median milliseconds per move;
+4. film: a 200-frame GIF of the whole view area at 800 px (frames recorded at every step of the
+   autoencoder); seconds taken and the file's size.
+
+Prints figures; never fails on time.
+
+    python benchmarks/timeline.py [--seconds 5] [--lessons autoencoder,dqn,...] [--device cpu]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is loaded (for parts 3 and 4)
+
+from unsuplab.core.loop import RunControl, Snapshot, StateChanged, run
+from unsuplab.core.registry import lesson, lessons
+from unsuplab.core.timeline import Timeline
+from unsuplab.models.devices import device_label, resolve_device
+
+COST_LESSONS = ("autoencoder", "dqn")
+SCRUB_MOVES = 200
+FILM_FRAMES = 200
+
+
+class Unrecorded(Timeline):
+    """A timeline that keeps nothing: the loop as it ran before recording existed."""
+
+    def record(self, step, elapsed, metrics, payloads) -> None:
+        pass
+
+    def should_keyframe(self, step, now) -> bool:
+        return False
+
+
+def train_for(name: str, seconds: float, device: str, timeline: Timeline, interval: float = 0.1):
+    """Train `name` (its default settings) for `seconds` after it is built; its steps, its last
+    snapshot and the time spent training."""
+    control = RunControl()
+    timer = None
+    last, started = None, None
+    for event in run(lesson(name)(), control, device=device, snapshot_interval=interval, timeline=timeline):
+        if isinstance(event, Snapshot):
+            last = event
+        if isinstance(event, StateChanged) and event.state == "running" and timer is None:
+            started = time.perf_counter()
+            timer = threading.Timer(seconds, control.stop)
+            timer.start()
+        if isinstance(event, StateChanged) and event.state in ("failed", "stopped"):
+            break
+    return last, time.perf_counter() - started
+
+
+def memory(names: list[str], seconds: float, device: str) -> dict[str, tuple[Timeline, Snapshot]]:
+    print(f"\n1. memory after {seconds:g} s of training each (snapshots ~10/s, budget 256 MB)")
+    print(f"{'lesson':26s} {'steps':>8s} {'frames':>7s} {'kB/frame':>9s} {'total MB':>9s} {'keyframes':>9s}")
+    kept = {}
+    for name in names:
+        timeline = Timeline()
+        last, _ = train_for(name, seconds, device, timeline)
+        frames = len(timeline)
+        per = timeline.frame_bytes / max(frames, 1) / 1e3
+        step = last.progress.step if last else 0
+        print(
+            f"{name:26s} {step:8d} {frames:7d} {per:9.1f} {timeline.nbytes / 1e6:9.2f} "
+            f"{len(timeline.keyframe_steps()):9d}"
+        )
+        kept[name] = (timeline, last)
+    return kept
+
+
+def cost(seconds: float, device: str) -> None:
+    print(f"\n2. recording cost: steps/s over {seconds:g} s, without and with the timeline")
+    for name in COST_LESSONS:
+        rates = []
+        for timeline in (Unrecorded(), Timeline()):
+            last, spent = train_for(name, seconds, device, timeline)
+            rates.append(last.progress.step / spent)
+        change = 100 * (rates[1] / rates[0] - 1)
+        print(f"{name:26s} without {rates[0]:9.1f}   with {rates[1]:9.1f}   ({change:+.1f} %)")
+
+
+def scrub(timeline: Timeline, last: Snapshot) -> None:
+    from unsuplab.ui.app import application
+    from unsuplab.ui.film import moments
+    from unsuplab.ui.view_area import ViewArea
+
+    app = application()
+    curves = {k: p for k, p in last.payloads.items() if k.startswith("curves:")}
+    frames = moments(timeline, curves)
+    area = ViewArea()
+    area.resize(1200, 800)
+    area.show()
+    area.show_payloads(frames[-1].payloads)
+    app.processEvents()
+    times = []
+    for _ in range(SCRUB_MOVES):
+        frame = random.choice(frames)
+        start = time.perf_counter()
+        area.show_payloads(frame.payloads)
+        app.processEvents()
+        times.append(1000 * (time.perf_counter() - start))
+    area.close()
+    print(
+        f"\n3. scrubbing {SCRUB_MOVES} random moves over {len(frames)} frames of the autoencoder: "
+        f"median {statistics.median(times):.1f} ms, worst {max(times):.1f} ms"
+    )
+
+
+def film(device: str) -> None:
+    from unsuplab.ui.film import moments, write_film
+
+    cls = lesson("autoencoder")
+    timeline, control = Timeline(), RunControl(step_limit=FILM_FRAMES - 1)
+    last = None
+    for event in run(cls(), control, device=device, snapshot_interval=0.0, timeline=timeline):
+        last = event if isinstance(event, Snapshot) else last
+        if isinstance(event, StateChanged) and event.state == "finished":
+            break
+    curves = {k: p for k, p in last.payloads.items() if k.startswith("curves:")}
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "run.gif"
+        start = time.perf_counter()
+        write_film(moments(timeline, curves), out, width=800, frames_wanted=FILM_FRAMES)
+        spent = time.perf_counter() - start
+        size = out.stat().st_size
+    print(
+        f"\n4. film: {FILM_FRAMES}-frame GIF of the whole view area at 800 px: {spent:.1f} s, "
+        f"{size / 1e6:.1f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="training time per lesson and run")
+    parser.add_argument("--lessons", default="", help="comma-separated lesson names (default: all)")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    names = args.lessons.split(",") if args.lessons else [cls.name for cls in lessons()]
+    print(f"unsuplab timeline benchmark on {device_label(device)}, {os.cpu_count()} CPU cores")
+    kept = memory(names, args.seconds, device)
+    cost(args.seconds, device)
+    if "autoencoder" not in kept:
+        kept.update(memory(["autoencoder"], args.seconds, device))
+    scrub(*kept["autoencoder"])
+    film(device)
+
+
+if __name__ == "__main__":
+    main()
