@@ -81,11 +81,11 @@ class DrawQueue(QObject):
         """The keys of panels still waiting to be drawn (hidden ones included)."""
         return [*self._waiting, *self._hidden]
 
-    def drain(self, budget: float = TIME_SLICE_S) -> None:
-        """Draw waiting panels, oldest first, until `budget` seconds are spent; a hidden panel
-        is set aside until it shows. What is left waits for the next event-loop turn."""
+    def drain(self) -> None:
+        """Draw waiting panels, oldest first, until `TIME_SLICE_S` is spent (one at least); a
+        hidden panel is set aside until it shows. What is left waits for the next turn."""
         start = time.perf_counter()
-        while self._waiting and time.perf_counter() - start < budget:
+        while self._waiting:
             key = next(iter(self._waiting))
             view, payload = self._waiting.pop(key)
             if _out_of_sight(view):
@@ -93,6 +93,8 @@ class DrawQueue(QObject):
                 view.installEventFilter(self)
                 continue
             self._draw_one(key, view, payload)
+            if time.perf_counter() - start >= TIME_SLICE_S:
+                break
         _spent[0] += time.perf_counter() - start
         if self._waiting:
             self._turn.start()
