@@ -16,7 +16,7 @@ Prints one row per lesson and a table of drawing costs per panel kind; the last 
 `worst stall ms: N; worst ratio: R` (ratio: window ÷ core training samples/s, the lowest).
 Figures only; nothing passes or fails on time.
 
-    python benchmarks/responsiveness.py [--seconds 10] [--only autoencoder gan ...] [--xcb]
+    python benchmarks/responsiveness.py [--seconds 10] [--only autoencoder gan ...] [--xcb] [--threads N]
 """
 
 from __future__ import annotations
@@ -178,14 +178,15 @@ def measure_window(lesson: str, seconds: float) -> dict:
         ticker.recording = False
         if failures:
             raise RuntimeError(f"{lesson} failed: {failures[0]}")
-        first = next(p for p in progress if p.samples > 0)
-        last = progress[-1]
-        result["window_rate"] = (last.samples - first.samples) / max(last.elapsed - first.elapsed, 1e-9)
         lateness = sorted(ticker.lateness)
         result["stall_max"] = lateness[-1]
         result["stall_p99"] = lateness[min(len(lateness) - 1, int(0.99 * len(lateness)))]
 
         result["pause_ms"] = _timed(app, window.pause, lambda: window.run_state == "paused")
+        # The paused run's snapshot (never held back by the render pacing) counts every step.
+        first = next(p for p in progress if p.samples > 0)
+        last = progress[-1]
+        result["window_rate"] = (last.samples - first.samples) / max(last.elapsed - first.elapsed, 1e-9)
         window.train()
         _wait_until(app, lambda: window.run_state == "running")
         result["stop_ms"] = _timed(app, window.stop, lambda: window.run_state == "stopped")
@@ -265,9 +266,11 @@ def measure_core(lesson: str, seconds: float) -> dict:
 
 
 # -- the driver -------------------------------------------------------------------------------------
-def _in_process(way: str, lesson: str, seconds: float, platform: str) -> dict:
+def _in_process(way: str, lesson: str, seconds: float, platform: str, threads: int | None) -> dict:
     command = [sys.executable, __file__, "--way", way, "--lesson", lesson, "--seconds", str(seconds)]
     env = dict(os.environ, QT_QPA_PLATFORM=platform)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)  # torch's intra-op threads, in both processes
     if platform == "xcb":
         command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *command]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=Path(__file__).parent)
@@ -287,6 +290,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="training seconds per lesson and way")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="lessons to measure (default: all)")
     parser.add_argument("--xcb", action="store_true", help="also under Xvfb's xcb platform")
+    parser.add_argument(
+        "--threads", type=int, help="torch threads (default: torch's; 1 on a machine shared with others)"
+    )
     parser.add_argument("--way", choices=("window", "core"), help=argparse.SUPPRESS)
     parser.add_argument("--lesson", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -305,13 +311,16 @@ def main() -> None:
         else:
             platforms.append("xcb")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{len(lessons)} lessons, {args.seconds:g} s of training each way; load average {load:.1f}")
+    threads = "torch's default threads" if args.threads is None else f"{args.threads} torch thread(s)"
+    print(
+        f"{len(lessons)} lessons, {args.seconds:g} s of training each way, {threads}; load average {load:.1f}"
+    )
     rows, draws = [], {}
     worst_stall, worst_ratio = 0.0, float("inf")
     for lesson in lessons:
-        core = _in_process("core", lesson, args.seconds, "offscreen")
+        core = _in_process("core", lesson, args.seconds, "offscreen", args.threads)
         for platform in platforms:
-            win = _in_process("window", lesson, args.seconds, platform)
+            win = _in_process("window", lesson, args.seconds, platform, args.threads)
             if "error" in win or "error" in core:
                 rows.append([lesson, platform, f"error: {win.get('error') or core.get('error')}"] + [""] * 11)
                 continue
