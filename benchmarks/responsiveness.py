@@ -68,12 +68,12 @@ class _Ticker:
         self._last = now
 
 
-def _wait_until(app, condition: Callable[[], bool], timeout: float = WAIT_S) -> float:
+def _wait_until(app, condition: Callable[[], bool], timeout: float = WAIT_S, what: str = "") -> float:
     """Seconds until `condition` holds, the event loop running meanwhile; raises on timeout."""
     start = time.perf_counter()
     while not condition():
         if time.perf_counter() - start > timeout:
-            raise TimeoutError(f"no answer within {timeout:.0f} s")
+            raise TimeoutError(f"no {what or 'answer'} within {timeout:.0f} s")
         app.processEvents()
         time.sleep(0.0005)
     return time.perf_counter() - start
@@ -93,7 +93,7 @@ def _interaction(app, window) -> tuple[str, Callable[[], float]] | None:
             sent = pad.requests_sent
             start = time.perf_counter()
             pad.canvas.stroke([(0.3, 0.2), (0.5, 0.5), (0.4, 0.8)])
-            _wait_until(app, lambda: pad.requests_sent > sent and not pad._in_flight)
+            _wait_until(app, lambda: pad.requests_sent > sent and not pad._in_flight, what="reconstruction")
             return time.perf_counter() - start
 
         return "pad stroke", stroke
@@ -109,7 +109,7 @@ def _interaction(app, window) -> tuple[str, Callable[[], float]] | None:
             x, y = np.asarray(view.points).mean(axis=0)  # the middle of the cloud
             start = time.perf_counter()
             view._send_plane_point((float(x), float(y)))
-            _wait_until(app, lambda: len(answered) > before)
+            _wait_until(app, lambda: len(answered) > before, what="decoded point")
             return time.perf_counter() - start
 
         return "plane click", click
@@ -120,7 +120,7 @@ def _interaction(app, window) -> tuple[str, Callable[[], float]] | None:
         def press() -> float:
             start = time.perf_counter()
             actions.request(name)
-            _wait_until(app, lambda: name not in actions._pending)
+            _wait_until(app, lambda: name not in actions._pending, what=f"answer to {name}")
             return time.perf_counter() - start
 
         return name, press
@@ -168,7 +168,7 @@ def measure_window(lesson: str, seconds: float) -> dict:
         worker = window.worker
         worker.snapshot.connect(lambda s: progress.append(s.progress))
         worker.event.connect(lambda e: failures.append(e.message) if isinstance(e, RunFailed) else None)
-        _wait_until(app, lambda: window.run_state == "running" and bool(progress))
+        _wait_until(app, lambda: window.run_state == "running" and bool(progress), what="first snapshot")
         ticker.recording = True  # the first snapshot is drawn: its panels are being built
         start = time.perf_counter()
         _wait_until(app, lambda: time.perf_counter() - start >= seconds or bool(failures), seconds + WAIT_S)
@@ -215,7 +215,7 @@ def _timed(app, act: Callable[[], None], shown: Callable[[], bool]) -> float:
     """Milliseconds from `act` to `shown()` holding."""
     start = time.perf_counter()
     act()
-    _wait_until(app, shown)
+    _wait_until(app, shown, what=f"answer to {getattr(act, '__name__', 'the act')}")
     return 1000.0 * (time.perf_counter() - start)
 
 
