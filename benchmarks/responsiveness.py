@@ -52,7 +52,7 @@ class _Ticker:
     def __init__(self):
         from PySide6.QtCore import Qt, QTimer
 
-        self.lateness: list[tuple[float, float]] = []  # (when, milliseconds late)
+        self.lateness: list[tuple[float, float]] = []  # (when the wait began, milliseconds late)
         self.recording = False
         self._last = time.perf_counter()
         self.timer = QTimer()
@@ -64,7 +64,7 @@ class _Ticker:
     def _tick(self) -> None:
         now = time.perf_counter()
         if self.recording:
-            self.lateness.append((now, max(0.0, (now - self._last) * 1000.0 - TICK_MS)))
+            self.lateness.append((self._last, max(0.0, (now - self._last) * 1000.0 - TICK_MS)))
         self._last = now
 
 
@@ -181,8 +181,8 @@ def measure_window(lesson: str, seconds: float) -> dict:
         if failures:
             raise RuntimeError(f"{lesson} failed: {failures[0]}")
         # The first second builds and lays out every panel once: a stall of its own.
-        result["first_ms"] = max(ms for when, ms in ticker.lateness if when < start + FIRST_S)
-        lateness = sorted(ms for when, ms in ticker.lateness if when >= start + FIRST_S)
+        result["first_ms"] = max((ms for when, ms in ticker.lateness if when < start + FIRST_S), default=0.0)
+        lateness = sorted(ms for when, ms in ticker.lateness if when >= start + FIRST_S) or [0.0]
         result["stall_max"] = lateness[-1]
         result["stall_p99"] = lateness[min(len(lateness) - 1, int(0.99 * len(lateness)))]
 
