@@ -98,3 +98,16 @@ def test_a_failing_panel_is_reported_and_the_others_are_drawn(area, qtbot):
     qtbot.waitUntil(lambda: all(shown_value(area, k) == 255 for k in KEYS if k != "grid1"), timeout=2000)
     failed += area.show_payloads(grids(1.0))  # a failure found on a later turn: said with the next
     assert set(failed) == {"grid1"}
+
+
+def test_payloads_with_arrays_in_tuples_compare_without_error():
+    from unsuplab.core.payloads import Field
+
+    heat, points = np.zeros((2, 2)), {"real": np.zeros((3, 2))}
+
+    def field(arrows):
+        return Field("D(x)", heat, (0.0, 1.0, 0.0, 1.0), points, arrows)
+
+    arrows = (np.zeros((3, 2)), np.ones((3, 2)))
+    assert draw_queue.unchanged(field(arrows), field(arrows))  # equal extents, the same arrays
+    assert not draw_queue.unchanged(field(arrows), field((np.zeros((3, 2)), np.ones((3, 2)))))

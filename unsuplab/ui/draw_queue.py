@@ -38,9 +38,16 @@ def unchanged(drawn: Payload | None, payload: Payload) -> bool:
         return False
     for field in dataclasses.fields(payload):
         old, new = getattr(drawn, field.name), getattr(payload, field.name)
-        if old is not new and not (isinstance(new, (str, int, float, bool, tuple)) and old == new):
+        if old is not new and not (_plain(old) and _plain(new) and old == new):
             return False
     return True
+
+
+def _plain(value: object) -> bool:
+    """A value compared by equality: text, a number, None, or a tuple of those (an extent)."""
+    if isinstance(value, tuple):
+        return all(_plain(item) for item in value)
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 class DrawQueue(QObject):
