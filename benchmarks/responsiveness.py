@@ -192,18 +192,25 @@ def measure_window(lesson: str, seconds: float) -> dict:
         last = progress[-1]
         result["window_rate"] = (last.samples - first.samples) / max(last.elapsed - first.elapsed, 1e-9)
         window.train()
-        _wait_until(app, lambda: window.run_state == "running")
+        _wait_until(app, lambda: window.run_state == "running", what="resumed run")
         result["stop_ms"] = _timed(app, window.stop, lambda: window.run_state == "stopped")
         payloads = window.last_snapshot.payloads
+        _wait_until(app, lambda: window.worker is None, what="end of the stopped run's thread")
         window.train()
-        _wait_until(app, lambda: window.run_state == "running" and window.last_snapshot is not None)
+        _wait_until(
+            app, lambda: window.run_state == "running" and window.last_snapshot is not None, what="new run"
+        )
         other = SWITCH_TO[0] if lesson != SWITCH_TO[0] else SWITCH_TO[1]
         result["switch_ms"] = _timed(app, lambda: window.select_lesson(other), _idle_turn(app))
         window.select_lesson(lesson)
         window.train()
-        _wait_until(app, lambda: window.run_state == "running" and window.last_snapshot is not None)
+        _wait_until(
+            app,
+            lambda: window.run_state == "running" and window.last_snapshot is not None,
+            what="run after the switch",
+        )
         window.pause()
-        _wait_until(app, lambda: window.run_state == "paused")
+        _wait_until(app, lambda: window.run_state == "paused", what="pause")
         result["draw_ms"] = _draw_costs(app, window, payloads)
     finally:
         window.shutdown()
