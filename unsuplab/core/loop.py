@@ -27,6 +27,10 @@ from unsuplab.core.history import MetricHistory
 from unsuplab.core.payloads import Curves, Payload
 from unsuplab.core.timeline import Timeline, TimelineFrame, curves_until
 
+#: Snapshots, and held-out evaluations, may each take at most this share of a run's time: a
+#: lesson whose snapshot() or evaluate() is slow gets them less often than the intervals ask.
+PART_SHARE = 0.1
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -286,6 +290,7 @@ class _Run:
         self.candidate: tuple[int, dict[str, Any]] | None = None
         self.last_good_time = self.last_eval = self.last_snapshot = clock()
         self.evaluated_step = -1  # the step of the newest held-out evaluation
+        self.costs = {"evaluate": 0.0, "snapshot": 0.0}  # seconds the newest call of each took
         self.state: RunState | None = None
         self.dirty = False  # steps or changes the views have not seen yet
 
@@ -312,9 +317,14 @@ class _Run:
                     yield from self._enter("finished", f"Reached the step limit ({limit})")
             if not self.control.claim_step():
                 self.speed.halt()
-                yield from self._flush()
+                # The window shows the pause at once; the held-out evaluation, which may take
+                # seconds, follows in a second snapshot.
+                unseen = self.dirty
+                yield from self._flush(evaluate=False)
                 if self.state not in ("finished", "failed"):
                     yield from self._enter("paused")
+                if unseen and self.state == "paused":
+                    yield from self._snapshot(evaluate=True)
                 self.control.wait(0.1)
                 continue
             yield from self._train_step()
@@ -349,7 +359,8 @@ class _Run:
         delay = max(self.control.delay, self.experiment.step_delay)  # the slider, or the lesson's pace
         if delay:
             self.control.wait(delay)
-        if delay >= self.snapshot_interval or self.clock() - self.last_snapshot >= self.snapshot_interval:
+        interval = max(self.snapshot_interval, self.costs["snapshot"] / PART_SHARE)
+        if delay >= self.snapshot_interval or self.clock() - self.last_snapshot >= interval:
             self.dirty = False
             yield from self._snapshot(evaluate=False)
 
@@ -370,17 +381,17 @@ class _Run:
             )
             return
         self._keep_good_state(now)
-        if evaluate or now - self.last_eval >= self.eval_interval:
+        if evaluate or now - self.last_eval >= max(self.eval_interval, self.costs["evaluate"] / PART_SHARE):
             self.last_eval, self.evaluated_step = now, self.step
             try:
-                metrics.update(self.experiment.evaluate())
+                metrics.update(self._timed("evaluate"))
             except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
                 if (yield from self._part_failed("evaluating", exc)):
                     return
         self.history.record(self.step, metrics)
         payloads = curve_payloads(self.experiment, self.history)
         try:
-            shown = self.experiment.snapshot()
+            shown = self._timed("snapshot")
         except Exception as exc:  # noqa: BLE001 - a lesson's bug must not end the run
             if (yield from self._part_failed("taking a snapshot", exc)):
                 return
@@ -401,6 +412,13 @@ class _Run:
             state = candidate[1] if candidate and candidate[0] == self.step else self.experiment.state_dict()
             keyframe = {"lesson": state, "random": random_state(self.experiment)}
             self.timeline.add_keyframe(self.step, keyframe, now)
+
+    def _timed(self, part: Literal["evaluate", "snapshot"]) -> dict[str, Any]:
+        """The lesson's evaluate() or snapshot(), its cost kept in `costs`."""
+        start = self.clock()
+        answer = getattr(self.experiment, part)()
+        self.costs[part] = self.clock() - start
+        return answer
 
     def _progress(self) -> Progress:
         per_step = self.experiment.samples_per_step
@@ -458,10 +476,10 @@ class _Run:
             self.state = state
             yield StateChanged(state, message)
 
-    def _flush(self, force: bool = False) -> Iterator[Event]:
+    def _flush(self, force: bool = False, evaluate: bool = True) -> Iterator[Event]:
         """Show the steps not yet snapshotted; a divergence among them fails the run."""
         if self.dirty or force:
-            yield from self._snapshot(evaluate=True)
+            yield from self._snapshot(evaluate=evaluate)
 
     def _serve_commands(self) -> Iterator[Event]:
         for command in self.control.take_commands():

@@ -225,9 +225,7 @@ class ImageAutoencoderLesson(Experiment):
         if codes.shape[1] == 2:
             points, title, axes = codes, "Codes of held-out digits", ("h₁", "h₂")
         else:
-            centred = codes - codes.mean(dim=0)
-            _, _, v = torch.linalg.svd(centred, full_matrices=False)
-            points, axes = centred @ v[:2].T, ("PC 1", "PC 2")
+            points, axes = top_two_components(codes), ("PC 1", "PC 2")
             title = f"Held-out codes ({codes.shape[1]}-D), projected on their two principal axes"
         return Scatter(
             title, points.cpu().numpy(), self.test_labels[self.latent_index], self.thumbnails, *axes
@@ -295,3 +293,15 @@ def _first_of_each_label(labels: np.ndarray, count: int) -> np.ndarray:
     firsts = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)][:count]
     rest = [i for i in range(len(labels)) if i not in firsts][: count - len(firsts)]
     return np.array(firsts + rest)
+
+
+def top_two_components(codes: torch.Tensor) -> torch.Tensor:
+    """The coordinates (n, 2) of codes (n, d) on their two principal axes. Codes longer than
+    they are many (VQ-VAE's 7×7×D grids) go through the n × n Gram matrix, whose eigenvectors
+    scaled by √eigenvalue are the same coordinates at a fraction of a full SVD's cost."""
+    centred = codes - codes.mean(dim=0)
+    if centred.shape[1] <= centred.shape[0]:
+        _, _, v = torch.linalg.svd(centred, full_matrices=False)
+        return centred @ v[:2].T
+    values, vectors = torch.linalg.eigh(centred @ centred.T)  # ascending eigenvalues
+    return vectors[:, -2:].flip(1) * values[-2:].flip(0).clamp(min=0).sqrt()

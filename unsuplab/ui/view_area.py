@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from unsuplab.core.commands import INSPECTED
 from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload
+from unsuplab.ui.draw_queue import DrawQueue
 from unsuplab.ui.views import CurvesView, View, make_view
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
@@ -121,10 +122,12 @@ class ViewArea(QStackedWidget):
         self._strip_keys: set[str] = set()  # panels laid out as strips (`reads_as_strip`)
         # What each panel shows of a recorded moment: (its view, the payload object).
         self._moment_shown: dict[str, tuple[View, Payload]] = {}
+        self._draws = DrawQueue(self)
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
-        """Show every payload in the view with its key; returns keys whose view failed."""
+        """Show every payload in the view with its key, drawn over as many event-loop turns as
+        it takes (`DrawQueue`); returns keys whose view failed to draw since the last call."""
         new = [key for key in payloads if key not in self.views]
         for key in new:
             self.views[key] = self._make(key, payloads[key])
@@ -132,18 +135,17 @@ class ViewArea(QStackedWidget):
                 self._strip_keys.add(key)
         if new:
             self._relayout()
-        failed = []
         for key, payload in payloads.items():
             self.titles[key] = getattr(payload, "title", key)
             if key in new:
-                continue  # make_view already showed it
-            try:
-                self.views[key].show_payload(payload)
-            except Exception:  # noqa: BLE001 - one broken panel must not stop the others
-                failed.append(key)
+                self._draws.mark_drawn(key, payload)  # make_view already showed it
+            else:
+                self._draws.submit(key, self.views[key], payload)
+        # One time slice now, the rest on the next event-loop turns (see DrawQueue).
+        self._draws.drain()
         for key in new:
             self.view_added.emit(key, self.views[key])
-        return failed
+        return self._draws.take_failures()
 
     def show_probe_payloads(self, payloads: dict[str, Payload], source: str | None = None) -> list[str]:
         """Show a probe's answer: a clicked point (INSPECTED) beside `source`, the panel that
@@ -156,7 +158,11 @@ class ViewArea(QStackedWidget):
         elif inspected is not None:
             rest[INSPECTED] = inspected  # no panel to pin it to: a strip of its own
         self._answer_keys.update(key for key in rest if key not in self.views)
-        return self.show_payloads(rest) if rest else []
+        if not rest:
+            return []
+        failed = self.show_payloads(rest)
+        self._draws.flush(rest)  # the answer the user waits for is drawn now
+        return failed + self._draws.take_failures()
 
     def _make(self, key: str, payload: Payload) -> View:
         try:
@@ -184,6 +190,7 @@ class ViewArea(QStackedWidget):
         self.titles.clear()
         self._answer_keys.clear()
         self._strip_keys.clear()
+        self._draws.clear()
 
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
@@ -210,6 +217,7 @@ class ViewArea(QStackedWidget):
                 try:
                     view.show_payload(payload)
                     self._moment_shown[key] = (view, payload)
+                    self._draws.mark_drawn(key, payload)  # no live draw still queued may cover it
                 except Exception:  # noqa: BLE001 - one broken panel must not stop the others
                     failed.append(key)
             if isinstance(view, CurvesView):

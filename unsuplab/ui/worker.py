@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Event, Restore, RunControl, RunFailed, Snapshot, run
 from unsuplab.core.timeline import Timeline
+from unsuplab.ui.draw_queue import drawing_seconds
 from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
 
 # Workers whose thread may still run. Holding them here means Python never garbage-collects a
@@ -115,10 +116,13 @@ class RunWorker(QObject):
         self._thread.event_ready.connect(self._forward_event, queued)
         self._thread.snapshot_ready.connect(self._forward_snapshot, queued)
         # Render pacing: drawing a snapshot costs GUI time that, on a 2-core laptop, training
-        # loses. Deliver at most one snapshot per RENDER_SHARE⁻¹ × (its drawing time), so the
-        # views take a bounded share of the machine however heavy the panels are.
+        # loses. Deliver at most one snapshot per RENDER_SHARE⁻¹ × (its drawing time, the turns
+        # the draw queue spreads it over included), so the views take a bounded share of the
+        # machine however heavy the panels are.
         self._render_cost = 0.0
         self._last_delivery = -1.0
+        self._last_cost = 0.0  # seconds the newest delivery took on this thread
+        self._drawn_at_delivery = 0.0  # `drawing_seconds()` just after it
         self._pace_timer = QTimer(self)
         self._pace_timer.setSingleShot(True)
         self._pace_timer.timeout.connect(self._forward_snapshot)
@@ -168,11 +172,16 @@ class RunWorker(QObject):
         snapshot = self._thread.take_snapshot()
         if snapshot is None:
             return
+        if self._last_delivery >= 0:
+            # The previous snapshot's cost: its delivery and the panels drawn on later turns. The
+            # first one is left out: it builds every panel once, a cost that never recurs.
+            cost = self._last_cost + drawing_seconds() - self._drawn_at_delivery
+            self._render_cost = cost if self._render_cost == 0 else 0.7 * self._render_cost + 0.3 * cost
         start = time.perf_counter()
-        self.snapshot.emit(snapshot)  # the views draw it now, on this (the GUI) thread
+        self.snapshot.emit(snapshot)  # the views draw it (a first time slice now, the rest later)
         self._last_delivery = time.perf_counter()
-        cost = self._last_delivery - start
-        self._render_cost = cost if self._render_cost == 0 else 0.7 * self._render_cost + 0.3 * cost
+        self._last_cost = self._last_delivery - start
+        self._drawn_at_delivery = drawing_seconds()
 
     def _forward_event(self, event: object) -> None:
         self.event.emit(event)
