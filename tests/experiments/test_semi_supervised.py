@@ -129,3 +129,33 @@ def test_fine_tuning_sees_the_labelled_digits_jittered_as_stage_1_did(jitter):
     train_steps(experiment)
     labelled = experiment.pool_x[experiment.labelled(experiment.config.labels_per_class)]
     assert torch.equal(seen[0], labelled) is (jitter == 0.0)
+
+
+def test_stage_1_previews_accuracies_early_and_stage_2_replaces_them():
+    experiment = SemiSupervised(
+        Config(
+            feature_model="autoencoder",
+            pretrain_steps=40,
+            preview_from=10,
+            classifier_steps=10,
+            fine_tune_steps=0,
+            batch_size=32,
+        )
+    )
+    experiment.build("cpu", 0)
+    train_steps(experiment, 9)
+    assert not experiment.fitted and "accuracy" not in experiment.snapshot()
+    train_steps(experiment)  # step 10: the first preview, every label count on the codes so far
+    assert sorted(experiment.fitted) == [1, 2, 5, 10, 20, 50, 100]
+    panels = experiment.snapshot()
+    assert "after 10 of 40 stage-1 steps" in panels["results"].title
+    assert "after 10 of 40" in panels["accuracy"].title and "confusion" in panels
+    first = experiment.evaluate()["heldout_accuracy_codes"]
+    train_steps(experiment, 20)  # the previews at 20; none at 30 (N, 2N, 4N, ...)
+    assert {entry["preview_step"] for entry in experiment.fitted.values()} == {20}
+    assert experiment.evaluate()["heldout_accuracy_codes"] != first
+    assert [(t.kind, t.count) for t in experiment.tasks] == [("fit", n) for n in [10, 1, 2, 5, 20, 50, 100]]
+    train_steps(experiment, 10 + 7 * 10)  # the end of stage 1, then a fit on the final codes per count
+    assert not experiment.tasks or experiment.tasks[0].count == 10
+    assert all("preview_step" not in entry for entry in experiment.fitted.values())
+    assert "preview" not in experiment.snapshot()["results"].title

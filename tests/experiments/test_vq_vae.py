@@ -80,8 +80,17 @@ def test_code_images_decode_a_grid_of_one_code():
     torch.testing.assert_close(torch.as_tensor(panels["code_images"].images[0]), torch.as_tensor(expected))
 
 
-def test_revive_moves_dead_codes_onto_encoder_outputs():
+def test_codes_start_on_spread_out_encoder_outputs_so_most_are_in_use():
     experiment = built()
+    codebook = experiment.model.quantiser.codebook
+    assert torch.unique(codebook, dim=0).shape[0] == 64  # 64 distinct vectors, not 64 blank cells
+    assert int((experiment.usage_counts() > 0).sum()) > 32
+    small = built(codebook_init="small random")
+    assert int((small.usage_counts() > 0).sum()) < 8  # near the origin: a few codes win every cell
+
+
+def test_revive_moves_dead_codes_onto_encoder_outputs():
+    experiment = built(codebook_init="small random")
     dead_before = int((experiment.usage_counts() == 0).sum())
     assert dead_before > 0  # codes start near the origin: most are nobody's nearest
     answer = experiment.probe("revive")
@@ -116,3 +125,13 @@ def test_nonsense_settings_are_refused_by_name():
         with_overrides(VQVAELesson.Config(), {"codebook_update": "kmeans"})
     with pytest.raises(ConfigError, match="codes"):
         with_overrides(VQVAELesson.Config(), {"codes": 1})
+
+
+def test_dead_codes_are_restarted_every_n_steps():
+    def used_after_five_steps(every: int) -> int:
+        experiment = built(codebook_init="small random", restart_dead_codes=every)
+        train_steps(experiment, 5)
+        return int((experiment.usage_counts() > 0).sum())
+
+    never, restarted = used_after_five_steps(0), used_after_five_steps(5)
+    assert never < 8 and restarted > 32

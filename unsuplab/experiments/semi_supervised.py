@@ -71,6 +71,14 @@ class Config:
         low=0,
         high=10_000_000,
     )
+    preview_from: int = param(
+        50,
+        "During stage 1, fit both classifiers on the codes as they are "
+        "after N, 2N, 4N, … steps: a first result shows within a minute and improves as the "
+        "autoencoder learns; stage 2 fits them again on the final codes. 0: no previews.",
+        low=0,
+        high=10_000_000,
+    )
     labels_per_class: int = param(
         10,
         "n, the labelled images of each class the classifiers "
@@ -189,11 +197,14 @@ class SemiSupervised(FeatureLesson):
 
     def plan(self, chosen: int) -> list[Task]:
         """The chosen n first, then the sweep over the other counts, then fine-tuning."""
-        counts = [chosen] + [n for n in LABEL_COUNTS if n != chosen and n <= self.available]
-        tasks = [Task("fit", n) for n in counts if n not in self.fitted]
+        tasks = [Task("fit", n) for n in self.counts(chosen) if not self.is_final(n)]
         if self.config.fine_tune_steps and chosen not in self.fine_tuned:
             tasks.append(Task("fine-tune", chosen))
         return tasks
+
+    def is_final(self, count: int) -> bool:
+        """Whether the classifiers for `count` were fitted on the final codes (not a preview)."""
+        return count in self.fitted and "preview_step" not in self.fitted[count]
 
     def labelled(self, count: int) -> torch.Tensor:
         """Rows of the pool that carry the labels of n = `count` images per class."""
@@ -228,7 +239,12 @@ class SemiSupervised(FeatureLesson):
     # -- training --------------------------------------------------------------------------------
     def train_step(self) -> dict[str, torch.Tensor]:
         if self.step < self.config.pretrain_steps:  # stage 1: the autoencoder, without labels
-            return self.train_features()
+            metrics = self.train_features()
+            if self.is_preview_step(self.step + 1):
+                self.preview()
+            return metrics
+        if self.step == self.config.pretrain_steps:
+            self.code_features = None  # a preview's codes: stage 2 encodes with the final ones
         if not self.tasks:  # every count is fitted: keep polishing the chosen n's classifiers
             self.tasks.append(Task("fit", self.config.labels_per_class))
         task = self.tasks[0]
@@ -241,6 +257,30 @@ class SemiSupervised(FeatureLesson):
             self.finish(task)
         return metrics
 
+    def is_preview_step(self, steps_done: int) -> bool:
+        """N, 2N, 4N, … steps into stage 1 (N = preview_from), before it ends."""
+        first = self.config.preview_from
+        if not first or steps_done % first or steps_done >= self.config.pretrain_steps:
+            return False
+        ratio = steps_done // first
+        return ratio & (ratio - 1) == 0
+
+    def preview(self) -> None:
+        """Fit both classifiers for every label count, in full, on the codes as they are now."""
+        self.code_features = None
+        for count in self.counts(self.config.labels_per_class):
+            task = Task("fit", count)
+            self.work = self.start(task)
+            for _ in range(self.config.classifier_steps):
+                self.fit_step(task)
+            self.record(task)
+            self.fitted[count]["preview_step"] = self.step + 1
+        self.work = None
+
+    def counts(self, chosen: int) -> list[int]:
+        """The label counts the training set can give, `chosen` first."""
+        return [chosen] + [n for n in LABEL_COUNTS if n != chosen and n <= self.available]
+
     def start(self, task: Task) -> dict[str, Any]:
         """Fresh heads for a fit (or the fitted ones, to polish); for fine-tuning a copy of the
         encoder and of the code classifier fitted on the same labels."""
@@ -248,7 +288,7 @@ class SemiSupervised(FeatureLesson):
         heads = {}
         for name, dim in dims.items():
             heads[name] = nn.Linear(dim, 10).to(self.device)
-            if task.count in self.fitted:
+            if self.is_final(task.count):
                 heads[name].load_state_dict(self.fitted[task.count][name])
             else:
                 nn.init.zeros_(heads[name].weight)  # zero: the convex fit does not need noise
@@ -298,9 +338,15 @@ class SemiSupervised(FeatureLesson):
         loss.backward()
         optimizer.step()
 
-    @torch.no_grad()
     def finish(self, task: Task) -> None:
-        """Record the task's held-out accuracy (kept on the device: no sync inside training)."""
+        """Record the task's result and go on to the next task."""
+        self.record(task)
+        self.tasks.pop(0)
+        self.work = None
+
+    @torch.no_grad()
+    def record(self, task: Task) -> None:
+        """Keep the task's heads and held-out accuracy (on the device: no sync inside training)."""
         heads = self.work["heads"]
         if task.kind == "fit":
             self.fitted[task.count] = {
@@ -313,8 +359,6 @@ class SemiSupervised(FeatureLesson):
         else:
             test_codes = torch.cat([self.fine_tuned_codes(chunk) for chunk in self.test_x.split(500)])
             self.fine_tuned[task.count] = self.accuracy(heads["codes"], test_codes)
-        self.tasks.pop(0)
-        self.work = None
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, count: int, representation: str = "codes") -> torch.Tensor:
@@ -408,11 +452,20 @@ class SemiSupervised(FeatureLesson):
                 np.array([float(self.fine_tuned[n]) for n in tuned]),
             )
         return Curves(
-            "Held-out accuracy (%) against labels per class: softmax regression on codes vs on pixels",
+            "Held-out accuracy (%) against labels per class: softmax regression on codes vs on pixels"
+            + self.preview_note(),
             series,
             x_label="labels per class",
             y_label="accuracy (%)",
         )
+
+    def preview_note(self) -> str:
+        """ ", a preview after s stage-1 steps" while the chosen n's fit is one, else ""."""
+        entry = self.fitted.get(self.config.labels_per_class, {})
+        if "preview_step" not in entry:
+            return ""
+        done, planned = entry["preview_step"], self.config.pretrain_steps
+        return f" (a preview on the codes after {done} of {planned} stage-1 steps)"
 
     def results_table(self) -> Table:
         rows = []
@@ -430,7 +483,7 @@ class SemiSupervised(FeatureLesson):
             )
         # Short headers: the table is a narrow strip of the window.
         return Table(
-            f"Held-out accuracy (%) on {len(self.test_x)} digits, n labels per class",
+            f"Held-out accuracy (%) on {len(self.test_x)} digits, n labels per class" + self.preview_note(),
             ["n", "labels", "codes", "pixels", "tuned"],
             rows,
         )
@@ -454,7 +507,7 @@ class SemiSupervised(FeatureLesson):
         pairs = ", ".join(f"{self.test_labels[i]}→{predicted[i]}" for i in wrong)
         return {
             "confusion": Matrix(
-                f"Confusion of the code classifier, {count} labels per class",
+                f"Confusion of the code classifier, {count} labels per class" + self.preview_note(),
                 matrix.astype(np.float64),
                 digits,
                 digits,

@@ -9,7 +9,9 @@
         + β ‖z_e − sg[e]‖²                    commitment: keep the encoder near its codes
     (sg = stop-gradient; with the EMA option the codebook term is replaced by moving averages)
 
-A code nobody's nearest to gets no pull and stays dead: the usage panel shows them.
+A code nobody's nearest to gets no pull and stays dead: the usage panel shows them. The codes start
+on encoder outputs spread out as k-means++ seeds centres, and every N steps the dead ones are moved
+onto encoder outputs far from the live ones (dead-code restarts), so the default run uses them all.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from unsuplab.experiments._image_autoencoder import (
 from unsuplab.models.vq_vae import VQVAE, Quantised
 
 CODE_TILES = 32  # most used codes shown as "what each code decodes to"
+RESTART_DIGITS = 512  # random training digits whose grid cells decide which codes are dead
 
 
 def perplexity(counts: torch.Tensor) -> torch.Tensor:
@@ -66,6 +69,23 @@ class Config:
         "the encoder is conv 4×4/2 → conv 4×4/2 → conv 1×1 to D.",
         low=4,
         high=256,
+    )
+    codebook_init: str = param(
+        "encoder outputs",
+        "Where the K codes start. encoder outputs: on K vectors z_e of random "
+        "training digits, so every code is somebody's nearest from the first step. small "
+        "random: uniform in ±1/K near the origin, where a few codes win every cell and the "
+        "rest stay dead.",
+        choices=("encoder outputs", "small random"),
+    )
+    restart_dead_codes: int = param(
+        50,
+        "Every N steps, codes that no grid cell of 512 random training digits "
+        "chose are moved onto encoder outputs far from the live codes (k-means++ seeding), "
+        "as the Revive button does. 0: never, and watch codes die. Can change while training.",
+        low=0,
+        high=1_000_000,
+        live=True,
     )
     codebook_update: str = param(
         "loss",
@@ -140,6 +160,24 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
         # The code usage and the latent map of the newest evaluation (see `evaluate`): none yet.
         self._evaluated_usage: torch.Tensor | None = None
         self._evaluated_map: Scatter | None = None
+        if self.config.codebook_init == "encoder outputs":
+            with torch.no_grad():
+                self.model.quantiser.move_codes(
+                    torch.arange(self.config.codes), self.encoder_vectors(self.config.codes)
+                )
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        terms = super().train_step()
+        every = self.config.restart_dead_codes
+        if every and (self.step + 1) % every == 0:
+            with torch.no_grad():
+                x = self.train_x[
+                    torch.randint(
+                        len(self.train_x), (RESTART_DIGITS,), device=self.device, generator=self.generator
+                    )
+                ]
+                self.move_dead_codes(self.usage_counts(self.model.quantise(x)))
+        return terms
 
     def filter_images(self) -> np.ndarray:
         return self.model.filters.detach().cpu().numpy()[:, 0]
@@ -172,7 +210,7 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
         return {f"heldout_{name}": float(value) for name, value in terms.items()}
 
     def usage_counts(self, q: Quantised | None = None) -> torch.Tensor:
-        """How many held-out grid cells chose each code."""
+        """How many held-out grid cells chose each code (those of quantisation `q` if given)."""
         if q is None:
             q = self.model.quantise(self.test_input)
         return torch.bincount(q.indices.flatten(), minlength=self.config.codes)
@@ -224,17 +262,40 @@ class VQVAELesson(GradientTrained, ImageAutoencoderLesson):
         return super().probe(command, **kwargs)
 
     def revive_dead_codes(self) -> dict[str, Payload]:
-        dead = torch.nonzero(self.usage_counts() == 0).flatten()
-        if len(dead):
-            z_e = self.model.quantise(self.minibatch()).z_e
-            vectors = z_e.permute(0, 2, 3, 1).reshape(-1, z_e.shape[1])
-            chosen = torch.randint(len(vectors), (len(dead),), generator=self.generator, device=self.device)
-            self.model.quantiser.move_codes(dead, vectors[chosen])
-            self._forget_adam_moments_of(dead)
+        self.move_dead_codes(self.usage_counts())
         # The cached panels describe the old codebook.
         self._evaluated_codes = self._evaluated_usage = self._evaluated_map = None
         counts = self.usage_counts()
         return {"usage": self.usage_panel(counts, torch.argsort(counts, descending=True, stable=True))}
+
+    def encoder_vectors(self, count: int, live: torch.Tensor | None = None) -> torch.Tensor:
+        """`count` cells z_e of the encoder's grids for a random training minibatch (count, D),
+        drawn as k-means++ seeds centres: each with probability ∝ its squared distance to the
+        nearest code already placed (the `live` ones, then those just drawn), so the new codes
+        land where the live ones do not reach (blank background cells, all alike, give one)."""
+        z_e = self.model.quantise(self.minibatch()).z_e
+        vectors = z_e.permute(0, 2, 3, 1).reshape(-1, z_e.shape[1])
+        placed = live if live is not None and len(live) else vectors[:0]
+        distance = torch.cdist(vectors, placed).pow(2).min(dim=1).values if len(placed) else None
+        chosen = []
+        for _ in range(count):
+            if distance is None:
+                pick = torch.randint(len(vectors), (1,), generator=self.generator, device=self.device)
+            else:  # + a tiny floor: once every distinct vector is taken, the rest come uniformly
+                pick = torch.multinomial(distance + 1e-12, 1, generator=self.generator)
+            chosen.append(pick)
+            to_pick = (vectors - vectors[pick]).pow(2).sum(1)
+            distance = to_pick if distance is None else torch.minimum(distance, to_pick)
+        return vectors[torch.cat(chosen)]
+
+    def move_dead_codes(self, counts: torch.Tensor) -> None:
+        """Move the codes no grid cell chose (`counts` == 0) onto encoder outputs far from the
+        live codes."""
+        dead = torch.nonzero(counts == 0).flatten()
+        if len(dead):
+            live = self.model.quantiser.codebook[counts > 0]
+            self.model.quantiser.move_codes(dead, self.encoder_vectors(len(dead), live.detach()))
+            self._forget_adam_moments_of(dead)
 
     def _forget_adam_moments_of(self, rows: torch.Tensor) -> None:
         """A revived code starts afresh: Adam's moments of its old, idle self would steer it."""
