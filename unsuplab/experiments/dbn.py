@@ -280,9 +280,9 @@ class DeepBeliefNetwork(ImageAutoencoderLesson):
         panels = super().snapshot()
         depth = self.model.depth
         panels["filters"].title = "RBM 1 filters (the first 100)  x_i = w_ij / ‖w_·j‖"
-        panels["reconstructions"].title = (
-            f"Held-out digits, up through {depth} layer{'s' if depth > 1 else ''} and back down"
-        )
+        panels[
+            "reconstructions"
+        ].title = f"Held-out digits, up through {depth} layer{'s' if depth > 1 else ''} and back down"
         dreams = self.model.decode(self.top_trainer.dream(DREAM_CHAINS), depth=depth - 1)
         panels["dreams"] = ImageGrid(
             f"Dreams: a Gibbs chain in RBM {depth}, pushed down to the pixels",

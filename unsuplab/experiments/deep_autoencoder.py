@@ -145,12 +145,12 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def snapshot(self) -> dict[str, Payload]:
         panels = super().snapshot()
         k = self.config.code_size
-        panels["filters"].title = (
-            f"First-layer filters x_j = w_ij / ‖w_i‖ (the first {len(panels['filters'].images)} units)"
-        )
-        panels["reconstructions"].title = (
-            f"Held-out digits: input | deep autoencoder ({self.architecture}) | PCA with {k} components"
-        )
+        panels[
+            "filters"
+        ].title = f"First-layer filters x_j = w_ij / ‖w_i‖ (the first {len(panels['filters'].images)} units)"
+        panels[
+            "reconstructions"
+        ].title = f"Held-out digits: input | deep autoencoder ({self.architecture}) | PCA with {k} components"
         panels["errors"] = self.error_table()
         return panels
 

@@ -216,9 +216,9 @@ class DenoisingAutoencoder(GradientTrained, ImageAutoencoderLesson):
             "denoised by the network, and clean"
         )
         if not self.config.compare:
-            panels["filters"].title = (
-                f"Filters x_j = w_ij / ‖w_i‖ ({describe_corruption(kind, self.levels[0])})"
-            )
+            panels[
+                "filters"
+            ].title = f"Filters x_j = w_ij / ‖w_i‖ ({describe_corruption(kind, self.levels[0])})"
             return panels
         del panels["filters"]
         grids = {

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -123,6 +124,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.controls = RunControls(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
         self.addAction(self.controls.toggle)
+        self.addAction(self.controls.stop_key)
         self.status = RunStatus(self.statusBar())
         self.status.set_device(device_label(resolve_device("auto")))
         self.actions_ = menus.build(self)
@@ -188,6 +190,7 @@ class MainWindow(FileCommands, QMainWindow):
         c.pause.triggered.connect(self.pause)
         c.step.triggered.connect(self.step_once)
         c.stop.triggered.connect(self.stop)
+        c.stop_key.triggered.connect(self.confirm_stop)
         c.reset.triggered.connect(self.reset)
         c.toggle.triggered.connect(self.toggle_run)
         c.delay_changed.connect(self._on_delay_changed)
@@ -208,6 +211,7 @@ class MainWindow(FileCommands, QMainWindow):
         if name == self.lesson_name:
             return
         self._discard_run()
+        self._clear_shown_run()
         cls = lesson_class(name)
         self.lesson_name = name
         self.form.set_config_type(cls.Config, cls.title)
@@ -216,6 +220,17 @@ class MainWindow(FileCommands, QMainWindow):
         self._set_tools(cls)
         self._set_state("ready")
         self.log.add(f"Lesson: {cls.title}")
+
+    def _clear_shown_run(self) -> None:
+        """A new lesson starts blank at once: the previous lesson's panels, step count, error
+        and drawing go, rather than stay under the new title until Train."""
+        self.views.clear()
+        self.status.clear_progress()
+        self.banner.hide()
+        self.pad.clear()
+        self.last_snapshot = None
+        self.rendered_step = -1
+        self.stopped_run_file = None
 
     @property
     def lesson(self) -> type[Experiment]:
@@ -266,6 +281,24 @@ class MainWindow(FileCommands, QMainWindow):
             return
         self._autosave(self.worker)
         self.worker.stop()
+
+    def confirm_stop(self) -> bool:
+        """The Stop key: ask before ending a run that is training or has trained (No is the
+        default, so a stray key press and Enter lose nothing); True when the run was stopped."""
+        if self.worker is None:
+            return False
+        if self.shown_step() > 0 or self.run_state in ("running", "building"):
+            answer = QMessageBox.question(
+                self,
+                "Stop the run?",
+                f"Stop the run at step {self.shown_step():,}? It is saved, but training ends.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.stop()
+        return True
 
     def reset(self) -> None:
         """Discard the run and clear the views; the next Train builds from the form's settings."""

@@ -1,0 +1,52 @@
+"""What a first classroom try found, each fixed: lesson switches start blank, figures are not cut,
+window keys work from a settings field, sliders read like numbers."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSlider
+from window_waits import wait_for_step
+
+from unsuplab.core.loop import Progress
+
+
+def test_switching_lessons_clears_the_previous_lessons_panels_steps_and_drawing(window, qtbot):
+    window.train()
+    wait_for_step(qtbot, window, 2)
+    window.pad.canvas.stroke([(0.3, 0.2), (0.5, 0.8)])
+    assert window.views.views and window.status.step_label.text() != "Step 0"
+    assert not window.pad.canvas.is_empty()
+    window.select_lesson("vae")
+    # At once, before any Train: the new lesson's own empty state.
+    assert window.views.views == {}
+    assert window.views.currentWidget() is window.views.placeholder
+    assert window.status.step_label.text() == "Step 0"
+    assert window.last_snapshot is None and window.rendered_step == -1
+    assert window.pad.canvas.is_empty()
+
+
+def test_the_status_figures_are_never_cut(window):
+    window.resize(1024, 700)
+    window.status.show_progress(Progress(123_456, 7_901_184, 3725.0, 12_345.0, 790_080.0, 2_000_000))
+    for label in (window.status.step_label, window.status.speed_label, window.status.time_label):
+        needed = label.fontMetrics().horizontalAdvance(label.text())
+        assert label.minimumWidth() >= needed, label.text()
+
+
+def test_ctrl_e_exports_while_a_settings_field_has_focus(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    field = window.form.editors["learning_rate"]
+    field.setFocus()
+    qtbot.waitUntil(lambda: field.hasFocus() or field.lineEdit().hasFocus(), timeout=2000)
+    qtbot.keyClick(field.lineEdit(), Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    # The window's Export action ran (nothing to export yet, and it says so).
+    assert "No view to export yet" in window.statusBar().currentMessage()
+
+
+def test_a_slider_sets_a_value_with_the_sliders_own_decimals(window):
+    window.select_lesson("anomaly-detection")
+    box = window.form.editors["threshold_quantile"]
+    slider = window.form.findChild(QSlider, "slider_threshold_quantile")
+    for position in (1, 287, 643, 999):
+        slider.setValue(position)
+        assert len(f"{box.value():g}".split(".")[-1]) <= 4, box.value()
+        assert box.text() == f"{box.value():g}"
