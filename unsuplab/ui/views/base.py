@@ -5,13 +5,58 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, theme_for
 from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
+
+#: Width in pixels of a panel exported as PNG unless the caller names one: sharp on a slide.
+EXPORT_WIDTH = 1600
+
+
+class TitleLabel(QLabel):
+    """A panel title on one line, cut with "…" when the panel is narrow (a title wrapped onto
+    five lines leaves no room for the plot); `text()` and the tooltip keep the whole title."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        """The text as drawn: the whole title, or its start and "…" when it does not fit."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            align,
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+
+
+class _DoubleClickWatcher(QObject):
+    """Turns a double-click anywhere on a panel (its plot included) into the panel's
+    `focus_requested`, unless the widget under the mouse uses double-clicks itself."""
+
+    def __init__(self, view: View):
+        super().__init__(view)
+        self.view = view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
+            self.view.focus_requested.emit()
+            return True
+        return False
 
 
 class View(QWidget):
@@ -25,19 +70,27 @@ class View(QWidget):
 
     kind: str = ""
     command_requested = Signal(str, dict)
+    #: Double-click or the title menu: fill the view area with this panel (or leave that).
+    focus_requested = Signal()
+    #: The title menu: show this panel in a window of its own (for a second screen).
+    tear_off_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.theme: Theme = theme_for(app_is_dark())
         # A view paints its own background so it reads the same docked, floating or exported.
         self.setAutoFillBackground(True)
-        self.title_label = QLabel()
+        self.title_label = TitleLabel()
         font = QFont(self.title_label.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
+        self.title_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.title_label.customContextMenuRequested.connect(self._title_menu)
+        self._double_clicks = _DoubleClickWatcher(self)
+        #: Controls drawn on the panel (a "log y" box) that an exported picture leaves out.
+        self.controls: list[QWidget] = []
         self._muted_labels: list[QLabel] = []
         self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
@@ -179,9 +232,34 @@ class View(QWidget):
             self.title_label.setToolTip(title)  # the whole title when a narrow panel cuts it off
             self.place_legend()
 
-    def export_png(self, path: str | Path) -> None:
-        """Save what the view shows now as a PNG."""
-        if not self.grab().save(str(path), "PNG"):
+    def watch_double_clicks(self) -> None:
+        """Let a double-click on any part of the panel ask for focus (called once it is built)."""
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.installEventFilter(self._double_clicks)
+
+    def _title_menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.addAction("Focus on this panel (double-click)", self.focus_requested.emit)
+        menu.addAction("Open in its own window", self.tear_off_requested.emit)
+        menu.exec(self.title_label.mapToGlobal(pos))
+
+    def export_png(self, path: str | Path, width: int = EXPORT_WIDTH) -> None:
+        """Save what the view shows now as a PNG `width` pixels wide (drawn at that resolution,
+        not scaled up), without the panel's own controls."""
+        hidden = [w for w in [self._corner, *self.controls] if w is not None and w.isVisible()]
+        for widget in hidden:
+            widget.hide()
+        try:
+            size = self.size()
+            scale = max(width, 1) / max(size.width(), 1)
+            picture = QPixmap(round(size.width() * scale), round(size.height() * scale))
+            picture.setDevicePixelRatio(scale)
+            picture.fill(self.palette().window().color())
+            self.render(picture)
+        finally:
+            for widget in hidden:
+                widget.show()
+        if not picture.save(str(path), "PNG"):
             raise OSError(f"could not write a PNG to {path}")
 
 
