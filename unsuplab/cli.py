@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(shot, default_steps=200)
     shot.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
     shot.add_argument("--out", metavar="FILE.png", required=True, help="where to save the picture")
+    shot.add_argument(
+        "--size",
+        metavar="WxH",
+        type=_window_size,
+        default=None,
+        help="window size in pixels, e.g. 1280x720 for a projector (default 1500x950)",
+    )
     shot.set_defaults(handler=_cmd_shot)
     return parser
 
@@ -239,6 +246,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """ "1280x720" -> (1280, 720); a window too small to lay out or not WxH is refused."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.strip().isdigit() and height.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1280x720)")
+    size = int(width), int(height)
+    if size[0] < 640 or size[1] < 480 or max(size) > 8192:
+        raise argparse.ArgumentTypeError(f"{text!r}: a window from 640x480 to 8192x8192, please")
+    return size
+
+
 def _cmd_shot(args: argparse.Namespace) -> int:
     cls = _lesson(args.name)
     overrides = _parse_sets(args.sets)
@@ -257,6 +275,7 @@ def _cmd_shot(args: argparse.Namespace) -> int:
             device=args.device,
             seed=args.seed,
             theme=args.theme,
+            **({"size": args.size} if args.size else {}),
         )
     except ConfigError as exc:
         raise UsageError(f"setting {exc}") from None

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -43,6 +43,10 @@ from unsuplab.ui.worker import RunWorker
 
 DEFAULT_LESSON = "autoencoder"
 DEFAULT_SIZE = (1500, 950)
+#: Below this window width the toolbar goes compact and the docks narrow with the window.
+COMPACT_WIDTH = 1300
+#: Below this window height the drawing pad becomes a tab beside the settings, not under them.
+COMPACT_HEIGHT = 860
 #: How long closing the window blocks waiting for a training thread to end; a step that takes
 #: longer is let finish with the window open (it says so), which then closes by itself.
 CLOSE_TIMEOUT_MS = 2000
@@ -80,6 +84,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.lesson_name: str | None = None
         self._workers: set[RunWorker] = set()  # the current and retired ones still running
         self._docks_sized = False
+        self._size_class: tuple[bool, bool] | None = None  # (compact width, compact height) laid out for
         self._closing = False  # a close waits for a training step to end
         self.stopped_run_file: Path | None = None  # the autosave of a stopped run, if any
 
@@ -118,8 +123,7 @@ class MainWindow(FileCommands, QMainWindow):
             "Draw a digit", "drawDock", self.pad, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
-        # Wide enough for the pad's canvas and, beside a scroll bar, the widest settings form.
-        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340], Qt.Orientation.Horizontal)
+        # Their sizes follow the window's (see _fit_to_size).
 
         self.controls = RunControls(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
@@ -538,9 +542,51 @@ class MainWindow(FileCommands, QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         if not self._docks_sized:
-            # Once laid out: the pad at its natural height, the settings (they scroll) the rest.
             self._docks_sized = True
-            self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
+            self._fit_to_size()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._docks_sized:
+            self._fit_to_size()
+
+    def _fit_to_size(self) -> None:
+        """Dock and toolbar layout for the window's size class, applied on the first show and
+        when the window crosses COMPACT_WIDTH or COMPACT_HEIGHT, never on other resizes: docks a
+        user moved or resized by hand stay as they are until the next crossing, and a dock the
+        user floated or moved to another side is left alone."""
+        size_class = (self.width() < COMPACT_WIDTH, self.height() < COMPACT_HEIGHT)
+        if size_class == self._size_class:
+            return
+        self._size_class = narrow, short = size_class
+        self.controls.set_compact(narrow)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        at_home = [
+            dock
+            for dock, area in (
+                (self.lesson_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+                (self.settings_dock, right),
+                (self.pad_dock, right),
+            )
+            if not dock.isFloating() and self.dockWidgetArea(dock) == area
+        ]
+        if self.settings_dock in at_home and self.pad_dock in at_home:
+            if short:
+                # One setting row under a 300-px pad is no form: the pad becomes a tab.
+                self.tabifyDockWidget(self.settings_dock, self.pad_dock)
+                self.settings_dock.raise_()
+            else:
+                self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
+                self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
+        # The side docks take a share of the width, so the panels keep most of a small window.
+        width = self.width()
+        widths = {
+            self.lesson_dock: min(270, max(170, width // 6)),
+            self.settings_dock: min(340, max(250, width // 4)),
+        }
+        docks = [dock for dock in widths if dock in at_home]
+        if docks:
+            self.resizeDocks(docks, [widths[d] for d in docks], Qt.Orientation.Horizontal)
 
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:

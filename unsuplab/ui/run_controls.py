@@ -122,6 +122,17 @@ class RunControls(QToolBar):
         self.step_limit.valueChanged.connect(lambda value: self.step_limit_changed.emit(value or None))
         self._on_speed(self.speed.value())
 
+    def set_compact(self, compact: bool) -> None:
+        """A narrow window: icons without text (the names stay in the tooltips) and a shorter
+        speed slider, so every control, the Device choice included, stays on the toolbar."""
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly if compact else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        self.setToolButtonStyle(style)
+        self.speed.setFixedWidth(80 if compact else 120)
+        self.step_limit.setFixedWidth(90 if compact else 110)
+        self.seed.setFixedWidth(75 if compact else 90)
+
     def _action(self, name: str, text: str, tip: str, keys: list[QKeySequence]) -> QAction:
         action = QAction(icon(name), text, self)
         action.setObjectName(f"action_{name}")

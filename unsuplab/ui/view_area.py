@@ -40,7 +40,7 @@ MAX_CHARTS_IN_A_ROW = 4
 MAX_CHARTS_IN_A_COLUMN = 3
 #: The width a large picture needs beside others in a row, and a chart beside other charts: a
 #: narrower view area puts fewer in a row (and scrolls) rather than squeeze them.
-PICTURE_WIDTH = 330
+PICTURE_WIDTH = 260
 CHART_WIDTH = 260
 #: Below this width the charts go beneath a single main picture instead of beside it, and the
 #: strips stack instead of sharing a row.
