@@ -582,7 +582,7 @@ class MainWindow(FileCommands, QMainWindow):
         width = self.width()
         widths = {
             self.lesson_dock: min(270, max(170, width // 6)),
-            self.settings_dock: min(340, max(250, width // 4)),
+            self.settings_dock: min(340, max(230, width // 5)),
         }
         docks = [dock for dock in widths if dock in at_home]
         if docks:

@@ -13,6 +13,9 @@ from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import palette_legend
 
 GROUP_WIDTH = 0.8  # of each category's unit of x, shared by its bars
+#: The widest a chart asks to be so that every category is named; the left axis' room.
+MAX_LABELLED_WIDTH = 640
+AXIS_ROOM = 60
 
 
 class BarsView(View):
@@ -74,6 +77,12 @@ class BarsView(View):
         if list(payload.categories) != self.categories:
             self.categories = list(payload.categories)
             self.plot.setXRange(-0.5, len(self.categories) - 0.5, padding=0.02)
+            # Room for every category's name under its bar ("Harry Potter", not "Ha…"): below it
+            # the view area scrolls. Many short labels (actions, units) need little.
+            widest = max((self.fontMetrics().horizontalAdvance(c) for c in self.categories), default=0)
+            self.plot_widget.setMinimumWidth(
+                min(MAX_LABELLED_WIDTH, len(self.categories) * (widest + 10) + AXIS_ROOM)
+            )
             self._set_ticks()
         if list(self.values) != list(self.bar_items):
             for name in [n for n in self.bar_items if n not in self.values]:
