@@ -188,6 +188,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.edited.connect(self._on_form_edited)
         self.form.live_changed.connect(self._on_live_changed)
         self.tools.message.connect(self.statusBar().showMessage)
+        self.tools.logged.connect(self.log.add)
         self.banner.show_log_requested.connect(self.log_dock.show)
         c = self.controls
         c.train.triggered.connect(self.train)
