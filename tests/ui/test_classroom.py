@@ -1,11 +1,16 @@
 """What a first classroom try found, each fixed: lesson switches start blank, figures are not cut,
 window keys work from a settings field, sliders read like numbers."""
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSlider
+from shown_views import shown
 from window_waits import wait_for_step
 
 from unsuplab.core.loop import Progress
+from unsuplab.core.payloads import Bars, ImageGrid, PairedRows
+from unsuplab.ui.views.base import MIN_IMAGE_PX
+from unsuplab.viz.panels import PAD
 
 
 def test_switching_lessons_clears_the_previous_lessons_panels_steps_and_drawing(window, qtbot):
@@ -50,3 +55,39 @@ def test_a_slider_sets_a_value_with_the_sliders_own_decimals(window):
         slider.setValue(position)
         assert len(f"{box.value():g}".split(".")[-1]) <= 4, box.value()
         assert box.text() == f"{box.value():g}"
+
+
+def test_the_chosen_interpolation_ends_are_framed(qtbot):
+    view = shown(
+        qtbot, ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=(3, 17))
+    )
+    assert [f.rect().center().toTuple() for f in view.frames] == [
+        (PAD + 3 * (28 + PAD) + 14, PAD + 14),
+        (PAD + 7 * (28 + PAD) + 14, PAD + (28 + PAD) + 14),
+    ]
+    view.show_payload(ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=()))
+    assert view.frames == []
+
+
+def test_a_strip_of_digits_keeps_a_readable_size_per_digit(qtbot):
+    view = shown(qtbot, ImageGrid("Interpolation", np.zeros((10, 28, 28)), columns=10))
+    assert view.graphics.minimumWidth() >= 10 * MIN_IMAGE_PX
+    rows = shown(
+        qtbot, PairedRows("Worst", {"input": np.zeros((10, 28, 28)), "output": np.zeros((10, 28, 28))})
+    )
+    assert (
+        rows.graphics.minimumWidth() >= 10 * MIN_IMAGE_PX
+        and rows.graphics.minimumHeight() >= 2 * MIN_IMAGE_PX
+    )
+
+
+def test_a_clickable_chart_keeps_a_slot_to_click_for_each_empty_category(qtbot):
+    movies = ["Harry Potter", "Avatar", "LOTR 3", "Gladiator", "Titanic", "Glitter"]
+    view = shown(
+        qtbot, Bars("Liked", movies, {"liked": np.array([0, 0, 0, 1, 1, 0.0])}, click_command="toggle")
+    )
+    assert view.slots.isVisible()
+    assert list(view.slots.opts["x"]) == [0, 1, 2, 5]
+    # Every movie is named under its bar: the chart asks for the width that takes.
+    widest = max(view.fontMetrics().horizontalAdvance(m) for m in movies)
+    assert view.plot_widget.minimumWidth() >= len(movies) * widest

@@ -280,7 +280,8 @@ class ConfigForm(QWidget):
         self._form_host = QWidget()
         self.form = QFormLayout(self._form_host)
         self.form.setContentsMargins(0, 0, 0, 0)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        # A narrow dock puts a long label above its field rather than cut it or scroll sideways.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setVerticalSpacing(4)
         self.config_type = config_type

@@ -160,6 +160,8 @@ class MainWindow(FileCommands, QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The form fits the dock's width (rows wrap when narrow); only its height scrolls.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
         self.defaults_button = QPushButton("Defaults")
         self.defaults_button.setToolTip("Put every setting back to the lesson's default")

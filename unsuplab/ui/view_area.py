@@ -174,10 +174,10 @@ class ViewArea(QStackedWidget):
             view = _MissingView(payload.kind)
             view.show_payload(payload)
         view.apply_theme(self._dark)
-        minimum = view.minimumSize()  # a strip may ask for more (a readable size per image)
-        view.setMinimumSize(
-            max(minimum.width(), MIN_PANEL_SIZE.width()), max(minimum.height(), MIN_PANEL_SIZE.height())
-        )
+        # Made parentless, the panel took its layout's minimum as its own; in the area it is at
+        # least the readable floor, or what its contents need (a strip's images, a table's headers).
+        view.floor = MIN_PANEL_SIZE
+        view.setMinimumSize(view.minimumSizeHint())
         view.command_requested.connect(functools.partial(self._on_view_command, key))
         view.focus_requested.connect(functools.partial(self.toggle_focus, key))
         view.tear_off_requested.connect(functools.partial(self.tear_off, key))
@@ -269,6 +269,12 @@ class ViewArea(QStackedWidget):
 
     def _relayout(self) -> None:
         self._flow = pictures_per_row, charts_per_row, narrow = self._flow_for(self.width())
+        # A chart that needs more than CHART_WIDTH (every category named) gets its room.
+        widest = max(
+            (v.minimumSizeHint().width() for v in self.views.values() if v.kind in _CHART_KINDS), default=0
+        )
+        if widest > CHART_WIDTH and self.isVisible():
+            charts_per_row = max(1, min(charts_per_row, self.width() // widest))
         shown = {key: view for key, view in self.views.items() if key not in self.torn_off}
         if self.focused is not None:
             page = QWidget()

@@ -17,6 +17,20 @@ from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
 EXPORT_WIDTH = 1600
 
 
+#: Screen pixels a small image (a 28x28 digit) keeps at least in a strip: below it the view
+#: area scrolls rather than shrink the digits to specks (17 px were seen at 1024x700).
+MIN_IMAGE_PX = 40
+#: A strip asks for at most this much width; a longer one shrinks its images below the minimum.
+MAX_STRIP_WIDTH = 900
+
+
+def keep_images_readable(picture: QWidget, columns: int, rows: int, beside: int = 0) -> None:
+    """Give `picture` (a strip of `rows` x `columns` small images, `beside` pixels of labels)
+    a minimum size at which each image is about MIN_IMAGE_PX."""
+    width = min(columns * MIN_IMAGE_PX, MAX_STRIP_WIDTH) + beside
+    picture.setMinimumSize(width, min(rows * MIN_IMAGE_PX, 4 * MIN_IMAGE_PX))
+
+
 class TitleLabel(QLabel):
     """A panel title on one line, cut with "…" when the panel is narrow (a title wrapped onto
     five lines leaves no room for the plot); `text()` and the tooltip keep the whole title."""
@@ -91,11 +105,17 @@ class View(QWidget):
         self._double_clicks = _DoubleClickWatcher(self)
         #: Controls drawn on the panel (a "log y" box) that an exported picture leaves out.
         self.controls: list[QWidget] = []
+        #: The least size a layout gives the panel (the view area sets it), on top of what its
+        #: contents need (a strip's readable images, a table's headers).
+        self.floor = QSize(0, 0)
         self._muted_labels: list[QLabel] = []
         self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
         self._title_row: QHBoxLayout | None = None  # made by `lay_out`
         self._corner: QWidget | None = None
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return super().minimumSizeHint().expandedTo(self.floor)
 
     def muted_label(self) -> QLabel:
         """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""
