@@ -579,6 +579,12 @@ class MainWindow(FileCommands, QMainWindow):
                 self.tabifyDockWidget(self.settings_dock, self.pad_dock)
                 self.settings_dock.raise_()
             else:
+                if self.tabifiedDockWidgets(self.settings_dock):
+                    # A tab cannot be split off in place: take the pad out, then put it under.
+                    shown = not self.pad_dock.isHidden()
+                    self.removeDockWidget(self.pad_dock)
+                    self.addDockWidget(right, self.pad_dock)
+                    self.pad_dock.setVisible(shown)
                 self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
                 self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
         # The side docks take a share of the width, so the panels keep most of a small window.

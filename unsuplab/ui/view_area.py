@@ -89,9 +89,9 @@ class ViewArea(QStackedWidget):
     One large panel (an image grid, a scatter, a field, a frame) takes the left with the charts
     (curves, bars, histograms, matrices) stacked beside it; several large panels share a row at
     full width with the charts side by side beneath them. Strips (paired rows, tables, image grids
-    much wider than tall) run across the bottom, followed by the panels that first came as a
-    probe's answer (a decoded point, the neighbours of a query): they join the bottom row, so
-    answering leaves the lesson's own panels where they are, and the same key answered again
+    much wider than tall) run across the bottom, followed by a row of the panels that first came
+    as a probe's answer (a decoded point, the neighbours of a query), so answering leaves the
+    lesson's own panels where they are, and the same key answered again
     reuses its panel. The layout reflows with the area's width (fewer pictures and charts in a
     row, charts under a lone picture, strips stacked), rebuilt only when a threshold is crossed,
     and the area scrolls rather than squeeze a panel below its readable minimum. A double-click
@@ -298,7 +298,6 @@ class ViewArea(QStackedWidget):
                 strips.append(view)
             else:
                 large.append(view)
-        strips += answers
 
         page = QSplitter(Qt.Orientation.Vertical)
         page.setChildrenCollapsible(False)
@@ -319,12 +318,14 @@ class ViewArea(QStackedWidget):
                 page.addWidget(_grid(large, pictures_per_row))
             if curves:
                 page.addWidget(_rows_of(curves, charts_per_row))
-        if strips:
+        for bottom in (strips, answers):
             # Side by side, an equal share each (not by size hint: a table would get the width of
-            # its narrowest column layout); stacked when the area is narrow.
-            row = _splitter(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal, strips)
-            row.setSizes([1000] * len(strips))
-            page.addWidget(row)
+            # its narrowest column layout); stacked when the area is narrow. A probe's answers
+            # (a decoded point) get a row of their own: they never squeeze the lesson's strips.
+            if bottom:
+                row = _splitter(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal, bottom)
+                row.setSizes([1000] * len(bottom))
+                page.addWidget(row)
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples (more when no picture is there to show examples).
         chart_rows = math.ceil(len(curves) / charts_per_row)
@@ -332,6 +333,7 @@ class ViewArea(QStackedWidget):
             ([5] if large else [])
             + ([3 * chart_rows] if curves and (len(large) != 1 or narrow) else [])
             + ([2 if large else 3] if strips else [])
+            + ([2] if answers else [])
         )
         for index, weight in enumerate(weights):
             page.setStretchFactor(index, weight)
