@@ -59,13 +59,13 @@ def test_a_slider_sets_a_value_with_the_sliders_own_decimals(window):
 
 def test_the_chosen_interpolation_ends_are_framed(qtbot):
     view = shown(
-        qtbot, ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=(3, 17))
+        qtbot, ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=[3, 17])
     )
     assert [f.rect().center().toTuple() for f in view.frames] == [
         (PAD + 3 * (28 + PAD) + 14, PAD + 14),
         (PAD + 7 * (28 + PAD) + 14, PAD + (28 + PAD) + 14),
     ]
-    view.show_payload(ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=()))
+    view.show_payload(ImageGrid("Pick", np.zeros((30, 28, 28)), columns=10, click_command="pick", marked=[]))
     assert view.frames == []
 
 

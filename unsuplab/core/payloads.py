@@ -40,7 +40,7 @@ class ImageGrid:
     #: When set, clicking tile i sends this probe with `index=i` (pick a query, an endpoint).
     click_command: str | None = None
     #: Tiles drawn framed in the accent colour (the chosen ends of an interpolation).
-    marked: tuple[int, ...] = ()
+    marked: list[int] = field(default_factory=list)
 
 
 @dataclass

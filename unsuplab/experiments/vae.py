@@ -299,7 +299,7 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
             "unit",
             columns=PICK_COLUMNS,
             click_command="pick",
-            marked=tuple(int(i) for i in self.picks),
+            marked=[int(i) for i in self.picks],
         )
 
     def interpolation_panel(self) -> ImageGrid:

@@ -93,7 +93,7 @@ class ImageGridView(PixelHoverView):
             self._shown_shape = picture.shape
             self.view_box.autoRange(padding=0.01)
 
-    def _mark(self, marked: tuple[int, ...]) -> None:
+    def _mark(self, marked: list[int]) -> None:
         """Frame the `marked` tiles (the chosen ends of an interpolation) in the accent colour."""
         for frame in self.frames[len(marked) :]:
             self.view_box.removeItem(frame)
