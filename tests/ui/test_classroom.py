@@ -9,13 +9,14 @@ from window_waits import wait_for_step
 
 from unsuplab.core.loop import Progress
 from unsuplab.core.payloads import Bars, ImageGrid, PairedRows
+from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.views.base import MIN_IMAGE_PX
 from unsuplab.viz.panels import PAD
 
 
 def test_switching_lessons_clears_the_previous_lessons_panels_steps_and_drawing(window, qtbot):
     window.train()
-    wait_for_step(qtbot, window, 2)
+    wait_for_step(qtbot, window, 2, timeout=60_000)
     window.pad.canvas.stroke([(0.3, 0.2), (0.5, 0.8)])
     assert window.views.views and window.status.step_label.text() != "Step 0"
     assert not window.pad.canvas.is_empty()
@@ -70,15 +71,18 @@ def test_the_chosen_interpolation_ends_are_framed(qtbot):
 
 
 def test_a_strip_of_digits_keeps_a_readable_size_per_digit(qtbot):
-    view = shown(qtbot, ImageGrid("Interpolation", np.zeros((10, 28, 28)), columns=10))
-    assert view.graphics.minimumWidth() >= 10 * MIN_IMAGE_PX
-    rows = shown(
-        qtbot, PairedRows("Worst", {"input": np.zeros((10, 28, 28)), "output": np.zeros((10, 28, 28))})
-    )
-    assert (
-        rows.graphics.minimumWidth() >= 10 * MIN_IMAGE_PX
-        and rows.graphics.minimumHeight() >= 2 * MIN_IMAGE_PX
-    )
+    strip = ImageGrid("Interpolation", np.zeros((10, 28, 28)), columns=10)
+    worst = PairedRows("Worst", {"input": np.zeros((10, 28, 28)), "output": np.zeros((10, 28, 28))})
+    area = ViewArea()
+    qtbot.addWidget(area)
+    area.resize(400, 300)  # smaller than the strips need: the area scrolls
+    area.show()
+    area.show_payloads({"interpolation": strip, "worst": worst})
+    for key, rows in (("interpolation", 1), ("worst", 2)):
+        picture = area.views[key].graphics
+        qtbot.waitUntil(lambda p=picture: p.width() >= 10 * MIN_IMAGE_PX, timeout=2000)
+        assert picture.height() >= rows * MIN_IMAGE_PX
+    assert area.scroll.horizontalScrollBar().maximum() > 0
 
 
 def test_a_clickable_chart_keeps_a_slot_to_click_for_each_empty_category(qtbot):

@@ -174,10 +174,7 @@ class ViewArea(QStackedWidget):
             view = _MissingView(payload.kind)
             view.show_payload(payload)
         view.apply_theme(self._dark)
-        # Made parentless, the panel took its layout's minimum as its own; in the area it is at
-        # least the readable floor, or what its contents need (a strip's images, a table's headers).
-        view.floor = MIN_PANEL_SIZE
-        view.setMinimumSize(view.minimumSizeHint())
+        view.place_in_area(MIN_PANEL_SIZE)
         view.command_requested.connect(functools.partial(self._on_view_command, key))
         view.focus_requested.connect(functools.partial(self.toggle_focus, key))
         view.tear_off_requested.connect(functools.partial(self.tear_off, key))

@@ -24,11 +24,16 @@ MIN_IMAGE_PX = 40
 MAX_STRIP_WIDTH = 900
 
 
-def keep_images_readable(picture: QWidget, columns: int, rows: int, beside: int = 0) -> None:
-    """Give `picture` (a strip of `rows` x `columns` small images, `beside` pixels of labels)
-    a minimum size at which each image is about MIN_IMAGE_PX."""
+#: What a panel adds around its picture: margins, the title line, the hover line.
+PANEL_FRAME = QSize(16, 64)
+
+
+def keep_images_readable(view: View, columns: int, rows: int, beside: int = 0) -> None:
+    """Ask room for `view`'s strip of `rows` x `columns` small images (with `beside` pixels of
+    labels) at about MIN_IMAGE_PX each; the view area grants it (see `View.need_room`)."""
     width = min(columns * MIN_IMAGE_PX, MAX_STRIP_WIDTH) + beside
-    picture.setMinimumSize(width, min(rows * MIN_IMAGE_PX, 4 * MIN_IMAGE_PX))
+    height = min(rows * MIN_IMAGE_PX, 4 * MIN_IMAGE_PX)
+    view.need_room(QSize(width, height) + PANEL_FRAME)
 
 
 class TitleLabel(QLabel):
@@ -105,17 +110,32 @@ class View(QWidget):
         self._double_clicks = _DoubleClickWatcher(self)
         #: Controls drawn on the panel (a "log y" box) that an exported picture leaves out.
         self.controls: list[QWidget] = []
-        #: The least size a layout gives the panel (the view area sets it), on top of what its
-        #: contents need (a strip's readable images, a table's headers).
-        self.floor = QSize(0, 0)
+        #: The least size a layout gives the panel: `floor`, set by the view area, and `room`,
+        #: what its contents need to stay readable (a strip's images). A panel alone (a test, a
+        #: torn-off window) is not held to them.
+        self.floor: QSize | None = None
+        self.room = QSize(0, 0)
         self._muted_labels: list[QLabel] = []
         self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
         self._title_row: QHBoxLayout | None = None  # made by `lay_out`
         self._corner: QWidget | None = None
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return super().minimumSizeHint().expandedTo(self.floor)
+    def place_in_area(self, floor: QSize) -> None:
+        """The view area holds the panel to at least `floor` and the room it asked for."""
+        self.floor = floor
+        self._hold_minimum()
+
+    def need_room(self, size: QSize) -> None:
+        """The contents need `size` to stay readable; granted inside the view area."""
+        if size != self.room:
+            self.room = size
+            self._hold_minimum()
+
+    def _hold_minimum(self) -> None:
+        if self.floor is not None:
+            # Made parentless, the panel took its layout's minimum as its own: replace it.
+            self.setMinimumSize(self.floor.expandedTo(self.room).expandedTo(self.layout().minimumSize()))
 
     def muted_label(self) -> QLabel:
         """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""

@@ -80,7 +80,7 @@ class ImageGridView(PixelHoverView):
         self._images = images
         self.tiles = TileGeometry(n, h, w, payload.columns)
         if self.tiles.rows <= 3 and max(h, w) <= 64:  # a strip of small images, not a big grid
-            keep_images_readable(self.graphics, self.tiles.columns, self.tiles.rows)
+            keep_images_readable(self, self.tiles.columns, self.tiles.rows)
         picture = grid_pixels(payload)
         self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
         if (payload.normalisation != "unit") != self._signed:

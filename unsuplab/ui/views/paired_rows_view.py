@@ -66,7 +66,7 @@ class PairedRowsView(PixelHoverView):
         if labels != self.row_labels:
             self.row_labels = labels
             self.fit_row_labels()
-        keep_images_readable(self.graphics, len(first), len(labels), beside=self.row_axis.width())
+        keep_images_readable(self, len(first), len(labels), beside=self.row_axis.width())
         if picture.shape != self._shown_shape:
             self._shown_shape = picture.shape
             self.plot.getViewBox().autoRange(padding=0.01)
