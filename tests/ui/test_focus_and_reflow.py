@@ -128,3 +128,19 @@ def test_the_window_folds_the_pad_into_a_tab_and_compacts_the_toolbar_when_small
         assert window.controls.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonTextBesideIcon
     finally:
         window.shutdown()
+
+
+def test_strips_that_do_not_fit_side_by_side_take_more_rows_rather_than_widen_the_page(qtbot):
+    area = ViewArea()
+    qtbot.addWidget(area)
+    area.resize(1000, 700)
+    area.show()
+    qtbot.waitExposed(area)
+    strips = {
+        k: ImageGrid(k, np.zeros((10, 28, 28)), columns=10) for k in ("interpolation", "worst", "picked")
+    }
+    area.show_payloads({"samples": ImageGrid("Samples", np.zeros((16, 8, 8))), **strips})
+    qtbot.waitUntil(lambda: area.views["picked"].isVisible(), timeout=2000)
+    assert area.scroll.horizontalScrollBar().maximum() == 0  # every panel is in view sideways
+    tops = {area.views[k].mapTo(area, area.views[k].rect().topLeft()).y() for k in strips}
+    assert len(tops) == 2  # two strips on one row, the third beneath

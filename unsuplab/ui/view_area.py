@@ -42,9 +42,10 @@ MAX_CHARTS_IN_A_COLUMN = 3
 #: narrower view area puts fewer in a row (and scrolls) rather than squeeze them.
 PICTURE_WIDTH = 260
 CHART_WIDTH = 260
-#: Below this width the charts go beneath a single main picture instead of beside it, and the
-#: strips stack instead of sharing a row.
+#: Below this width the charts go beneath a single main picture instead of beside it.
 NARROW_WIDTH = 760
+#: Pixels a splitter handle takes between two panels.
+SPLITTER_HANDLE = 8
 #: The smallest a panel gets in the area before it scrolls instead of squeezing it further.
 MIN_PANEL_SIZE = QSize(240, 190)
 
@@ -251,13 +252,20 @@ class ViewArea(QStackedWidget):
         """How many pictures and charts fit in a row at `width`, and whether it is narrow:
         the choices a relayout makes, compared on resize so only a crossing rebuilds. An area
         not shown yet has no width of its own: it is laid out wide until it is shown."""
-        if not self.isVisible():
-            width = 10_000
+        width = self._room() if self.isVisible() else 10_000
+        bottom = [v for k, v in self.views.items() if k in self._strip_keys | self._answer_keys]
         return (
             max(1, width // PICTURE_WIDTH),
             max(1, min(MAX_CHARTS_IN_A_ROW, width // CHART_WIDTH)),
             int(width < NARROW_WIDTH),
+            len(_rows_fitting(bottom, width)),
         )
+
+    def _room(self) -> int:
+        """The width panels can use: the area's, less a vertical scroll bar (it may appear)."""
+        if not self.isVisible():
+            return 10_000
+        return self.width() - self.scroll.verticalScrollBar().sizeHint().width()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
@@ -265,7 +273,8 @@ class ViewArea(QStackedWidget):
             self._relayout()
 
     def _relayout(self) -> None:
-        self._flow = pictures_per_row, charts_per_row, narrow = self._flow_for(self.width())
+        self._flow = self._flow_for(self.width())
+        pictures_per_row, charts_per_row, narrow, _ = self._flow
         # A chart that needs more than CHART_WIDTH (every category named) gets its room.
         widest = max(
             (v.minimumSizeHint().width() for v in self.views.values() if v.kind in _CHART_KINDS), default=0
@@ -315,14 +324,12 @@ class ViewArea(QStackedWidget):
                 page.addWidget(_grid(large, pictures_per_row))
             if curves:
                 page.addWidget(_rows_of(curves, charts_per_row))
+        room = self._room()
         for bottom in (strips, answers):
-            # Side by side, an equal share each (not by size hint: a table would get the width of
-            # its narrowest column layout); stacked when the area is narrow. A probe's answers
-            # (a decoded point) get a row of their own: they never squeeze the lesson's strips.
+            # Side by side as far as their readable widths fit, then on further rows. A probe's
+            # answers (a decoded point) get a row of their own: they never squeeze the strips.
             if bottom:
-                row = _splitter(Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal, bottom)
-                row.setSizes([1000] * len(bottom))
-                page.addWidget(row)
+                page.addWidget(_packed(bottom, room))
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples (more when no picture is there to show examples).
         chart_rows = math.ceil(len(curves) / charts_per_row)
@@ -393,6 +400,37 @@ def _rows_of(views: list[View], per_row: int = MAX_CHARTS_IN_A_ROW) -> QSplitter
             for start in range(0, len(views), per_row)
         ],
     )
+
+
+def _packed(views: list[View], width: int) -> QSplitter:
+    """`views` in rows, as many side by side as their minimum widths fit in `width`, each an
+    equal share of its row (not by size hint: a table would get the width of its narrowest
+    column layout)."""
+    splitters = []
+    for row in _rows_fitting(views, width):
+        splitter = _splitter(Qt.Orientation.Horizontal, row)
+        splitter.setSizes([1000] * len(row))
+        splitters.append(splitter)
+    return splitters[0] if len(splitters) == 1 else _splitter(Qt.Orientation.Vertical, splitters)
+
+
+def _least_width(view: View) -> int:
+    """The narrowest a layout can make `view`: its own minimum or its contents'."""
+    return max(view.minimumWidth(), view.minimumSizeHint().width())
+
+
+def _rows_fitting(views: list[View], width: int) -> list[list[View]]:
+    """`views` in order, cut into rows whose minimum widths fit in `width` (one at least each)."""
+    rows: list[list[View]] = [[]]
+    used = 0
+    for view in views:
+        need = _least_width(view) + SPLITTER_HANDLE
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used = 0
+        rows[-1].append(view)
+        used += need
+    return rows if rows[0] else []
 
 
 def _grid(views: list[View], most_per_row: int = 3) -> QWidget:
