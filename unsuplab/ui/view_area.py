@@ -275,12 +275,6 @@ class ViewArea(QStackedWidget):
     def _relayout(self) -> None:
         self._flow = self._flow_for(self.width())
         pictures_per_row, charts_per_row, narrow, _ = self._flow
-        # A chart that needs more than CHART_WIDTH (every category named) gets its room.
-        widest = max(
-            (v.minimumSizeHint().width() for v in self.views.values() if v.kind in _CHART_KINDS), default=0
-        )
-        if widest > CHART_WIDTH and self.isVisible():
-            charts_per_row = max(1, min(charts_per_row, self.width() // widest))
         shown = {key: view for key, view in self.views.items() if key not in self.torn_off}
         if self.focused is not None:
             page = QWidget()
@@ -323,7 +317,7 @@ class ViewArea(QStackedWidget):
             if large:
                 page.addWidget(_grid(large, pictures_per_row))
             if curves:
-                page.addWidget(_rows_of(curves, charts_per_row))
+                page.addWidget(self._charts(curves, charts_per_row))
         room = self._room()
         for bottom in (strips, answers):
             # Side by side as far as their readable widths fit, then on further rows. A probe's
@@ -332,7 +326,8 @@ class ViewArea(QStackedWidget):
                 page.addWidget(_packed(bottom, room))
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples (more when no picture is there to show examples).
-        chart_rows = math.ceil(len(curves) / charts_per_row)
+        chart_rows = len(_rows_fitting(curves, self._room())) if curves else 0
+        chart_rows = max(chart_rows, math.ceil(len(curves) / charts_per_row))
         weights = (
             ([5] if large else [])
             + ([3 * chart_rows] if curves and (len(large) != 1 or narrow) else [])
@@ -343,6 +338,13 @@ class ViewArea(QStackedWidget):
             page.setStretchFactor(index, weight)
         page.setSizes([100 * w for w in weights])
         self._show_page(page)
+
+    def _charts(self, charts: list[View], per_row: int) -> QSplitter:
+        """Rows of charts, evenly filled; when one needs more than CHART_WIDTH (every category
+        of a bar chart named), as many as their widths fit in each row instead."""
+        if any(_least_width(chart) > CHART_WIDTH for chart in charts):
+            return _packed(charts, self._room())
+        return _rows_of(charts, per_row)
 
     def _show_page(self, page: QWidget) -> None:
         old = self.scroll.takeWidget()
