@@ -15,15 +15,11 @@ from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
 
 #: Width in pixels of a panel exported as PNG unless the caller names one: sharp on a slide.
 EXPORT_WIDTH = 1600
-
-
 #: Screen pixels a small image (a 28x28 digit) keeps at least in a strip: below it the view
 #: area scrolls rather than shrink the digits to specks (17 px were seen at 1024x700).
 MIN_IMAGE_PX = 40
 #: A strip asks for at most this much width; a longer one shrinks its images below the minimum.
 MAX_STRIP_WIDTH = 900
-
-
 #: What a panel adds around its picture: margins, the title line, the hover line.
 PANEL_FRAME = QSize(16, 64)
 
@@ -64,8 +60,8 @@ class TitleLabel(QLabel):
 
 
 class _DoubleClickWatcher(QObject):
-    """Turns a double-click anywhere on a panel (its plot included) into the panel's
-    `focus_requested`, unless the widget under the mouse uses double-clicks itself."""
+    """Turns a left double-click anywhere on a panel (its plot included) into the panel's
+    `focus_requested`."""
 
     def __init__(self, view: View):
         super().__init__(view)
@@ -108,8 +104,6 @@ class View(QWidget):
         self.title_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.title_label.customContextMenuRequested.connect(self._title_menu)
         self._double_clicks = _DoubleClickWatcher(self)
-        #: Controls drawn on the panel (a "log y" box) that an exported picture leaves out.
-        self.controls: list[QWidget] = []
         #: The least size a layout gives the panel: `floor`, set by the view area, and `room`,
         #: what its contents need to stay readable (a strip's images). A panel alone (a test, a
         #: torn-off window) is not held to them.
@@ -286,7 +280,7 @@ class View(QWidget):
     def export_png(self, path: str | Path, width: int = EXPORT_WIDTH) -> None:
         """Save what the view shows now as a PNG `width` pixels wide (drawn at that resolution,
         not scaled up), without the panel's own controls."""
-        hidden = [w for w in [self._corner, *self.controls] if w is not None and w.isVisible()]
+        hidden = [w for w in (self._corner,) if w is not None and w.isVisible()]  # a "log y" box
         for widget in hidden:
             widget.hide()
         try:
