@@ -289,7 +289,6 @@ class ViewArea(QStackedWidget):
             return
         large, curves, strips, answers = [], [], [], []
         for key, view in shown.items():
-            view.show()
             if key in self._answer_keys:
                 answers.append(view)
             elif view.kind in _CHART_KINDS:
@@ -338,6 +337,10 @@ class ViewArea(QStackedWidget):
             page.setStretchFactor(index, weight)
         page.setSizes([100 * w for w in weights])
         self._show_page(page)
+        for view in shown.values():
+            # Back from a focus; only now, inside the page: a parentless panel shown would open
+            # as a window of its own and take the focus from the main window.
+            view.show()
 
     def _charts(self, charts: list[View], per_row: int) -> QSplitter:
         """Rows of charts, evenly filled; when one needs more than CHART_WIDTH (every category
