@@ -70,13 +70,12 @@ def test_a_live_learning_rate_change_reaches_the_experiment(window, qtbot):
 def test_stop_ends_the_run_and_keeps_the_views(window, qtbot):
     window.train()
     wait_for_step(qtbot, window, 2)
-    ended = []
-    window.worker.loop_thread.finished.connect(lambda: ended.append(True))
+    thread = window.worker.loop_thread
     window.stop()
     wait_for_state(qtbot, window, "stopped")
     qtbot.waitUntil(lambda: window.worker is None, timeout=3000)
-    # The thread's finished signal reaches this slot queued, possibly just after the window's.
-    qtbot.waitUntil(lambda: bool(ended), timeout=3000)
+    # The thread has ended; the window deletes it once it has (the same check as Reset's).
+    qtbot.waitUntil(lambda: not isValid(thread) or thread.isFinished(), timeout=3000)
     assert "filters" in window.views.views  # the last snapshot stays on screen
     assert window.form.editors["code_size"].isEnabled()
     assert window.controls.train.isEnabled() and not window.controls.stop.isEnabled()
