@@ -215,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
         const=DEFAULT_PRESENTER_SCALE,
         help=f"presenter mode: everything SCALE times larger (1.25-2.5; default {DEFAULT_PRESENTER_SCALE})",
     )
+    shot.add_argument(
+        "--size",
+        metavar="WxH",
+        type=_window_size,
+        default=None,
+        help="window size in pixels, e.g. 1280x720 for a projector (default 1500x950)",
+    )
     shot.set_defaults(handler=_cmd_shot)
 
     film = commands.add_parser(
@@ -349,6 +356,17 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """ "1280x720" -> (1280, 720); a window too small to lay out or not WxH is refused."""
+    width, sep, height = text.lower().partition("x")
+    if not (sep and width.strip().isdigit() and height.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1280x720)")
+    size = int(width), int(height)
+    if size[0] < 640 or size[1] < 480 or max(size) > 8192:
+        raise argparse.ArgumentTypeError(f"{text!r}: a window from 640x480 to 8192x8192, please")
+    return size
+
+
 def _cmd_shot(args: argparse.Namespace) -> int:
     cls = _lesson(args.name)
     overrides = _parse_sets(args.sets)
@@ -370,6 +388,7 @@ def _cmd_shot(args: argparse.Namespace) -> int:
             seed=args.seed,
             theme=args.theme,
             presenter=args.presenter,
+            **({"size": args.size} if args.size else {}),
         )
     except ConfigError as exc:
         raise UsageError(f"setting {exc}") from None

@@ -240,6 +240,8 @@ def test_final_line_puts_training_metrics_first_with_five_significant_digits():
         (["train", "autoencoder", "--seed", str(2**70)], ["--seed", "too large"]),
         (["shot", "no-such-lesson", "--out", "x.png"], ["no-such-lesson"]),
         (["shot", "autoencoder", "--set", "code_size=-4", "--out", "x.png"], ["code_size"]),
+        (["shot", "autoencoder", "--size", "1280by720", "--out", "x.png"], ["--size", "WIDTHxHEIGHT"]),
+        (["shot", "autoencoder", "--size", "320x200", "--out", "x.png"], ["--size", "640x480"]),
     ],
 )
 def test_bad_requests_exit_2_with_one_line(capsys, tmp_path, argv, words):

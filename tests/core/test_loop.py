@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from unsuplab.core import loop
 from unsuplab.core.config import param
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.history import MetricHistory
@@ -182,6 +183,29 @@ def test_a_finished_run_ends_with_held_out_metrics_of_its_final_weights():
     assert last.progress.step == 10
     assert last.metrics["heldout_loss"] == 10 * 0.5 * 3
     assert last.payloads["curves:Loss"].series["heldout_loss"][0].tolist() == [0, 10]
+
+
+class SlowSnapshots(Counter):
+    """Fast steps (10 ms) and a snapshot that costs a whole second, like a lesson that embeds
+    its held-out set for every picture."""
+
+    def snapshot(self) -> dict[str, Any]:
+        self.clock.now += 1.0
+        return super().snapshot()
+
+
+def test_the_speed_and_eta_count_the_time_snapshots_take(monkeypatch):
+    # Snapshots as often as asked, however slow (spacing slow ones out is test_loop_pacing's).
+    monkeypatch.setattr(loop, "PART_SHARE", 2.0)
+    experiment = SlowSnapshots(FakeClock(), step_time=0.01)
+    events = start(experiment, RunControl(step_limit=400), snapshot_interval=0.5, eval_interval=100.0)
+    shots = snapshots(until(events, lambda e: isinstance(e, Snapshot) and e.progress.step >= 200))
+    progress = shots[-1].progress
+    # Each 1.5 s of clock makes ~50 steps (0.5 s of steps, then a 1 s snapshot): ~33 steps/s,
+    # not the 100 steps/s of the steps alone; the ETA follows.
+    assert 25 <= progress.steps_per_s <= 40
+    left = (400 - progress.step) / 33.3
+    assert 0.8 * left <= progress.eta <= 1.25 * left
 
 
 def test_a_paused_run_takes_no_steps():

@@ -128,7 +128,9 @@ def test_two_picks_interpolate_between_their_codes():
     experiment = built()
     train_steps(experiment, 10)
     experiment.probe("pick", index=3)
-    row = experiment.probe("pick", index=7)["interpolation"]
+    answer = experiment.probe("pick", index=7)
+    row = answer["interpolation"]
+    assert answer["pick"].marked == (3, 7)  # the picker frames the chosen ends at once
     a, b = (int(experiment.pick_index[i]) for i in (3, 7))
     ends = experiment.encode(experiment.test_x[[a, b]])
     np.testing.assert_allclose(row.images[0], experiment.decode(ends[:1]).numpy().reshape(28, 28), atol=1e-6)

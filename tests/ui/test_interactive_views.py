@@ -467,3 +467,24 @@ def test_matrix_column_names_never_overlap_and_are_whole_when_there_is_room(qtbo
         spacing = column * min(b - a for (a, _), (b, _) in zip(ticks, ticks[1:], strict=False))
         assert max(metrics.horizontalAdvance(text) for _, text in ticks) < spacing
         assert ([text for _, text in ticks] == users) is whole
+
+
+def test_a_click_inspects_the_hovered_point_even_if_the_map_moved_and_hides_the_card(qtbot):
+    view = shown(qtbot, plane(command=None))
+    sent = recorder(view)
+    box = view.plot.getViewBox()
+    graphics = view.graphics
+    send_mouse(
+        graphics.viewport(),
+        QEvent.Type.MouseMove,
+        viewport_pos(graphics, box, 4.0, 4.0),
+        Qt.MouseButton.NoButton,
+    )
+    qtbot.waitUntil(lambda: view.hovered == 1, timeout=1000)
+    assert view.inset.isVisible()
+    # A snapshot re-lays out the map: point 3 now sits where point 1 was hovered.
+    moved = np.array([[0.0, 0.0], [0.0, 4.0], [4.0, 0.0], [4.0, 4.0]])
+    view.show_payload(Scatter("Latent space", moved, np.arange(4)))
+    click(qtbot, graphics, box, 4.0, 4.0)
+    assert sent == [("inspect", {"index": 1})]
+    assert not view.inset.isVisible()

@@ -69,6 +69,20 @@ def test_a_failure_releases_the_tool_that_asked_by_its_id_not_by_its_wording(qtb
     assert tools.actions.buttons["nudge"].isEnabled()
 
 
+def test_an_action_that_changes_no_picture_still_says_it_ran(qtbot):
+    tools, views, worker = make_tools(qtbot)
+    tools.actions.set_actions({"train_d": ("D step", "One discriminator step")})
+    tools.actions.set_model_available(True)
+    said, logged = [], []
+    tools.message.connect(lambda text, ms: said.append(text))
+    tools.logged.connect(logged.append)
+    for press in (1, 2):
+        tools.actions.buttons["train_d"].click()
+        tools.answer(ProbeResult("train_d", {}, worker.asked[-1][0]))
+        assert said[-1] == logged[-1] == f"D step #{press} done"
+    assert tools.counts == {"train_d": 2}
+
+
 def test_an_answer_after_the_model_was_forgotten_goes_to_no_tool(qtbot):
     tools, views, worker = make_tools(qtbot)
     tools.pad.set_image_shape((4, 4))

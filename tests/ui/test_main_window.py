@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from shiboken6 import isValid
 from window_waits import (
     assert_stays,
@@ -69,13 +70,12 @@ def test_a_live_learning_rate_change_reaches_the_experiment(window, qtbot):
 def test_stop_ends_the_run_and_keeps_the_views(window, qtbot):
     window.train()
     wait_for_step(qtbot, window, 2)
-    ended = []
-    window.worker.loop_thread.finished.connect(lambda: ended.append(True))
+    thread = window.worker.loop_thread
     window.stop()
     wait_for_state(qtbot, window, "stopped")
     qtbot.waitUntil(lambda: window.worker is None, timeout=3000)
-    # The thread's finished signal reaches this slot queued, possibly just after the window's.
-    qtbot.waitUntil(lambda: bool(ended), timeout=3000)
+    # The thread has ended; the window deletes it once it has (the same check as Reset's).
+    qtbot.waitUntil(lambda: not isValid(thread) or thread.isFinished(), timeout=3000)
     assert "filters" in window.views.views  # the last snapshot stays on screen
     assert window.form.editors["code_size"].isEnabled()
     assert window.controls.train.isEnabled() and not window.controls.stop.isEnabled()
@@ -118,7 +118,7 @@ def test_help_lists_the_shortcuts(window, qtbot):
     dialogs = [d for d in window.findChildren(QDialog) if d.windowTitle() == "Keyboard shortcuts"]
     assert dialogs and dialogs[0].isVisible()
     text = dialogs[0].findChild(QLabel).text()
-    for key in ("Space", "Ctrl+Enter", "Esc", "Ctrl+R", "Ctrl+S", "Ctrl+O", "Ctrl+E", "F11"):
+    for key in ("Space", "Ctrl+Enter", "Shift+Esc", "Esc", "Ctrl+R", "Ctrl+S", "Ctrl+O", "Ctrl+E", "F11"):
         assert f"<b>{key}</b>" in text
     dialogs[0].close()
 
@@ -225,7 +225,7 @@ def test_exports(window, qtbot, tmp_path):
     assert window.save_screenshot(shot) and shot.stat().st_size > 0
 
 
-def test_keyboard_shortcuts_drive_the_run(window, qtbot):
+def test_keyboard_shortcuts_drive_the_run(window, qtbot, monkeypatch):
     window.activateWindow()
     qtbot.waitUntil(lambda: window.isActiveWindow(), timeout=2000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -235,8 +235,26 @@ def test_keyboard_shortcuts_drive_the_run(window, qtbot):
     at = window.rendered_step
     qtbot.keyClick(window, Qt.Key.Key_Period)
     wait_for_step(qtbot, window, at + 1)
-    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    asked = []
+
+    def yes(*args):
+        asked.append(args[2])
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # a stray Esc stops nothing
+    assert window.worker is not None and window.run_state == "paused"
+    qtbot.keyClick(window, Qt.Key.Key_Escape, Qt.KeyboardModifier.ShiftModifier)
     wait_for_state(qtbot, window, "stopped")
+    assert len(asked) == 1 and "Stop the run at step" in asked[0]
+
+
+def test_the_stop_key_keeps_the_run_when_the_answer_is_no(window, qtbot, monkeypatch):
+    window.train()
+    wait_for_step(qtbot, window, 1)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.No)
+    assert not window.confirm_stop()
+    assert window.worker is not None and window.run_state == "running"
 
 
 def test_every_run_action_names_its_shortcut(window):
@@ -244,7 +262,7 @@ def test_every_run_action_names_its_shortcut(window):
     assert "Ctrl+Return" in c.train.toolTip()
     assert "Space" in c.pause.toolTip()
     assert "(.)" in c.step.toolTip()
-    assert "Esc" in c.stop.toolTip()
+    assert "Shift+Esc asks first" in c.stop.toolTip()
     assert "Ctrl+R" in c.reset.toolTip()
 
 

@@ -580,11 +580,28 @@ def test_table_shows_the_cells_read_only_and_updates_in_place(qtbot):
 def test_export_png_writes_what_the_view_shows(qtbot, tmp_path, kind):
     view = shown(qtbot, PAYLOADS[kind]())
     path = tmp_path / f"{kind}.png"
-    view.export_png(path)
+    view.export_png(path, width=1200)
     assert path.stat().st_size > 1000
     image = QImage(str(path))
-    ratio = view.devicePixelRatioF()
-    assert (image.width(), image.height()) == (round(view.width() * ratio), round(view.height() * ratio))
+    # At the chosen resolution, not the panel's screen size, with its shape kept.
+    assert (image.width(), image.height()) == (1200, round(view.height() * 1200 / view.width()))
+
+
+def test_an_exported_chart_leaves_out_its_controls(qtbot, tmp_path):
+    view = shown(qtbot, PAYLOADS["curves"]())
+    box = view.log_y_box
+    assert box.isVisible()
+    path = tmp_path / "curves.png"
+    view.export_png(path, width=2 * view.width())
+    image = QImage(str(path)).convertToFormat(QImage.Format.Format_RGB888)
+    where = box.geometry().translated(box.parentWidget().mapTo(view, box.pos()) - box.pos())
+    pixels = {
+        image.pixelColor(2 * x, 2 * y).name()
+        for x in range(where.left(), where.right(), 2)
+        for y in range(where.top(), where.bottom(), 2)
+    }
+    assert pixels == {LIGHT.background}  # the "log y" box is not in the picture
+    assert box.isVisible()  # and it is back on the panel
 
 
 @pytest.mark.parametrize("kind", sorted(PAYLOADS))

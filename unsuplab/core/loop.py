@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -182,30 +183,57 @@ def shown_at(frame: TimelineFrame, curves: dict[str, Payload]) -> TimelineFrame:
 
 
 class _Speedometer:
-    """Steps and samples per second, smoothed across snapshots."""
+    """Steps and samples per second over the last `WINDOW` seconds of training, pauses excluded.
+
+    Measured by the clock across everything the loop does between steps (snapshots, held-out
+    evaluations, the slider's delay), not step by step: a lesson whose snapshots cost more than
+    its steps would otherwise show the speed of its steps alone (95 steps/s while it made 4) and
+    an ETA far too short.
+    """
+
+    WINDOW = 5.0
 
     def __init__(self, clock: Callable[[], float]):
         self.clock = clock
-        self.elapsed = 0.0
-        self.rate = 0.0
-        self._mark_time: float | None = None
-        self._mark_step = 0
+        self._elapsed = 0.0  # up to the newest mark
+        self._mark_time: float | None = None  # None while halted
+        self._marks: deque[tuple[float, int]] = deque()  # (elapsed, step), oldest first
 
     def start(self, step: int) -> None:
         if self._mark_time is None:
-            self._mark_time, self._mark_step = self.clock(), step
+            self._mark_time = self.clock()
+            if not self._marks or self._marks[-1][1] != step:
+                self._marks.append((self._elapsed, step))
 
     def halt(self) -> None:
+        if self._mark_time is not None:
+            self._elapsed = self.elapsed
         self._mark_time = None
 
     def update(self, step: int) -> None:
-        now = self.clock()
-        span = now - self._mark_time
-        self.elapsed += span
-        if span > 0 and step > self._mark_step:
-            current = (step - self._mark_step) / span
-            self.rate = current if self.rate == 0 else 0.7 * self.rate + 0.3 * current
-        self._mark_time, self._mark_step = now, step
+        self._elapsed, self._mark_time = self.elapsed, self.clock()
+        marks = self._marks
+        if len(marks) > 1 and self._elapsed - marks[-2][0] < self.WINDOW / 20:
+            marks[-1] = (self._elapsed, step)  # a few marks per window are enough
+        else:
+            marks.append((self._elapsed, step))
+        while len(marks) > 2 and self._elapsed - marks[1][0] >= self.WINDOW:
+            marks.popleft()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds of training so far, up to now (the time since the last step included)."""
+        running = 0.0 if self._mark_time is None else self.clock() - self._mark_time
+        return self._elapsed + running
+
+    @property
+    def rate(self) -> float:
+        """Steps per second from the oldest mark in the window to now; 0 before a step."""
+        if len(self._marks) < 2:
+            return 0.0
+        (then, first), (_, last) = self._marks[0], self._marks[-1]
+        span = self.elapsed - then
+        return (last - first) / span if span > 0 else 0.0
 
 
 def run(
@@ -422,12 +450,13 @@ class _Run:
 
     def _progress(self) -> Progress:
         per_step = self.experiment.samples_per_step
+        rate = self.speed.rate
         return Progress(
             self.step,
             self.step * per_step,
             self.speed.elapsed,
-            self.speed.rate,
-            self.speed.rate * per_step,
+            rate,
+            rate * per_step,
             self.control.step_limit,
         )
 

@@ -39,6 +39,8 @@ class ImageGrid:
     caption: str = ""
     #: When set, clicking tile i sends this probe with `index=i` (pick a query, an endpoint).
     click_command: str | None = None
+    #: Tiles drawn framed in the accent colour (the chosen ends of an interpolation).
+    marked: tuple[int, ...] = ()
 
 
 @dataclass

@@ -567,8 +567,9 @@ def _type_problem(value: Any, hint: Any) -> str | None:
             if problem:
                 return problem if problem.startswith(" has") else f"[{key!r}]{problem}"
         return None
-    if origin is list or (origin is tuple and len(value) == len(args)):
-        items = args * len(value) if origin is list else args
+    variadic = origin is tuple and len(args) == 2 and args[1] is Ellipsis  # tuple[int, ...]
+    if origin is list or variadic or (origin is tuple and len(value) == len(args)):
+        items = args[:1] * len(value) if origin is list or variadic else args
         for i, (item, item_hint) in enumerate(zip(value, items, strict=True)):
             problem = _type_problem(item, item_hint)
             if problem:
@@ -610,7 +611,7 @@ def _name(hint: Any) -> str:
     if origin is typing.Literal:
         return " or ".join(repr(a) for a in args)
     if origin is tuple:
-        return f"a tuple of {len(args)}"
+        return f"a tuple of {_name(args[0])}s" if args[1:] == (Ellipsis,) else f"a tuple of {len(args)}"
     names = {np.ndarray: "a numeric array", float: "a number", object: "a plain value", type(None): "None"}
     return names.get(hint) or _article((origin or hint).__name__)
 

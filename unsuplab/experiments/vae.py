@@ -229,13 +229,7 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
             ),
             **panels,
             "interpolation": self.interpolation_panel(),
-            "pick": ImageGrid(
-                "Held-out digits: click two to interpolate between their codes",
-                self.test_x[self.pick_index].cpu().numpy().reshape(shape),
-                "unit",
-                columns=PICK_COLUMNS,
-                click_command="pick",
-            ),
+            "pick": self.pick_panel(),
             "filters": filters,
         }
 
@@ -305,6 +299,17 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
             ),
         )
 
+    def pick_panel(self) -> ImageGrid:
+        """The digit picker, its two chosen ends framed."""
+        return ImageGrid(
+            "Held-out digits: click two to interpolate between their codes",
+            self.test_x[self.pick_index].cpu().numpy().reshape(-1, *self.image_shape),
+            "unit",
+            columns=PICK_COLUMNS,
+            click_command="pick",
+            marked=tuple(int(i) for i in self.picks),
+        )
+
     def interpolation_panel(self) -> ImageGrid:
         """Decodings of z = (1 − t)·μ_a + t·μ_b for t from 0 to 1 between the two picked digits."""
         first, second = (int(self.pick_index[i]) for i in self.picks)
@@ -361,7 +366,7 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
                 raise ValueError(f"no digit {index} in the picker (0..{len(self.pick_index) - 1})")
             # The newest pick becomes the second end; the previous second end becomes the first.
             self.picks = [self.picks[1], index]
-            return {"interpolation": self.interpolation_panel()}
+            return {"interpolation": self.interpolation_panel(), "pick": self.pick_panel()}
         return super().probe(command, **kwargs)
 
 

@@ -41,6 +41,7 @@ def name_window(window: MainWindow) -> None:
         (window.browser.text, "Lesson text"),
         (window.form, "Lesson settings"),
         (window.views, "Panels"),
+        (window.views.scroll, "Panels"),
         (window.log, "Log"),
         (window.pad, "Drawing pad"),
         (window.banner, "Error"),

@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -166,8 +166,13 @@ class _SliderField(QWidget):
     def _slider_moved(self, position: int) -> None:
         if isinstance(self.box, QSpinBox):
             self.box.setValue(position)
+        elif position >= FLOAT_SLIDER_STEPS:
+            self.box.setValue(self.high)
         else:
-            self.box.setValue(self.low + (self.high - self.low) * position / FLOAT_SLIDER_STEPS)
+            # To the slider's own resolution: a notch of a 0 … 1 slider reads 0.644, not 0.643971.
+            notch = (self.high - self.low) / FLOAT_SLIDER_STEPS
+            decimals = max(0, math.ceil(-math.log10(notch)))
+            self.box.setValue(round(self.low + notch * position, decimals))
 
     def _box_changed(self, value: float) -> None:
         if isinstance(self.box, QSpinBox):
@@ -210,6 +215,24 @@ class _FileField(QWidget):
             self.edit.editingFinished.emit()
 
 
+#: Ctrl+letter keys a text field may keep for editing; every other Ctrl+letter is the window's.
+_EDITING_KEYS = frozenset(Qt.Key(ord(c)) for c in "ACVXYZ")
+
+
+class _WindowKeysFirst(QObject):
+    """Lets the window's Ctrl+letter shortcuts (Ctrl+E exports a panel, Ctrl+R resets) work while
+    a settings field has focus: a line edit claims some of them for cursor moves (Ctrl+E is
+    "end of line" on Linux) unless its shortcut-override event is kept from it."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            letter = Qt.Key.Key_A <= event.key() <= Qt.Key.Key_Z
+            if mods == Qt.KeyboardModifier.ControlModifier and letter and event.key() not in _EDITING_KEYS:
+                return True  # not accepted by the field: the shortcut map fires the window's action
+        return False
+
+
 class ConfigForm(QWidget):
     """The lesson's settings, generated from its Config dataclass via `field_specs`.
 
@@ -230,6 +253,7 @@ class ConfigForm(QWidget):
         self._run_active = False
         self._filling = False
         self.error: ConfigError | None = None
+        self._window_keys_first = _WindowKeysFirst(self)
 
         self.title = QLabel()
         self.title.setObjectName("formTitle")
@@ -256,7 +280,8 @@ class ConfigForm(QWidget):
         self._form_host = QWidget()
         self.form = QFormLayout(self._form_host)
         self.form.setContentsMargins(0, 0, 0, 0)
-        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        # A narrow dock puts a long label above its field rather than cut it or scroll sideways.
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setVerticalSpacing(4)
         self.config_type = config_type
@@ -283,6 +308,9 @@ class ConfigForm(QWidget):
         if spec.param.slider and isinstance(editor, (QSpinBox, QDoubleSpinBox)):
             row_widget = _SliderField(editor, spec)
         editor.setObjectName(f"field_{spec.name}")
+        editor.installEventFilter(self._window_keys_first)
+        if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            editor.lineEdit().installEventFilter(self._window_keys_first)
         label_text = html.escape(spec.label)
         if spec.param.live:
             label_text += " <span style='font-size:10px; color:gray'>live</span>"

@@ -22,6 +22,7 @@ from unsuplab.core.config import ConfigError
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.log_panel import LogPanel
 from unsuplab.ui.view_area import ViewArea
+from unsuplab.ui.views.base import EXPORT_WIDTH
 
 
 class FileHost(Protocol):
@@ -148,13 +149,20 @@ class FileCommands:
                     return False
                 key = keys[titles.index(title)]
         safe = "".join(ch if ch.isalnum() else "-" for ch in key).strip("-")
+        width = EXPORT_WIDTH
+        if path is None:
+            width, ok = QInputDialog.getInt(
+                self, "Export view", "Width in pixels:", EXPORT_WIDTH, 200, 8000, 100
+            )
+            if not ok:
+                return False
         path = path or self._ask_save(
             "Export view as PNG", f"{self.lesson_name}-{safe}.png", "PNG images (*.png)"
         )
         if not path:
             return False
         try:
-            self.views.views[key].export_png(path)
+            self.views.views[key].export_png(path, width)
         except OSError as exc:
             self.show_error(f"Could not export the view: {exc}")
             return False

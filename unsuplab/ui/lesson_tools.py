@@ -51,10 +51,13 @@ class LessonTools(QObject):
     """The pad, the t-SNE button and the action buttons of the selected lesson, and the routing of
     every question (theirs and the panels') to the worker and of its answer back.
 
-    `message(text, ms)` asks for a status-bar line.
+    `message(text, ms)` asks for a status-bar line, `logged(text)` for a log line; `counts` says
+    how often each action ran in this run.
     """
 
     message = Signal(str, int)
+    #: A line for the log (an action that ran).
+    logged = Signal(str)
 
     def __init__(
         self,
@@ -70,6 +73,7 @@ class LessonTools(QObject):
         self.actions = LessonActions()
         self.shown_step = -1  # the step of the newest snapshot, for the t-SNE panel's title
         self._waiting: dict[int, _Asker] = {}
+        self.counts: dict[str, int] = {}
         pad = _Asker(self._take_drawing, self.pad.request_failed)
         self.pad.command_requested.connect(functools.partial(self.ask, pad))
         self.tsne.command_requested.connect(self._on_tsne_asked)
@@ -110,6 +114,7 @@ class LessonTools(QObject):
         """No model to ask until the next run shows its first snapshot; unanswered questions
         are dropped (their answers will not come)."""
         self._waiting.clear()
+        self.counts.clear()
         self.shown_step = -1
         self.pad.reset()
         self.tsne.set_model_available(False)
@@ -141,9 +146,17 @@ class LessonTools(QObject):
 
     def _on_action(self, name: str, kwargs: dict[str, Any]) -> None:
         answered = functools.partial(self.actions.answered, name)
+        button = self.actions.buttons.get(name)
+        label = button.text() if button is not None else name
+        self.counts[name] = self.counts.get(name, 0) + 1
+        count = self.counts[name]
 
         def take(payloads: Payloads) -> Payloads:
             answered()
+            # Visible feedback: a press that changes weights but no picture still says it ran.
+            done = f"{label} #{count} done" + (f": {', '.join(payloads)} updated" if payloads else "")
+            self.message.emit(done, 4000)
+            self.logged.emit(done)
             return payloads
 
         self.ask(_Asker(take, answered), name, kwargs)

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -60,6 +61,10 @@ FILE_COMMANDS = (SAVE, EXPORT_METRICS)
 
 DEFAULT_LESSON = "autoencoder"
 DEFAULT_SIZE = (1500, 950)
+#: Below this window width the toolbar goes compact and the docks narrow with the window.
+COMPACT_WIDTH = 1300
+#: Below this window height the drawing pad becomes a tab beside the settings, not under them.
+COMPACT_HEIGHT = 860
 #: How long closing the window blocks waiting for a training thread to end; a step that takes
 #: longer is let finish with the window open (it says so), which then closes by itself.
 CLOSE_TIMEOUT_MS = 2000
@@ -100,6 +105,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.lesson_name: str | None = None
         self._workers: set[RunWorker] = set()  # the current and retired ones still running
         self._docks_sized = False
+        self._size_class: tuple[bool, bool] | None = None  # (compact width, compact height) laid out for
         self._closing = False  # a close waits for a training step to end
         self.stopped_run_file: Path | None = None  # the autosave of a stopped run, if any
         self.timeline: Timeline | None = None  # the recording of the run the views show
@@ -153,12 +159,12 @@ class MainWindow(FileCommands, QMainWindow):
             "Draw a digit", "drawDock", self.pad, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
-        # Wide enough for the pad's canvas and, beside a scroll bar, the widest settings form.
-        self.resizeDocks([self.lesson_dock, self.settings_dock], [270, 340], Qt.Orientation.Horizontal)
+        # Their sizes follow the window's (see _fit_to_size).
 
         self.controls = RunControls(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.controls)
         self.addAction(self.controls.toggle)
+        self.addAction(self.controls.stop_key)
         self.status = RunStatus(self.statusBar())
         self.status.set_device(device_label(resolve_device("auto")))
         self.presenter = Presenter(self)
@@ -195,6 +201,8 @@ class MainWindow(FileCommands, QMainWindow):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # The form fits the dock's width (rows wrap when narrow); only its height scrolls.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.form)
         self.defaults_button = QPushButton("Defaults")
         self.defaults_button.setToolTip("Put every setting back to the lesson's default")
@@ -224,6 +232,7 @@ class MainWindow(FileCommands, QMainWindow):
         self.form.edited.connect(self._on_form_edited)
         self.form.live_changed.connect(self._on_live_changed)
         self.tools.message.connect(self.statusBar().showMessage)
+        self.tools.logged.connect(self.log.add)
         self.banner.show_log_requested.connect(self.log_dock.show)
         self.timeline_bar.moment_chosen.connect(self.show_moment)
         self.timeline_bar.live_requested.connect(self.show_live)
@@ -234,6 +243,7 @@ class MainWindow(FileCommands, QMainWindow):
         c.pause.triggered.connect(self.pause)
         c.step.triggered.connect(self.step_once)
         c.stop.triggered.connect(self.stop)
+        c.stop_key.triggered.connect(self.confirm_stop)
         c.reset.triggered.connect(self.reset)
         c.toggle.triggered.connect(self.toggle_run)
         c.delay_changed.connect(self._on_delay_changed)
@@ -255,6 +265,7 @@ class MainWindow(FileCommands, QMainWindow):
             return
         self._discard_run()
         self._forget_timeline()
+        self._clear_shown_run()
         cls = lesson_class(name)
         self.lesson_name = name
         self.form.set_config_type(cls.Config, cls.title)
@@ -267,6 +278,17 @@ class MainWindow(FileCommands, QMainWindow):
         self.log.add(f"Lesson: {cls.title}")
         if self.settings is not None:
             self.settings.setValue(remembered.LESSON, name)
+
+    def _clear_shown_run(self) -> None:
+        """A new lesson starts blank at once: the previous lesson's panels, step count, error
+        and drawing go, rather than stay under the new title until Train."""
+        self.views.clear()
+        self.status.clear_progress()
+        self.banner.hide()
+        self.pad.clear()
+        self.last_snapshot = None
+        self.rendered_step = -1
+        self.stopped_run_file = None
 
     @property
     def lesson(self) -> type[Experiment]:
@@ -317,6 +339,24 @@ class MainWindow(FileCommands, QMainWindow):
             return
         self._autosave(self.worker)
         self.worker.stop()
+
+    def confirm_stop(self) -> bool:
+        """The Stop key: ask before ending a run that is training or has trained (No is the
+        default, so a stray key press and Enter lose nothing); True when the run was stopped."""
+        if self.worker is None:
+            return False
+        if self.shown_step() > 0 or self.run_state in ("running", "building"):
+            answer = QMessageBox.question(
+                self,
+                "Stop the run?",
+                f"Stop the run at step {self.shown_step():,}? It is saved, but training ends.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.stop()
+        return True
 
     def reset(self) -> None:
         """Discard the run and clear the views; the next Train builds from the form's settings."""
@@ -689,9 +729,57 @@ class MainWindow(FileCommands, QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         if not self._docks_sized:
-            # Once laid out: the pad at its natural height, the settings (they scroll) the rest.
             self._docks_sized = True
-            self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
+            self._fit_to_size()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._docks_sized:
+            self._fit_to_size()
+
+    def _fit_to_size(self) -> None:
+        """Dock and toolbar layout for the window's size class, applied on the first show and
+        when the window crosses COMPACT_WIDTH or COMPACT_HEIGHT, never on other resizes: docks a
+        user moved or resized by hand stay as they are until the next crossing, and a dock the
+        user floated or moved to another side is left alone."""
+        size_class = (self.width() < COMPACT_WIDTH, self.height() < COMPACT_HEIGHT)
+        if size_class == self._size_class:
+            return
+        self._size_class = narrow, short = size_class
+        self.controls.set_compact(narrow)
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        at_home = [
+            dock
+            for dock, area in (
+                (self.lesson_dock, Qt.DockWidgetArea.LeftDockWidgetArea),
+                (self.settings_dock, right),
+                (self.pad_dock, right),
+            )
+            if not dock.isFloating() and self.dockWidgetArea(dock) == area
+        ]
+        if self.settings_dock in at_home and self.pad_dock in at_home:
+            if short:
+                # One setting row under a 300-px pad is no form: the pad becomes a tab.
+                self.tabifyDockWidget(self.settings_dock, self.pad_dock)
+                self.settings_dock.raise_()
+            else:
+                if self.tabifiedDockWidgets(self.settings_dock):
+                    # A tab cannot be split off in place: take the pad out, then put it under.
+                    shown = not self.pad_dock.isHidden()
+                    self.removeDockWidget(self.pad_dock)
+                    self.addDockWidget(right, self.pad_dock)
+                    self.pad_dock.setVisible(shown)
+                self.splitDockWidget(self.settings_dock, self.pad_dock, Qt.Orientation.Vertical)
+                self.resizeDocks([self.pad_dock], [self.pad.sizeHint().height()], Qt.Orientation.Vertical)
+        # The side docks take a share of the width, so the panels keep most of a small window.
+        width = self.width()
+        widths = {
+            self.lesson_dock: min(270, max(170, width // 6)),
+            self.settings_dock: min(340, max(230, width // 5)),
+        }
+        docks = [dock for dock in widths if dock in at_home]
+        if docks:
+            self.resizeDocks(docks, [widths[d] for d in docks], Qt.Orientation.Horizontal)
 
     # -- closing ---------------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = CLOSE_TIMEOUT_MS) -> bool:

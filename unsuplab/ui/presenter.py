@@ -22,14 +22,13 @@ MAX_LESSON_SHARE = 0.25
 
 class Presenter:
     """Switches `window` into and out of presenter mode at `factor` (View → Presenter mode, F5;
-    F5 or Esc leaves it). While it is on, Esc leaves the mode rather than stopping the run."""
+    F5 or Esc leaves it; Esc never stops a run: Stop is Shift+Esc and asks first)."""
 
     def __init__(self, window: MainWindow, factor: float = _style.DEFAULT_PRESENTER_FACTOR):
         self.window = window
         self.factor = check_factor(factor)
         self.active = False
         self._layout = QByteArray()  # the docks as they were before entering
-        self._stop_keys: list[QKeySequence] = []
 
     def folded_docks(self) -> tuple[QDockWidget, ...]:
         """The docks the audience does not need."""
@@ -48,9 +47,6 @@ class Presenter:
         lesson_width = window.lesson_dock.width()
         for dock in self.folded_docks():
             dock.hide()
-        stop = self.window.controls.stop
-        self._stop_keys = stop.shortcuts()
-        stop.setShortcuts([key for key in self._stop_keys if key != QKeySequence(Qt.Key.Key_Escape)])
         self._action_keys(LEAVE_KEYS)
         self._restyle(self.factor)
         # The lesson's text and presets grow with the scale, into the room the settings left.
@@ -65,7 +61,6 @@ class Presenter:
         self._restyle(1.0)
         self.window.restoreState(self._layout)
         self.window.show_pad_for_lesson()
-        self.window.controls.stop.setShortcuts(self._stop_keys)
         self._action_keys((ENTER_KEY,))
         self.window.log.add("Presenter mode off")
 

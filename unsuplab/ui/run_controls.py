@@ -13,6 +13,10 @@ from unsuplab.ui.icons import icon
 SPEEDS = (1.0, 0.5, 0.25, 0.1, 0.05, 0.02, 0.005, 0.0)
 
 
+#: The key that stops a run, after asking.
+STOP_KEY = "Shift+Esc"
+
+
 def speed_text(delay: float) -> str:
     return "Full speed" if delay == 0 else f"{delay:g} s / step"
 
@@ -45,9 +49,14 @@ class RunControls(QToolBar):
         self.step = self._action(
             "step", "Step", "Train exactly one step, then pause", [QKeySequence(Qt.Key.Key_Period)]
         )
-        self.stop = self._action(
-            "stop", "Stop", "End the run (the views keep its last state)", [QKeySequence(Qt.Key.Key_Escape)]
-        )
+        self.stop = self._action("stop", "Stop", "End the run (the views keep its last state)", [])
+        # The key asks first (see MainWindow.confirm_stop), and it is not a lone Esc: a stray key
+        # must never end a live run, and Esc leaves a focused panel.
+        self.stop_key = QAction("Stop (asks first)", self)
+        self.stop_key.setObjectName("action_stop_key")
+        self.stop_key.setShortcut(QKeySequence(STOP_KEY))
+        self.stop_key.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.stop.setToolTip(f"{self.stop.toolTip()} ({STOP_KEY} asks first)")
         self.reset = self._action(
             "reset",
             "Reset",
@@ -112,6 +121,17 @@ class RunControls(QToolBar):
         self.speed.valueChanged.connect(self._on_speed)
         self.step_limit.valueChanged.connect(lambda value: self.step_limit_changed.emit(value or None))
         self._on_speed(self.speed.value())
+
+    def set_compact(self, compact: bool) -> None:
+        """A narrow window: icons without text (the names stay in the tooltips) and a shorter
+        speed slider, so every control, the Device choice included, stays on the toolbar."""
+        style = (
+            Qt.ToolButtonStyle.ToolButtonIconOnly if compact else Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+        )
+        self.setToolButtonStyle(style)
+        self.speed.setFixedWidth(80 if compact else 120)
+        self.step_limit.setFixedWidth(90 if compact else 110)
+        self.seed.setFixedWidth(75 if compact else 90)
 
     def _action(self, name: str, text: str, tip: str, keys: list[QKeySequence]) -> QAction:
         action = QAction(icon(name), text, self)

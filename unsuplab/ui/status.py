@@ -62,7 +62,7 @@ class RunStatus:
         self.clear_progress()
 
     def set_device(self, text: str) -> None:
-        self.device_label.setText(text)
+        _show(self.device_label, text)
 
     def set_state(self, state: str, message: str = "") -> None:
         self.state = state
@@ -76,18 +76,22 @@ class RunStatus:
         self.set_state(self.state, self.state_label.toolTip())
 
     def clear_progress(self) -> None:
-        self.step_label.setText("Step 0")
-        self.speed_label.setText("– steps/s · – samples/s")
-        self.time_label.setText("Elapsed 0:00 · ETA –")
+        for label in (self.step_label, self.speed_label, self.time_label):
+            label.setMinimumWidth(0)
+        _show(self.step_label, "Step 0")
+        _show(self.speed_label, "– steps/s · – samples/s")
+        _show(self.time_label, "Elapsed 0:00 · ETA –")
         self.progress_bar.hide()
 
     def show_progress(self, progress: Progress) -> None:
-        self.step_label.setText(f"Step {progress.step:,}")
-        self.speed_label.setText(
-            f"{format_rate(progress.steps_per_s)} steps/s · {format_rate(progress.samples_per_s)} samples/s"
+        _show(self.step_label, f"Step {progress.step:,}")
+        _show(
+            self.speed_label,
+            f"{format_rate(progress.steps_per_s)} steps/s · {format_rate(progress.samples_per_s)} samples/s",
         )
-        self.time_label.setText(
-            f"Elapsed {format_duration(progress.elapsed)} · ETA {format_duration(progress.eta)}"
+        _show(
+            self.time_label,
+            f"Elapsed {format_duration(progress.elapsed)} · ETA {format_duration(progress.eta)}",
         )
         limit = progress.step_limit
         if limit:
@@ -97,3 +101,14 @@ class RunStatus:
             self.progress_bar.show()
         else:
             self.progress_bar.hide()
+
+
+def _show(label: QLabel, text: str) -> None:
+    """Set `text` and keep the label at least as wide as it needs: the status bar gives the
+    temporary message less room rather than cut a figure ("samples/"). The width only grows
+    during a run, so the figures do not jitter as digits change."""
+    label.setText(text)
+    margins = label.contentsMargins()
+    needed = label.fontMetrics().horizontalAdvance(text) + margins.left() + margins.right() + 4
+    if label.minimumWidth() < needed:
+        label.setMinimumWidth(needed)

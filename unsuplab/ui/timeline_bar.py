@@ -173,9 +173,8 @@ class TimelineBar(QWidget):
         self.slider.valueChanged.connect(self._on_slider_moved)
         self.ruler = _Ruler(self.slider)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(
-            self.step_label.fontMetrics().horizontalAdvance("Step 100,000 · live")
-        )
+        # Room for most read-outs without jumping, but a narrow window may cut the longest.
+        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("Step 10,000"))
         self.step_label.setToolTip("The step the panels show")
 
         self.play_button = QToolButton()
@@ -197,6 +196,7 @@ class TimelineBar(QWidget):
         self.live_button.setToolTip("Show the present and follow the run as it trains (End)")
         self.live_button.clicked.connect(lambda: self.go_live())
         self.branch_action = QAction("Branch from here", self)
+        self.branch_action.setIconText("Branch")  # on the bar; the Run menu says the whole of it
         self.branch_action.setToolTip(
             "Go back to the keyframe at or before the moment shown, change settings, "
             "and Train on from there as a new run"

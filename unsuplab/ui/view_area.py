@@ -6,10 +6,13 @@ import functools
 import math
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QLabel,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -36,6 +39,16 @@ MAX_CHARTS_IN_A_ROW = 4
 #: Beside one main picture the charts stack in a column; past this many they would be too short
 #: to read, so they go two abreast and the picture gives up some width.
 MAX_CHARTS_IN_A_COLUMN = 3
+#: The width a large picture needs beside others in a row, and a chart beside other charts: a
+#: narrower view area puts fewer in a row (and scrolls) rather than squeeze them.
+PICTURE_WIDTH = 260
+CHART_WIDTH = 260
+#: Below this width the charts go beneath a single main picture instead of beside it.
+NARROW_WIDTH = 760
+#: Pixels a splitter handle takes between two panels.
+SPLITTER_HANDLE = 8
+#: The smallest a panel gets in the area before it scrolls instead of squeezing it further.
+MIN_PANEL_SIZE = QSize(240, 190)
 
 PLACEHOLDER = (
     "<p style='font-size:22px'>Press <b>Train</b> (Space) to start.</p>"
@@ -95,10 +108,14 @@ class ViewArea(QStackedWidget):
     One large panel (an image grid, a scatter, a field, a frame) takes the left with the charts
     (curves, bars, histograms, matrices) stacked beside it; several large panels share a row at
     full width with the charts side by side beneath them. Strips (paired rows, tables, image grids
-    much wider than tall) run across the bottom, followed by the panels that first came as a
-    probe's answer (a decoded point, the neighbours of a query): they join the bottom row, so
-    answering leaves the lesson's own panels where they are, and the same key answered again
-    reuses its panel. Every view's
+    much wider than tall) run across the bottom, followed by a row of the panels that first came
+    as a probe's answer (a decoded point, the neighbours of a query), so answering leaves the
+    lesson's own panels where they are, and the same key answered again
+    reuses its panel. The layout reflows with the area's width (fewer pictures and charts in a
+    row, charts under a lone picture, strips stacked), rebuilt only when a threshold is crossed,
+    and the area scrolls rather than squeeze a panel below its readable minimum. A double-click
+    on a panel (or its title menu) focuses it: it alone fills the area until Esc or another
+    double-click; `tear_off` shows a panel in a window of its own. Every view's
     `command_requested` is re-emitted as `command_requested(key, name, kwargs)`, naming the panel
     that asks; `view_added(key, view)` announces each new panel (so a tool can add its button to
     it).
@@ -117,12 +134,24 @@ class ViewArea(QStackedWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.addWidget(self.placeholder)
+        # The panels live in a scroll area: below their readable minimum it scrolls.
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.addWidget(self.scroll)
         self._page: QWidget | None = None
+        self._flow: tuple[int, ...] = ()  # the reflow choices the page was built with
         self._answer_keys: set[str] = set()  # panels that first came as a probe's answer
         self._strip_keys: set[str] = set()  # panels laid out as strips (`reads_as_strip`)
         # What each panel shows of a recorded moment: (its view, the payload object).
         self._moment_shown: dict[str, tuple[View, Payload]] = {}
         self._draws = DrawQueue(self)
+        self.focused: str | None = None  # the panel that fills the area, if any
+        self.torn_off: dict[str, _PanelWindow] = {}  # panels shown in windows of their own
+        self._leave_focus = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self._leave_focus.setContext(Qt.ShortcutContext.WindowShortcut)
+        self._leave_focus.setEnabled(False)
+        self._leave_focus.activated.connect(self.unfocus)
 
     # -- content ---------------------------------------------------------------------------------
     def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
@@ -171,17 +200,64 @@ class ViewArea(QStackedWidget):
             view = _MissingView(payload.kind)
             view.show_payload(payload)
         view.apply_theme(self._dark)
+        view.place_in_area(MIN_PANEL_SIZE)
         view.command_requested.connect(functools.partial(self._on_view_command, key))
+        view.focus_requested.connect(functools.partial(self.toggle_focus, key))
+        view.tear_off_requested.connect(functools.partial(self.tear_off, key))
+        view.watch_double_clicks()
         return view
 
     def _on_view_command(self, key: str, name: str, kwargs: dict[str, Any]) -> None:
         self.command_requested.emit(key, name, kwargs)
 
+    # -- one-panel focus and panels of their own ----------------------------------------------------
+    def toggle_focus(self, key: str) -> None:
+        """Fill the area with panel `key`, or, when it already does, go back to every panel."""
+        if self.focused == key:
+            self.unfocus()
+        elif key in self.views and key not in self.torn_off:
+            self.focused = key
+            self._leave_focus.setEnabled(True)
+            self._relayout()
+
+    def unfocus(self) -> None:
+        """Back from one focused panel to the whole layout (Esc or a double-click)."""
+        if self.focused is not None:
+            self.focused = None
+            self._leave_focus.setEnabled(False)
+            self._relayout()
+
+    def tear_off(self, key: str) -> None:
+        """Show panel `key` in a window of its own (for a second screen); closing that window
+        brings the panel back. It goes on showing the run's newest snapshots."""
+        view = self.views.get(key)
+        if view is None or key in self.torn_off:
+            return
+        if self.focused == key:
+            self.focused = None
+            self._leave_focus.setEnabled(False)
+        window = _PanelWindow(self.titles.get(key, key), view, self.window())
+        window.closed.connect(functools.partial(self._take_back, key))
+        self.torn_off[key] = window
+        self._relayout()
+        window.show()
+
+    def _take_back(self, key: str) -> None:
+        window = self.torn_off.pop(key, None)
+        if window is not None and key in self.views:
+            self._relayout()  # takes the panel out of the window first
+            window.deleteLater()
+
     def clear(self) -> None:
         """Remove every view and show the placeholder again."""
         self.setCurrentWidget(self.placeholder)
+        self.focused = None
+        self._leave_focus.setEnabled(False)
+        for window in list(self.torn_off.values()):
+            window.release()
+        self.torn_off.clear()
         if self._page is not None:
-            self.removeWidget(self._page)
+            self.scroll.takeWidget()
             self._page.deleteLater()
             self._page = None
         for view in self.views.values():
@@ -258,9 +334,47 @@ class ViewArea(QStackedWidget):
         cover.raise_()
 
     # -- layout ----------------------------------------------------------------------------------
+    def _flow_for(self, width: int) -> tuple[int, ...]:
+        """How many pictures and charts fit in a row at `width`, and whether it is narrow:
+        the choices a relayout makes, compared on resize so only a crossing rebuilds. An area
+        not shown yet has no width of its own: it is laid out wide until it is shown."""
+        width = self._room() if self.isVisible() else 10_000
+        bottom = [v for k, v in self.views.items() if k in self._strip_keys | self._answer_keys]
+        return (
+            max(1, width // PICTURE_WIDTH),
+            max(1, min(MAX_CHARTS_IN_A_ROW, width // CHART_WIDTH)),
+            int(width < NARROW_WIDTH),
+            len(_rows_fitting(bottom, width)),
+        )
+
+    def _room(self) -> int:
+        """The width panels can use: the area's, less a vertical scroll bar (it may appear)."""
+        if not self.isVisible():
+            return 10_000
+        return self.width() - self.scroll.verticalScrollBar().sizeHint().width()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self._page is not None and self._flow_for(self.width()) != self._flow:
+            self._relayout()
+
     def _relayout(self) -> None:
+        self._flow = self._flow_for(self.width())
+        pictures_per_row, charts_per_row, narrow, _ = self._flow
+        shown = {key: view for key, view in self.views.items() if key not in self.torn_off}
+        if self.focused is not None:
+            page = QWidget()
+            column = QVBoxLayout(page)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(shown[self.focused])
+            for key, view in shown.items():
+                if key != self.focused:
+                    view.setParent(page)  # kept, out of sight, until the focus ends
+                    view.hide()
+            self._show_page(page)
+            return
         large, curves, strips, answers = [], [], [], []
-        for key, view in self.views.items():
+        for key, view in shown.items():
             if key in self._answer_keys:
                 answers.append(view)
             elif view.kind in _CHART_KINDS:
@@ -269,11 +383,10 @@ class ViewArea(QStackedWidget):
                 strips.append(view)
             else:
                 large.append(view)
-        strips += answers
 
         page = QSplitter(Qt.Orientation.Vertical)
         page.setChildrenCollapsible(False)
-        if len(large) == 1 and curves:
+        if len(large) == 1 and curves and not narrow:
             # One main picture: it takes the left, the curves stack in a column beside it (two
             # abreast when there are many).
             many = len(curves) > MAX_CHARTS_IN_A_COLUMN
@@ -287,33 +400,75 @@ class ViewArea(QStackedWidget):
             # Several pictures share a row (or a grid) at full width; the curves sit beneath
             # them side by side, so no picture is squeezed into a narrow column.
             if large:
-                page.addWidget(_grid(large))
+                page.addWidget(_grid(large, pictures_per_row))
             if curves:
-                page.addWidget(_rows_of(curves))
-        if strips:
-            row = _splitter(Qt.Orientation.Horizontal, strips)
-            row.setSizes([1000] * len(strips))  # an equal share each, not by size hint: a table
-            page.addWidget(row)  # would otherwise get the width of its narrowest column layout
+                page.addWidget(self._charts(curves, charts_per_row))
+        room = self._room()
+        for bottom in (strips, answers):
+            # Side by side as far as their readable widths fit, then on further rows. A probe's
+            # answers (a decoded point) get a row of their own: they never squeeze the strips.
+            if bottom:
+                page.addWidget(_packed(bottom, room))
         # Pictures get the most height, then the charts (more when they take two rows), then the
         # strips of examples (more when no picture is there to show examples).
-        chart_rows = math.ceil(len(curves) / MAX_CHARTS_IN_A_ROW)
+        chart_rows = len(_rows_fitting(curves, self._room())) if curves else 0
+        chart_rows = max(chart_rows, math.ceil(len(curves) / charts_per_row))
         weights = (
             ([5] if large else [])
-            + ([3 * chart_rows] if curves and len(large) != 1 else [])
+            + ([3 * chart_rows] if curves and (len(large) != 1 or narrow) else [])
             + ([2 if large else 3] if strips else [])
+            + ([2] if answers else [])
         )
         for index, weight in enumerate(weights):
             page.setStretchFactor(index, weight)
         page.setSizes([100 * w for w in weights])
+        self._show_page(page)
+        for view in shown.values():
+            # Back from a focus; only now, inside the page: a parentless panel shown would open
+            # as a window of its own and take the focus from the main window.
+            view.show()
 
-        old = self._page
+    def _charts(self, charts: list[View], per_row: int) -> QSplitter:
+        """Rows of charts, evenly filled; when one needs more than CHART_WIDTH (every category
+        of a bar chart named), as many as their widths fit in each row instead."""
+        if any(_least_width(chart) > CHART_WIDTH for chart in charts):
+            return _packed(charts, self._room())
+        return _rows_of(charts, per_row)
+
+    def _show_page(self, page: QWidget) -> None:
+        old = self.scroll.takeWidget()
         self._page = page
-        self.addWidget(page)
-        self.setCurrentWidget(page)
+        self.scroll.setWidget(page)
+        self.setCurrentWidget(self.scroll)
         if old is not None:
             # The views now live in the new page; only the old empty splitters go.
-            self.removeWidget(old)
             old.deleteLater()
+
+
+class _PanelWindow(QWidget):
+    """A panel torn off into a window of its own; closing it hands the panel back (`closed`)."""
+
+    closed = Signal()
+
+    def __init__(self, title: str, view: View, owner: QWidget):
+        super().__init__(owner, Qt.WindowType.Window)
+        self.setWindowTitle(f"unsuplab — {title}")
+        self.view = view
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(view)
+        view.show()
+        self.resize(900, 650)
+
+    def release(self) -> None:
+        """Close without handing the panel back (the area is being cleared)."""
+        self.closed.disconnect()
+        self.close()
+        self.deleteLater()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        super().closeEvent(event)
+        self.closed.emit()
 
 
 def _splitter(orientation: Qt.Orientation, widgets: list[QWidget]) -> QSplitter:
@@ -338,13 +493,45 @@ def _rows_of(views: list[View], per_row: int = MAX_CHARTS_IN_A_ROW) -> QSplitter
     )
 
 
-def _grid(views: list[View]) -> QWidget:
+def _packed(views: list[View], width: int) -> QSplitter:
+    """`views` in rows, as many side by side as their minimum widths fit in `width`, each an
+    equal share of its row (not by size hint: a table would get the width of its narrowest
+    column layout)."""
+    splitters = []
+    for row in _rows_fitting(views, width):
+        splitter = _splitter(Qt.Orientation.Horizontal, row)
+        splitter.setSizes([1000] * len(row))
+        splitters.append(splitter)
+    return splitters[0] if len(splitters) == 1 else _splitter(Qt.Orientation.Vertical, splitters)
+
+
+def _least_width(view: View) -> int:
+    """The narrowest a layout can make `view`: its own minimum or its contents'."""
+    return max(view.minimumWidth(), view.minimumSizeHint().width())
+
+
+def _rows_fitting(views: list[View], width: int) -> list[list[View]]:
+    """`views` in order, cut into rows whose minimum widths fit in `width` (one at least each)."""
+    rows: list[list[View]] = [[]]
+    used = 0
+    for view in views:
+        need = _least_width(view) + SPLITTER_HANDLE
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used = 0
+        rows[-1].append(view)
+        used += need
+    return rows if rows[0] else []
+
+
+def _grid(views: list[View], most_per_row: int = 3) -> QWidget:
     host = QWidget()
     grid = QGridLayout(host)
     grid.setContentsMargins(0, 0, 0, 0)
     grid.setSpacing(4)
-    # A row for up to three pictures, then a near-square grid.
+    # A row for up to three pictures (fewer when narrow), then a near-square grid.
     columns = len(views) if len(views) <= 3 else max(1, math.ceil(math.sqrt(len(views))))
+    columns = max(1, min(columns, most_per_row))
     for i, view in enumerate(views):
         grid.addWidget(view, i // columns, i % columns)
     return host

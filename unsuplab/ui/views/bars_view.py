@@ -13,6 +13,9 @@ from unsuplab.ui.views.base import View
 from unsuplab.ui.views.legend import palette_legend
 
 GROUP_WIDTH = 0.8  # of each category's unit of x, shared by its bars
+#: The widest a chart asks to be so that every category is named; the left axis' room.
+MAX_LABELLED_WIDTH = 600
+AXIS_ROOM = 50
 
 
 class BarsView(View):
@@ -48,6 +51,12 @@ class BarsView(View):
         self.band.setZValue(-10)
         self.band.hide()
         self.plot.addItem(self.band)
+        # Clickable categories with nothing to show yet (a movie not liked) keep a faint slot,
+        # so there is a bar to click.
+        self.slots = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.8, pen=None)
+        self.slots.setZValue(-5)
+        self.slots.hide()
+        self.plot.addItem(self.slots)
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0)
         self.plot.addItem(self.zero_line)
         # A name may run past its category's edge rather than vanish (the first, the last).
@@ -74,6 +83,12 @@ class BarsView(View):
         if list(payload.categories) != self.categories:
             self.categories = list(payload.categories)
             self.plot.setXRange(-0.5, len(self.categories) - 0.5, padding=0.02)
+            # Room for every category's name under its bar ("Harry Potter", not "Ha…"): below it
+            # the view area scrolls. Many short labels (actions, units) need little.
+            widest = max((self.fontMetrics().horizontalAdvance(c) for c in self.categories), default=0)
+            self.plot_widget.setMinimumWidth(
+                min(MAX_LABELLED_WIDTH, len(self.categories) * (widest + 6) + AXIS_ROOM)
+            )
             self._set_ticks()
         if list(self.values) != list(self.bar_items):
             for name in [n for n in self.bar_items if n not in self.values]:
@@ -110,6 +125,27 @@ class BarsView(View):
                 brushes = [pg.mkBrush(palette_colour(k))] * len(heights)
             item.setOpts(x=x, height=np.nan_to_num(heights), width=width * 0.92, brushes=brushes, pen=None)
         self._draw_band(single)
+        self._draw_slots()
+
+    def _draw_slots(self) -> None:
+        """A faint full-height slot behind each empty category of a clickable chart."""
+        if self.click_command is None or not self.values:
+            self.slots.hide()
+            return
+        heights = np.nan_to_num(np.stack([np.abs(v) for v in self.values.values()])).max(axis=0)
+        empty = np.flatnonzero(heights == 0)
+        if len(empty) == 0:
+            self.slots.hide()
+            return
+        top = self._y_range[1] if self._y_range is not None else max(float(heights.max()), 1.0)
+        self.slots.setOpts(
+            x=empty,
+            height=np.full(len(empty), top),
+            width=GROUP_WIDTH,
+            brush=translucent(self.theme.neutral, 45),
+            pen=None,
+        )
+        self.slots.show()
 
     def _draw_band(self, single: bool) -> None:
         if single or self.highlight is None or not 0 <= self.highlight < len(self.categories):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QMenu,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -20,6 +21,66 @@ from PySide6.QtWidgets import (
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, font, theme_for
 from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
+
+#: Width in pixels of a panel exported as PNG unless the caller names one: sharp on a slide.
+EXPORT_WIDTH = 1600
+#: Screen pixels a small image (a 28x28 digit) keeps at least in a strip: below it the view
+#: area scrolls rather than shrink the digits to specks (17 px were seen at 1024x700).
+MIN_IMAGE_PX = 40
+#: A strip asks for at most this much width; a longer one shrinks its images below the minimum.
+MAX_STRIP_WIDTH = 900
+#: What a panel adds around its picture: margins, the title line, the hover line.
+PANEL_FRAME = QSize(16, 64)
+
+
+def keep_images_readable(view: View, columns: int, rows: int, beside: int = 0) -> None:
+    """Ask room for `view`'s strip of `rows` x `columns` small images (with `beside` pixels of
+    labels) at about MIN_IMAGE_PX each; the view area grants it (see `View.need_room`)."""
+    width = min(columns * MIN_IMAGE_PX, MAX_STRIP_WIDTH) + beside
+    height = min(rows * MIN_IMAGE_PX, 4 * MIN_IMAGE_PX)
+    view.need_room(QSize(width, height) + PANEL_FRAME)
+
+
+class TitleLabel(QLabel):
+    """A panel title on one line, cut with "…" when the panel is narrow (a title wrapped onto
+    five lines leaves no room for the plot); `text()` and the tooltip keep the whole title."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def shown_text(self) -> str:
+        """The text as drawn: the whole title, or its start and "…" when it does not fit."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        self.style().drawItemText(
+            painter,
+            self.contentsRect(),
+            align,
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+
+
+class _DoubleClickWatcher(QObject):
+    """Turns a left double-click anywhere on a panel (its plot included) into the panel's
+    `focus_requested`."""
+
+    def __init__(self, view: View):
+        super().__init__(view)
+        self.view = view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
+            self.view.focus_requested.emit()
+            return True
+        return False
 
 
 class View(QWidget):
@@ -33,21 +94,48 @@ class View(QWidget):
 
     kind: str = ""
     command_requested = Signal(str, dict)
+    #: Double-click or the title menu: fill the view area with this panel (or leave that).
+    focus_requested = Signal()
+    #: The title menu: show this panel in a window of its own (for a second screen).
+    tear_off_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.theme: Theme = theme_for(app_is_dark())
         # A view paints its own background so it reads the same docked, floating or exported.
         self.setAutoFillBackground(True)
-        self.title_label = QLabel()
+        self.title_label = TitleLabel()
         self.title_label.setFont(font(1.1, bold=True))
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title_label.setWordWrap(True)  # a narrow panel wraps its title rather than cut it
+        self.title_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.title_label.customContextMenuRequested.connect(self._title_menu)
+        self._double_clicks = _DoubleClickWatcher(self)
+        #: The least size a layout gives the panel: `floor`, set by the view area, and `room`,
+        #: what its contents need to stay readable (a strip's images). A panel alone (a test, a
+        #: torn-off window) is not held to them.
+        self.floor: QSize | None = None
+        self.room = QSize(0, 0)
         self._muted_labels: list[QLabel] = []
         self.hover_label: QLabel | None = None  # made by `hover_line`
         self.legend_label: SeriesLegend | None = None
         self._title_row: QHBoxLayout | None = None  # made by `lay_out`
         self._corner: QWidget | None = None
+
+    def place_in_area(self, floor: QSize) -> None:
+        """The view area holds the panel to at least `floor` and the room it asked for."""
+        self.floor = floor
+        self._hold_minimum()
+
+    def need_room(self, size: QSize) -> None:
+        """The contents need `size` to stay readable; granted inside the view area."""
+        if size != self.room:
+            self.room = size
+            self._hold_minimum()
+
+    def _hold_minimum(self) -> None:
+        if self.floor is not None:
+            # Made parentless, the panel took its layout's minimum as its own: replace it.
+            self.setMinimumSize(self.floor.expandedTo(self.room).expandedTo(self.layout().minimumSize()))
 
     def muted_label(self) -> QLabel:
         """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""
@@ -191,9 +279,34 @@ class View(QWidget):
                 body.setAccessibleName(title)
             self.place_legend()
 
-    def export_png(self, path: str | Path) -> None:
-        """Save what the view shows now as a PNG."""
-        if not self.grab().save(str(path), "PNG"):
+    def watch_double_clicks(self) -> None:
+        """Let a double-click on any part of the panel ask for focus (called once it is built)."""
+        for widget in (self, *self.findChildren(QWidget)):
+            widget.installEventFilter(self._double_clicks)
+
+    def _title_menu(self, pos) -> None:
+        menu = QMenu(self)
+        menu.addAction("Focus on this panel (double-click)", self.focus_requested.emit)
+        menu.addAction("Open in its own window", self.tear_off_requested.emit)
+        menu.exec(self.title_label.mapToGlobal(pos))
+
+    def export_png(self, path: str | Path, width: int = EXPORT_WIDTH) -> None:
+        """Save what the view shows now as a PNG `width` pixels wide (drawn at that resolution,
+        not scaled up), without the panel's own controls."""
+        hidden = [w for w in (self._corner,) if w is not None and w.isVisible()]  # a "log y" box
+        for widget in hidden:
+            widget.hide()
+        try:
+            size = self.size()
+            scale = max(width, 1) / max(size.width(), 1)
+            picture = QPixmap(round(size.width() * scale), round(size.height() * scale))
+            picture.setDevicePixelRatio(scale)
+            picture.fill(self.palette().window().color())
+            self.render(picture)
+        finally:
+            for widget in hidden:
+                widget.show()
+        if not picture.save(str(path), "PNG"):
             raise OSError(f"could not write a PNG to {path}")
 
 

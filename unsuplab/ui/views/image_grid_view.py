@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QWidget
 
 from unsuplab.core.payloads import ImageGrid
 from unsuplab.ui.views._style import image_lookup_table, smooth_when_shrunk
-from unsuplab.ui.views.base import PixelHoverView
+from unsuplab.ui.views.base import PixelHoverView, keep_images_readable
 from unsuplab.viz.images import grid_shape
 from unsuplab.viz.panels import PAD, grid_pixels
 
@@ -53,6 +53,7 @@ class ImageGridView(PixelHoverView):
         self._shown_shape: tuple[int, ...] = ()
         self._signed = False  # weights and filters (zero in the middle) rather than intensities
         self.click_command: str | None = None
+        self.frames: list[QGraphicsRectItem] = []  # around the marked tiles
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
@@ -78,16 +79,38 @@ class ImageGridView(PixelHoverView):
         n, h, w = images.shape[:3]
         self._images = images
         self.tiles = TileGeometry(n, h, w, payload.columns)
+        if self.tiles.rows <= 3 and max(h, w) <= 64:  # a strip of small images, not a big grid
+            keep_images_readable(self, self.tiles.columns, self.tiles.rows)
         picture = grid_pixels(payload)
         self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
         if (payload.normalisation != "unit") != self._signed:
             self._signed = not self._signed
             self.image_item.setLookupTable(image_lookup_table(self._signed))
         self._set_click_command(payload.click_command)
+        self._mark(payload.marked)
         if picture.shape != self._shown_shape:
             # A new layout: frame it whole, even if the user had zoomed into the old one.
             self._shown_shape = picture.shape
             self.view_box.autoRange(padding=0.01)
+
+    def _mark(self, marked: tuple[int, ...]) -> None:
+        """Frame the `marked` tiles (the chosen ends of an interpolation) in the accent colour."""
+        for frame in self.frames[len(marked) :]:
+            self.view_box.removeItem(frame)
+        del self.frames[len(marked) :]
+        while len(self.frames) < len(marked):
+            frame = QGraphicsRectItem()
+            frame.setZValue(10)
+            self.view_box.addItem(frame)
+            self.frames.append(frame)
+        t = self.tiles
+        pen = pg.mkPen(self.theme.accent, width=3)
+        pen.setCosmetic(True)
+        for frame, index in zip(self.frames, marked, strict=True):
+            row, col = divmod(index, t.columns)
+            x, y = PAD + col * (t.width + PAD), PAD + row * (t.height + PAD)
+            frame.setRect(x - PAD / 2, y - PAD / 2, t.width + PAD, t.height + PAD)
+            frame.setPen(pen)
 
     def describe(self, x: float, y: float) -> str:
         """The hover text for image pixel (x, y): tile index and the raw value under the mouse."""

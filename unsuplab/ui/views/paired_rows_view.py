@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 
 from unsuplab.core.payloads import PairedRows
 from unsuplab.ui.views._style import smooth_when_shrunk, style_plot
-from unsuplab.ui.views.base import PixelHoverView
+from unsuplab.ui.views.base import PixelHoverView, keep_images_readable
 from unsuplab.viz.panels import PAD, rows_pixels
 
 LABEL_SHARE = 0.3  # the row labels never take more of the panel's width than this (then elided)
@@ -66,6 +66,7 @@ class PairedRowsView(PixelHoverView):
         if labels != self.row_labels:
             self.row_labels = labels
             self.fit_row_labels()
+        keep_images_readable(self, len(first), len(labels), beside=self.row_axis.width())
         if picture.shape != self._shown_shape:
             self._shown_shape = picture.shape
             self.plot.getViewBox().autoRange(padding=0.01)

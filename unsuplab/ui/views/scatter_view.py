@@ -299,10 +299,13 @@ class ScatterView(View):
     def _on_mouse_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
-        index = self.point_at(event.scenePos())
+        # The point the card shows is the one the user means, even if a snapshot moved the
+        # points between the hover and the click (the ring followed it; the mouse did not).
+        index = self.hovered if self.hovered is not None else self.point_at(event.scenePos())
         if index is not None:
             self.selected = index
             self._place_marker()
+            self._show_hover(None)  # the card has done its job; the answer comes beside the plot
             self.command_requested.emit("inspect", {"index": index})
         elif self.plane_command is not None and self.view_box.sceneBoundingRect().contains(event.scenePos()):
             self._request_plane_point(event.scenePos())

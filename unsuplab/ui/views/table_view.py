@@ -29,6 +29,10 @@ def format_cell(value: object) -> str:
     return f"{float(value):.4g}"
 
 
+#: Room beside a header's text for the section's margins and the sort indicator.
+HEADER_PADDING = 16
+
+
 class TableView(View):
     """A `Table` in a read-only `QTableWidget` (`table`); numbers right-aligned.
 
@@ -58,6 +62,12 @@ class TableView(View):
             self._columns = columns
             self.table.setColumnCount(len(columns))
             self.table.setHorizontalHeaderLabels(columns)
+            # Every header whole ("median s(x)", not "nedian s(x"): below that the view area
+            # scrolls rather than squeeze the columns.
+            header = self.table.horizontalHeader()
+            widest = max((header.fontMetrics().horizontalAdvance(c) for c in columns), default=0)
+            header.setMinimumSectionSize(widest + HEADER_PADDING)
+            self.table.setMinimumWidth(len(columns) * (widest + HEADER_PADDING) + 2 * self.table.frameWidth())
         if self.table.rowCount() != len(payload.rows):
             self.table.setRowCount(len(payload.rows))
         for r, row in enumerate(payload.rows):
