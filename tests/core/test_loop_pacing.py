@@ -43,8 +43,11 @@ def test_a_slow_evaluation_is_done_less_often():
     experiment = SlowParts(FakeClock(), evaluate_time=0.5)
     events = start(experiment, RunControl(step_limit=1000), eval_interval=1.0)
     until(events, state_is("finished"))
-    # 10 s of training: every 5 s (0.5 s ÷ PART_SHARE) rather than every second, and the final one.
-    assert 2 <= len(experiment.evaluated_at) <= 4
+    # 10 s of training: the first evaluation's cost is start-up and not counted, so the second
+    # comes after a second; then every 5 s (0.5 s ÷ PART_SHARE) rather than every second; the final.
+    assert 2 <= len(experiment.evaluated_at) <= 5
+    gaps = [b - a for a, b in zip(experiment.evaluated_at[1:-1], experiment.evaluated_at[2:-1], strict=False)]
+    assert all(gap >= 400 for gap in gaps)  # ≥ 4 s of 10-ms steps between the paced ones
 
 
 def test_a_pause_is_announced_before_the_held_out_evaluation_which_follows():
@@ -69,3 +72,28 @@ def test_a_pause_is_announced_before_the_held_out_evaluation_which_follows():
     assert after.metrics["heldout_loss"] == experiment.w.sum()
     control.stop()
     list(events)
+
+
+class ColdFirstSnapshot(Counter):
+    """A snapshot that takes a whole second the first time (imports, first allocations) and no
+    time after that; it logs when each snapshot was taken."""
+
+    def __init__(self, clock: FakeClock):
+        super().__init__(clock, step_time=0.01)
+        self.snapshot_times: list[float] = []
+
+    def snapshot(self) -> dict[str, Any]:
+        if not self.snapshot_times:
+            self.clock.now += 1.0
+        self.snapshot_times.append(self.clock.now)
+        return super().snapshot()
+
+
+def test_a_slow_first_snapshot_does_not_space_out_the_ones_after_it():
+    experiment = ColdFirstSnapshot(FakeClock())
+    events = start(experiment, RunControl(step_limit=300), eval_interval=100.0)
+    until(events, state_is("finished"))
+    times = experiment.snapshot_times
+    gaps = [b - a for a, b in zip(times[1:], times[2:], strict=False)]
+    # 3 s of steps at the asked 0.1 s: about 30 snapshots, not one every 10 s (1 s ÷ PART_SHARE).
+    assert len(times) >= 25 and max(gaps) <= 0.1 + 0.01 + 1e-6  # the interval, or one step more

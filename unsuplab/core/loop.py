@@ -318,7 +318,11 @@ class _Run:
         self.candidate: tuple[int, dict[str, Any]] | None = None
         self.last_good_time = self.last_eval = self.last_snapshot = clock()
         self.evaluated_step = -1  # the step of the newest held-out evaluation
-        self.costs = {"evaluate": 0.0, "snapshot": 0.0}  # seconds the newest call of each took
+        # Seconds a call of each typically takes: the least of its last three calls, leaving out
+        # its first, which pays one-off start-up costs (a cold first snapshot must not hold the
+        # next ones back for ten times as long while a class watches the run start).
+        self.costs = {"evaluate": 0.0, "snapshot": 0.0}
+        self._recent_costs: dict[str, deque[float] | None] = {"evaluate": None, "snapshot": None}
         self.state: RunState | None = None
         self.dirty = False  # steps or changes the views have not seen yet
 
@@ -445,7 +449,12 @@ class _Run:
         """The lesson's evaluate() or snapshot(), its cost kept in `costs`."""
         start = self.clock()
         answer = getattr(self.experiment, part)()
-        self.costs[part] = self.clock() - start
+        recent = self._recent_costs[part]
+        if recent is None:
+            self._recent_costs[part] = deque(maxlen=3)  # the first call is not typical
+        else:
+            recent.append(self.clock() - start)
+            self.costs[part] = min(recent)
         return answer
 
     def _progress(self) -> Progress:
