@@ -482,9 +482,7 @@ def _timeline(record: Any, convert: Callable[[Any], Any], state_size: Callable[[
     for i, frame in enumerate(_field(record, "frames", list[Any], "the timeline")):
         where = f"frame {i}"
         _need(frame, dict[str, Any], where)
-        step = _field(frame, "step", int, where)
-        if step <= last:
-            raise _Damage(f"{where}: step {step} does not come after step {last}")
+        step = _rising_step(frame, last, where)
         refs = _field(frame, "payloads", dict[str, int], where)
         bad = [key for key, ref in refs.items() if not 0 <= ref < len(payloads)]
         if bad:
@@ -504,9 +502,7 @@ def _timeline(record: Any, convert: Callable[[Any], Any], state_size: Callable[[
     for i, keyframe in enumerate(_field(record, "keyframes", list[Any], "the timeline")):
         where = f"keyframe {i}"
         _need(keyframe, dict[str, Any], where)
-        step = _field(keyframe, "step", int, where)
-        if step <= last:
-            raise _Damage(f"{where}: step {step} does not come after step {last}")
+        step = _rising_step(keyframe, last, where)
         state = _field(keyframe, "state", dict[Any, Any], where)
         timeline._keyframes.append(Keyframe(step, state, int(state_size(state))))
         last = step
@@ -546,6 +542,14 @@ def _field(record: dict[str, Any], name: str, hint: Any, where: str) -> Any:
         raise _Damage(f"{where}: missing field {name!r}")
     _need(record[name], hint, f"{where}: field {name!r}")
     return record[name]
+
+
+def _rising_step(record: dict[str, Any], last: int, where: str) -> int:
+    """The record's step, which must come after `last` (frames and keyframes are kept in order)."""
+    step = _field(record, "step", int, where)
+    if step <= last:
+        raise _Damage(f"{where}: step {step} does not come after step {last}")
+    return step
 
 
 def _need(value: Any, hint: Any, where: str) -> None:
