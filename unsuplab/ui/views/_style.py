@@ -140,16 +140,19 @@ def pixel_size(size: float) -> int:
 def colour_map(signed: bool) -> pg.ColorMap:
     """The chosen map for signed values (diverging, zero in the middle) or intensities
     (sequential), from pyqtgraph's bundled maps."""
-    choice = COLOUR_MAP_CHOICES[_look.colour_maps]
-    return named_colour_map(choice.diverging if signed else choice.sequential)
+    return named_colour_map(_chosen_map_name(signed))
 
 
 def image_lookup_table(signed: bool) -> np.ndarray | None:
     """The lookup table an image of grey levels 0-255 is drawn through: None for plain grey (so
     the panel shows exactly the levels of its exported PNG), else the chosen map's 256 colours."""
+    name = _chosen_map_name(signed)
+    return None if name == "grey" else named_colour_map(name).getLookupTable(nPts=256)
+
+
+def _chosen_map_name(signed: bool) -> str:
     choice = COLOUR_MAP_CHOICES[_look.colour_maps]
-    name = choice.diverging if signed else choice.sequential
-    return None if name == "grey" else pg.colormap.get(name).getLookupTable(nPts=256)
+    return choice.diverging if signed else choice.sequential
 
 
 def named_colour_map(name: str) -> pg.ColorMap:
