@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from unsuplab.viz.colours import COLOUR_MAP_CHOICES, DEFAULT_COLOUR_MAPS, DIGIT_COLOURS, DIGIT_SYMBOLS
 from unsuplab.viz.images import to_uint8
@@ -201,6 +201,10 @@ def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
     axis.label.setFont(tick_font)
     axis.labelStyle.pop("font-size", None)  # the title's size is the label font's
     axis._updateLabel()  # pyqtgraph re-lays out its title only here
+    # Painting an axis replays its tick labels' text layout (several ms); keep the painted axis as
+    # a pixmap so that redrawing a panel's content (a scrub, a new snapshot) does not repaint its
+    # axes unless their range changed.
+    axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme) -> None:
