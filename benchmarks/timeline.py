@@ -2,9 +2,11 @@
 
 1. memory: each lesson trains for a fixed time with snapshots ~10 times a second (as in the
    window); frames kept, bytes per frame, total bytes and keyframes kept;
-2. cost: steps/s of the autoencoder and dqn lessons with and without recording, side by side;
-3. scrubbing: 200 random recorded frames shown through an offscreen ViewArea (every panel);
-   the worst and median milliseconds per move;
+2. cost: steps/s of the autoencoder and dqn lessons with and without recording, side by side
+   (medians of alternated runs), and the share of run time spent inside the recording itself;
+3. scrubbing: 200 random recorded frames shown through an offscreen ViewArea (every panel) the
+   way the window shows a moment; then the same in the main window while it trains; the median,
+   90th percentile and worst milliseconds per move;
 4. film: a 200-frame GIF of the whole view area at 800 px (frames recorded at every step of the
    autoencoder); seconds taken and the file's size.
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is loaded (for parts 3 and 4)
 
-from unsuplab.core.loop import RunControl, Snapshot, StateChanged, run
+from unsuplab.core.loop import RunControl, Snapshot, StateChanged, _Run, run
 from unsuplab.core.registry import lesson, lessons
 from unsuplab.core.timeline import Timeline
 from unsuplab.models.devices import device_label, resolve_device
@@ -82,15 +84,43 @@ def memory(names: list[str], seconds: float, device: str) -> dict[str, tuple[Tim
     return kept
 
 
-def cost(seconds: float, device: str) -> None:
-    print(f"\n2. recording cost: steps/s over {seconds:g} s, without and with the timeline")
-    for name in COST_LESSONS:
-        rates = []
-        for timeline in (Unrecorded(), Timeline()):
-            last, spent = train_for(name, seconds, device, timeline)
-            rates.append(last.progress.step / spent)
-        change = 100 * (rates[1] / rates[0] - 1)
-        print(f"{name:26s} without {rates[0]:9.1f}   with {rates[1]:9.1f}   ({change:+.1f} %)")
+def cost(seconds: float, device: str, repeats: int = 3) -> None:
+    """Steps/s without and with recording, alternated `repeats` times (medians: one short run
+    each swings by several per cent on a laptop), and the share of the run spent inside the
+    loop's recording itself (`_Run._record`: frame, keyframe state, thinning), which is steady."""
+    print(
+        f"\n2. recording cost: steps/s over {seconds:g} s, without and with the timeline "
+        f"(median of {repeats} alternated runs), and time inside the recording"
+    )
+    spent_recording = [0.0]
+    original = _Run._record
+
+    def timed_record(run_object, now, shown):
+        start = time.perf_counter()
+        original(run_object, now, shown)
+        spent_recording[0] += time.perf_counter() - start
+
+    _Run._record = timed_record
+    try:
+        for name in COST_LESSONS:
+            rates: dict[str, list[float]] = {"without": [], "with": []}
+            shares = []
+            for _ in range(repeats):
+                for label, timeline in (("without", Unrecorded()), ("with", Timeline())):
+                    spent_recording[0] = 0.0
+                    last, spent = train_for(name, seconds, device, timeline)
+                    rates[label].append(last.progress.step / spent)
+                    if label == "with":
+                        shares.append(100 * spent_recording[0] / spent)
+            without, with_ = statistics.median(rates["without"]), statistics.median(rates["with"])
+            print(
+                f"{name:26s} without {without:9.1f}   with {with_:9.1f}   "
+                f"({100 * (with_ / without - 1):+.1f} %; runs {min(rates['without']):.0f}–"
+                f"{max(rates['without']):.0f} / {min(rates['with']):.0f}–{max(rates['with']):.0f})   "
+                f"recording {statistics.median(shares):.2f} % of the run time"
+            )
+    finally:
+        _Run._record = original
 
 
 def scrub(timeline: Timeline, last: Snapshot) -> None:
@@ -122,6 +152,45 @@ def scrub(timeline: Timeline, last: Snapshot) -> None:
         f"\n3. scrubbing {SCRUB_MOVES} random moves over {len(steps)} frames of the autoencoder "
         f"(1200×800, every panel): median {statistics.median(times):.1f} ms, "
         f"90th percentile {times[int(0.9 * len(times))]:.1f} ms, worst {times[-1]:.1f} ms"
+    )
+
+
+def scrub_while_training(frames_wanted: int = 40) -> None:
+    """The issue's case: the main window trains the autoencoder (its defaults) while the user
+    drags the timeline slider; each of SCRUB_MOVES random moves is timed from the slider's new
+    value to the painted window."""
+    from unsuplab.ui.app import application
+    from unsuplab.ui.main_window import MainWindow
+
+    app = application()
+    window = MainWindow(lesson="autoencoder", dark=True)
+    window.resize(1280, 720)
+    window.show()
+    window.train()
+    start = time.perf_counter()
+    while window.timeline is None or len(window.timeline_bar.steps) < frames_wanted:
+        app.processEvents()
+        time.sleep(0.002)
+        if time.perf_counter() - start > 120:
+            print(f"\n3b. scrubbing while training: fewer than {frames_wanted} frames after 2 minutes")
+            window.shutdown()
+            return
+    times = []
+    for _ in range(SCRUB_MOVES):
+        step = random.choice(window.timeline_bar.steps)
+        moved = time.perf_counter()
+        window.timeline_bar.slider.setValue(step)
+        app.processEvents()
+        times.append(1000 * (time.perf_counter() - moved))
+        app.processEvents()  # the training's own snapshots (status, marks) between two moves
+    trained = window.last_snapshot.progress.step if window.last_snapshot else 0
+    window.shutdown()
+    times.sort()
+    print(
+        f"\n3b. scrubbing while training (main window 1280×720, autoencoder at step {trained:,}): "
+        f"{SCRUB_MOVES} random moves over {len(window.timeline_bar.steps)} frames: "
+        f"median {statistics.median(times):.1f} ms, 90th percentile "
+        f"{times[int(0.9 * len(times))]:.1f} ms, worst {times[-1]:.1f} ms"
     )
 
 
@@ -162,6 +231,7 @@ def main() -> None:
     if "autoencoder" not in kept:
         kept.update(memory(["autoencoder"], args.seconds, device))
     scrub(*kept["autoencoder"])
+    scrub_while_training()
     film(device)
 
 
