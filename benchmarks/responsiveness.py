@@ -9,7 +9,8 @@ For every lesson (or those named by `--only`), in fresh processes:
   drawing-pad stroke to its reconstruction, a latent-plane click to its picture, an action button
   such as GAN's D-step to its answer); then Pause, Stop and a lesson switch are each timed until
   the window shows them; last, every panel of the final snapshot is drawn again and timed
-  (show_payload plus a repaint), per panel kind;
+  (show_payload plus a repaint), per panel kind, and one full garbage collection is timed (what
+  the GUI thread's periodic collector costs the window at that point);
 - core: the same lesson through the run loop without a window, for the same time, timing the
   lesson's own evaluate() and snapshot().
 
@@ -23,6 +24,7 @@ Figures only; nothing passes or fails on time.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -212,6 +214,10 @@ def measure_window(lesson: str, seconds: float) -> dict:
         window.pause()
         _wait_until(app, lambda: window.run_state == "paused", what="pause")
         result["draw_ms"] = _draw_costs(app, window, payloads)
+        # What the GUI-thread collector's periodic full collection costs the window now.
+        start = time.perf_counter()
+        gc.collect()
+        result["gc_ms"] = 1000.0 * (time.perf_counter() - start)
     finally:
         window.shutdown()
         window.close()
@@ -333,7 +339,7 @@ def main() -> None:
         for platform in platforms:
             win = _in_process("window", lesson, args.seconds, platform, args.threads)
             if "error" in win or "error" in core:
-                rows.append([lesson, platform, f"error: {win.get('error') or core.get('error')}"] + [""] * 12)
+                rows.append([lesson, platform, f"error: {win.get('error') or core.get('error')}"] + [""] * 13)
                 continue
             ratio = win["window_rate"] / core["core_rate"]
             worst_stall, worst_ratio = max(worst_stall, win["stall_max"]), min(worst_ratio, ratio)
@@ -357,6 +363,7 @@ def main() -> None:
                     _ms(win["switch_ms"]),
                     _ms(core["evaluate_ms"]),
                     _ms(core["snapshot_ms"]),
+                    _ms(win["gc_ms"]),
                 ]
             )
     header = [
@@ -375,6 +382,7 @@ def main() -> None:
         "switch ms",
         "evaluate ms",
         "snapshot ms",
+        "full gc ms",
     ]
     print_table(header, rows)
     print("drawing one snapshot's panel again (show_payload + repaint, median of 5), slowest per kind:")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import torch
 
 
@@ -34,13 +37,13 @@ def device_label(device: str) -> str:
     return f"CPU ({torch.get_num_threads()} threads)"
 
 
-def warm_up_in_background() -> None:
+def warm_up_in_background() -> threading.Thread:
     """Import what torch loads on its first optimiser (torch._dynamo, about a second) on a
     background thread, so the first Train shows pictures at once instead of after that import.
-    Only imports: no tensor work, which would leave spinning OpenMP helpers on this thread."""
-    import importlib
-    import threading
-
-    threading.Thread(
+    Only imports: no tensor work, which would leave spinning OpenMP helpers on this thread.
+    Returns the thread."""
+    thread = threading.Thread(
         target=importlib.import_module, args=("torch._dynamo",), name="unsuplab-warm-up", daemon=True
-    ).start()
+    )
+    thread.start()
+    return thread

@@ -42,7 +42,7 @@ from unsuplab.ui import accessibility, menus, remembered, theme
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.errors import ErrorBanner
 from unsuplab.ui.file_commands import FileCommands
-from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread
+from unsuplab.ui.gui_gc import collect_garbage_on_the_gui_thread, freeze_when_ended
 from unsuplab.ui.icons import app_icon
 from unsuplab.ui.lesson_browser import LessonBrowser
 from unsuplab.ui.lesson_tools import LessonTools
@@ -93,7 +93,7 @@ class MainWindow(FileCommands, QMainWindow):
     ):
         super().__init__()
         collect_garbage_on_the_gui_thread()  # before any other thread starts
-        warm_up_in_background()
+        freeze_when_ended(warm_up_in_background())
         self.settings = settings
         self.autosave = autosave
         if autosave is not None and autosave.parent.is_dir():
