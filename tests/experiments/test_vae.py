@@ -171,7 +171,7 @@ def test_asked_for_input_noise_the_encoder_reads_it_and_the_decoder_must_give_ba
     assert torch.equal(plain.test_input, plain.test_x)
     read = []
     posterior = noisy.model.posterior
-    noisy.model.posterior = lambda x: (read.append(x), posterior(x))[1]
+    noisy.model.posterior = lambda x, y=None: (read.append(x), posterior(x, y))[1]
     # Held out: the encoder reads the jittered digits, the loss is measured against the clean ones.
     with torch.no_grad():
         expected = noisy.elbo_terms(noisy.test_x, noisy.heldout_noise, noisy.test_input)
