@@ -32,6 +32,7 @@ from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.core.registry import register
 from unsuplab.data import load_dataset, load_files
 from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.experiments._digit_judge import HIT_RATE_CURVE, HIT_RATE_METRICS, NearestMeanJudge
 from unsuplab.experiments._image_autoencoder import (
     batch_size_field,
     data_file_field,
@@ -300,6 +301,11 @@ class Gan(AdversarialLesson):
         "Doubling saved steps": {"saved_steps": "doubling"},
     }
 
+    def __init__(self, config: Config | None = None):
+        super().__init__(config)
+        if self.config.conditional:
+            self.curves = {**self.curves, HIT_RATE_CURVE: HIT_RATE_METRICS}
+
     def build(self, device: str, seed: int) -> None:
         cfg = self.config
         self.start(device, seed)
@@ -318,6 +324,8 @@ class Gan(AdversarialLesson):
         self.classes = int(data.train_labels.max()) + 1 if cfg.conditional else 0
         if cfg.conditional:
             self.train_y = torch.as_tensor(data.train_labels, device=self.device)
+            self.judge = NearestMeanJudge(self.train_x, self.train_y, self.classes)
+            self.test_x, self.test_y = test_x, torch.as_tensor(data.test_labels, device=self.device)
         self.pca_mean, self.pca_axes = _principal_axes(self.train_x, PCA_COMPONENTS)
         self.test_features = self.pixel_features(test_x[:EVAL_SAMPLES])
         self.begin_game(*self.make_players(data.pixels), max(EVAL_SAMPLES, SHOWN_SAMPLES))
@@ -362,7 +370,11 @@ class Gan(AdversarialLesson):
         d_fake = float(torch.sigmoid(self.trainer.discriminator(samples, labels)).mean())
         self.watch_for_a_complete_win(d_fake)
         fd = frechet_distance(self.pixel_features(samples), self.test_features)
-        return {"heldout_fd": float(fd), "heldout_d_fake": d_fake}
+        metrics = {"heldout_fd": float(fd), "heldout_d_fake": d_fake}
+        if self.classes:  # samples of the fixed z's asked for 0, 1, …, 9 in turn, and real digits
+            metrics["samples_hit_rate"] = self.judge.hit_rate(samples, labels)
+            metrics["real_digits_hit_rate"] = self.judge.hit_rate(self.test_x, self.test_y)
+        return metrics
 
     # -- showing ------------------------------------------------------------------------------
     @torch.no_grad()

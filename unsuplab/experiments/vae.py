@@ -33,6 +33,7 @@ from unsuplab.core.config import MAX_WIDTH, param
 from unsuplab.core.payloads import ImageGrid, PairedRows, Payload, Scatter
 from unsuplab.core.registry import register
 from unsuplab.data import ImageDataset
+from unsuplab.experiments._digit_judge import HIT_RATE_CURVE, HIT_RATE_METRICS, NearestMeanJudge
 from unsuplab.experiments._gradient import GradientTrained
 from unsuplab.experiments._image_autoencoder import (
     ImageAutoencoderLesson,
@@ -156,6 +157,11 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     }
     codes_from_evaluation = True
 
+    def __init__(self, config: Config | None = None):
+        super().__init__(config)
+        if self.config.conditional:
+            self.curves = {**self.curves, HIT_RATE_CURVE: HIT_RATE_METRICS}
+
     @property
     def filter_panel_shape(self) -> tuple[int, int, int]:
         return (min(FILTER_TILES, parse_widths("hidden", self.config.hidden)[0]), *self.image_shape)
@@ -229,6 +235,9 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         self.picks = self.default_picks()
         self._plane: tuple[torch.Tensor, torch.Tensor] | None = None
         self.chosen_digit = 0  # conditional: the y the latent plane, manifold and pad decode with
+        if self.classes:
+            self.judge = NearestMeanJudge(self.train_x, self.train_y, self.classes)
+            self.judged_noise = self.noise(len(self.test_x), torch.Generator(self.device).manual_seed(seed))
 
     def train_step(self) -> dict[str, torch.Tensor]:
         x, y = self.labelled_minibatch()
@@ -240,7 +249,12 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
     def evaluate(self) -> dict[str, float]:
         terms = self.elbo_terms(self.test_x, self.heldout_noise, self.test_input, self.labels(self.test_y))
         self._evaluated_codes = self.encode(self.test_x[self.latent_index], self.test_y[self.latent_index])
-        return {f"heldout_{name}": float(value) for name, value in terms.items()}
+        metrics = {f"heldout_{name}": float(value) for name, value in terms.items()}
+        if self.classes:  # decodings of fixed z's asked for 0, 1, …, 9 in turn, and real digits
+            asked = torch.arange(len(self.judged_noise), device=self.device) % self.classes
+            metrics["samples_hit_rate"] = self.judge.hit_rate(self.decode(self.judged_noise, asked), asked)
+            metrics["real_digits_hit_rate"] = self.judge.hit_rate(self.test_x, self.test_y)
+        return metrics
 
     # -- what other lessons use: encode, reconstruct, decode, sample -----------------------------
     # y: the labels of the images, or the digits to draw; read only by a conditional model.
