@@ -156,7 +156,8 @@ class AdversarialLesson(Experiment):
         "train_g": ("G step", "One generator step alone: D stays fixed"),
     }
     guarded_metrics = ("d_loss", "g_loss")
-    #: The labels of the training data when the players are conditional; None when they are not.
+    #: Conditional players: the number of labels they read, and the training data's labels.
+    classes: int = 0
     train_y: torch.Tensor | None = None
 
     def start(self, device: str, seed: int) -> None:
@@ -187,7 +188,7 @@ class AdversarialLesson(Experiment):
 
     def label_batch(self) -> torch.Tensor | None:
         """Labels y for a generator step, each as often as in the data (None unless conditional)."""
-        if self.train_y is None:
+        if not self.classes:
             return None
         idx = torch.randint(
             len(self.train_y), (self.config.batch_size,), device=self.device, generator=self.generator
@@ -259,7 +260,7 @@ class AdversarialLesson(Experiment):
 
     def asked_digits(self, count: int) -> torch.Tensor | None:
         """Labels 0, 1, …, 9, 0, 1, … for `count` conditional samples; None unless conditional."""
-        if self.train_y is None:
+        if not self.classes:
             return None
         return torch.arange(count, device=self.device) % self.classes
 

@@ -280,12 +280,11 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         """n images (n, pixels) decoded from z ~ N(0, I): the model as a generator."""
         return self.decode(self.noise(n, generator or self.generator), y)
 
-    def digits(self, n: int, digit: int | None = None) -> torch.Tensor | None:
-        """n labels y for decoding: all `digit` (the chosen one when None); None if unconditional."""
+    def digits(self, n: int) -> torch.Tensor | None:
+        """n labels y = the chosen digit, for decoding; None for an unconditional model."""
         if not self.classes:
             return None
-        chosen = self.chosen_digit if digit is None else digit
-        return torch.full((n,), chosen, dtype=torch.int64, device=self.device)
+        return torch.full((n,), self.chosen_digit, dtype=torch.int64, device=self.device)
 
     # -- panels ---------------------------------------------------------------------------------
     @torch.no_grad()
@@ -328,10 +327,9 @@ class VariationalAutoencoder(GradientTrained, ImageAutoencoderLesson):
         return super().filter_images()[:FILTER_TILES]
 
     def held_out_codes(self) -> torch.Tensor:
-        if self._evaluated_codes is None:
-            index = self.latent_index
-            self._evaluated_codes = self.encode(self.test_input[index], self.test_y[index])
-        return self._evaluated_codes
+        if self._evaluated_codes is not None:
+            return self._evaluated_codes
+        return self.encode(self.test_input[self.latent_index], self.test_y[self.latent_index])
 
     def reconstruction_rows(self, index: np.ndarray) -> dict[str, np.ndarray]:
         if not self.classes:
