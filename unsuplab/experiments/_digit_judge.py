@@ -4,8 +4,8 @@ judge reads as y. The judge is quick and plain, the nearest class mean of the tr
     judge(x) = argmin_k ‖x − m_k‖,   m_k = the mean training image of class k,
 
 and is right on about 80 % of real held-out MNIST digits; the curve shows that figure beside the
-samples' rate, as the most a perfect generator could score with this judge. (The benchmarks judge
-with a trained LeNet instead.)
+samples' rate: what samples as good as real digits would score. Blurry samples sit near the class
+means and can score more. (The benchmarks judge with a trained LeNet instead.)
 """
 
 from __future__ import annotations
