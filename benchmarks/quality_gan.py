@@ -98,7 +98,9 @@ def digit_rows(args, device: str) -> list[tuple]:
         note = "bundled training digits"
     # Real digits, as many as the samples, set the targets: FLD has a bias that grows as the
     # sample shrinks, and a quickly trained classifier is less than certain even of real digits.
-    real_x, real_y = (t[: args.samples].to(device) for t in other_real)
+    # A fixed random subset: the bundled training digits are stored sorted by label.
+    pick = torch.randperm(len(other_real[1]), generator=torch.Generator().manual_seed(0))[: args.samples]
+    real_x, real_y = (t[pick].to(device) for t in other_real)
     real = judge(classifier, real_x, reference)
     real["hit_rate"] = accuracy(classifier, real_x, real_y)
     rows = []
