@@ -442,6 +442,14 @@ def test_a_tampered_record_is_refused_with_a_message_naming_its_source(case):
     assert expected in message
 
 
+def test_a_record_written_before_a_kind_gained_a_field_with_a_default_reads_it_as_the_default():
+    # A timeline saved before Scatter offered a chooser beside its plane.
+    record = tamper(delete_field("scatter", "plane_choices"))
+    frame = timeline_from_plain(record, "old.pt").frame_at(0)
+    scatters = [p for p in frame.payloads.values() if isinstance(p, Scatter)]
+    assert scatters and all(p.plane_choices is None for p in scatters)
+
+
 def test_a_record_that_is_not_a_dict_is_refused():
     with pytest.raises(TimelineError, match=r"^x\.pt: damaged timeline: the timeline is a list"):
         timeline_from_plain([1, 2], "x.pt")

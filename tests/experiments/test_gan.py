@@ -161,3 +161,43 @@ def test_the_run_loop_reports_the_win_and_restores_good_weights():
     assert failure is not None and "won completely" in failure.message
     assert failure.restored_step == 0 and experiment.step == 0  # the step count goes back too
     assert torch.equal(parameters(experiment.trainer.discriminator), good)
+
+
+# -- conditional: G(z, y), D(x, y) -------------------------------------------------------------------
+@pytest.mark.parametrize("architecture", ["mlp", "dcgan"])
+def test_conditional_players_read_the_label_and_the_samples_come_in_a_row_per_digit(architecture):
+    experiment = built(conditional=True, architecture=architecture)
+    train_steps(experiment, 3)
+    samples = experiment.snapshot()["samples"]
+    assert samples.images.shape == (80, 28, 28) and samples.columns == 8  # 10 rows of 8
+    assert "a row per digit" in samples.title and "top row 0, bottom row 9" in samples.caption
+    z = experiment.fixed_noise[:8]
+    three, seven = (experiment.trainer.sample(z, torch.full((8,), k)) for k in (3, 7))
+    np.testing.assert_allclose(samples.images[24:32], three.numpy().reshape(8, 28, 28), atol=1e-6)
+    assert (three - seven).abs().max() > 1e-4  # same z, another digit asked: another picture
+    judged = experiment.trainer.discriminator
+    assert not torch.equal(judged(three, torch.full((8,), 3)), judged(three, torch.full((8,), 7)))
+    # The history strip asks for 0 … 9 in turn; the measures add the asked digit hit rate.
+    assert "digits 0 … 9" in experiment.snapshot()["history"].title
+    assert set(experiment.evaluate()) >= {"samples_hit_rate", "real_digits_hit_rate"}
+    asked = experiment.generate(20, seed=1, labels=torch.full((20,), 5))
+    assert asked.shape == (20, 784)
+
+
+def test_a_gan_run_saved_before_the_conditional_setting_loads_as_unconditional(tmp_path):
+    from unsuplab.core.checkpoint import load_run, save_run
+    from unsuplab.core.history import MetricHistory
+
+    experiment = built()
+    train_steps(experiment, 3)
+    path = tmp_path / "old.pt"
+    save_run(path, experiment, 3, MetricHistory())
+    record = torch.load(path, weights_only=True)
+    del record["config"]["conditional"]  # as written before the setting existed
+    torch.save(record, path)
+    saved = load_run(path, "gan")
+    assert saved.config.conditional is False and "samples_hit_rate" not in experiment.evaluate()
+    again = Gan(saved.config)
+    again.build("cpu", 0)
+    again.load_state_dict(saved.state)
+    np.testing.assert_array_equal(again.snapshot()["samples"].images, experiment.snapshot()["samples"].images)

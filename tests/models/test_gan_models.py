@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from unsuplab.models.gan import MLPDiscriminator, minibatch_std
+from unsuplab.models.gan import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator, minibatch_std
 
 
 def test_minibatch_std_is_zero_for_identical_rows_and_the_mean_spread_otherwise():
@@ -36,3 +36,22 @@ def test_without_minibatch_std_d_judges_each_image_alone():
     torch.manual_seed(0)
     collapsed, varied = _one_image_in_two_batches(MLPDiscriminator(784, [64, 32]))
     assert collapsed == pytest.approx(varied, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "player",
+    [
+        lambda: MLPGenerator(8, [16], 784, batch_norm=True, classes=10),
+        lambda: DCGenerator(8, width=4, classes=10),
+        lambda: MLPDiscriminator(784, [16], minibatch_std=True, classes=10),
+        lambda: DCDiscriminator(width=4, classes=10),
+    ],
+    ids=["mlp G", "dcgan G", "mlp D", "dcgan D"],
+)
+def test_conditional_players_read_the_label_and_refuse_to_guess_it(player):
+    network = player().eval()
+    inputs = torch.rand(4, 784) if "Discriminator" in type(network).__name__ else torch.randn(4, 8)
+    three, seven = (network(inputs, torch.full((4,), k)) for k in (3, 7))
+    assert three.shape[0] == 4 and not torch.equal(three, seven)
+    with pytest.raises(ValueError, match="conditional"):
+        network(inputs)

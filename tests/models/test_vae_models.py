@@ -129,3 +129,17 @@ def test_ema_codebook_moves_to_the_mean_of_its_vectors():
 def test_vq_vae_refuses_sides_not_divisible_by_four():
     with pytest.raises(ValueError, match="divisible by 4"):
         VQVAE((10, 10), codes=4, dim=2)
+
+
+def test_a_conditional_vae_reads_the_one_hot_label_in_both_halves():
+    model = GaussianVAE(20, (16,), latent=2, classes=3)
+    x, y = torch.rand(4, 20), torch.tensor([0, 1, 2, 1])
+    assert model.posterior(x, y)[0].shape == (4, 2) and model(x, y)[0].shape == (4, 20)
+    z = torch.zeros(1, 2)
+    assert not torch.equal(model.decode(z, torch.tensor([0])), model.decode(z, torch.tensor([2])))
+    assert model.filters.shape == (16, 20)  # the pixels' weights only
+    with pytest.raises(ValueError, match="conditional"):
+        model.decode(z)
+    # −log p(x|y): one importance sample per image is the conditional ELBO again, finite.
+    nll = importance_weighted_nll(model, x, samples=50, generator=torch.Generator().manual_seed(0), labels=y)
+    assert nll.shape == (4,) and bool(torch.isfinite(nll).all())

@@ -70,6 +70,12 @@ class Scatter:
     #: When set, clicking or dragging on empty plane sends this probe with `x=`, `y=` in data
     #: coordinates (decode the latent point under the mouse, say).
     plane_command: str | None = None
+    #: A chooser beside the plane (a conditional decoder's digit y): the names of its values,
+    #: titled `plane_choice_title`; every plane request then also carries `choice=` the chosen
+    #: index, and choosing another asks again about the last point. None: no chooser.
+    plane_choices: list[str] | None = None
+    plane_choice_title: str = ""
+    plane_choice: int = 0  # the index the model holds, shown when the chooser first appears
 
 
 @dataclass

@@ -522,12 +522,24 @@ def _payload(item: Any, where: str) -> Payload:
     extra = sorted(set(fields) - set(hints))
     if extra:
         raise _Damage(f"{where}: unexpected field {extra[0]!r}")
-    values = {name: _field(fields, name, hint, where) for name, hint in hints.items()}
+    # A field added to the kind after the file was written takes its default.
+    given = {name: hint for name, hint in hints.items() if name in fields or name not in _defaulted(cls)}
+    values = {name: _field(fields, name, hint, where) for name, hint in given.items()}
     payload = cls(**values)
     problem = _shape_problem(payload)
     if problem:
         raise _Damage(f"{where}: {problem}")
     return payload
+
+
+@functools.cache
+def _defaulted(cls: type) -> frozenset[str]:
+    """The fields of a payload class that have a default."""
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    )
 
 
 @functools.cache

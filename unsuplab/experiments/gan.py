@@ -10,6 +10,13 @@
 G turns noise into images, D tells real from fake; at the fixed point D(x) = ½ everywhere.
 The MLP's D also reads the minibatch standard deviation s = mean_j √(Var_batch(h_j) + 10⁻⁸) of
 its last hidden features h (Karras et al. 2018), which keeps G from collapsing onto a few digits.
+
+Conditional (Mirza & Osindero 2014): both players also read the one-hot label y.
+
+    D ← D − η ∇_D ( −log D(x, y) − log(1 − D(G(z, y), y)) )     (x, y) ~ data
+    G ← G − η ∇_G ( −log D(G(z, y), y) )                          y drawn as often as in the data
+
+D now rejects a good 3 offered as a 7, so G must draw the digit it is asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from unsuplab.core.payloads import ImageGrid, PairedRows, Payload
 from unsuplab.core.registry import register
 from unsuplab.data import load_dataset, load_files
 from unsuplab.data.datasets import IMAGE_SHAPES
+from unsuplab.experiments._digit_judge import HIT_RATE_CURVE, HIT_RATE_METRICS, NearestMeanJudge
 from unsuplab.experiments._image_autoencoder import (
     batch_size_field,
     data_file_field,
@@ -44,6 +52,7 @@ from unsuplab.models.state import cpu_copy
 
 SHOWN_SAMPLES = 64  # the grid of samples: the first 64 of the fixed noise batch
 HISTORY_SAMPLES = 10  # samples per saved row of the history strip
+SAMPLE_COLUMNS = 8  # conditional samples: a row per digit, the same 8 z's in every row
 EVAL_SAMPLES = 500  # samples compared with the 500 held-out images
 PCA_COMPONENTS = 20  # pixel-PCA directions the Fréchet distance is measured in
 DOUBLING_START = 100  # "doubling" saves at 100, 200, 400, ...
@@ -111,6 +120,11 @@ class Config:
         live=True,
     )
     batch_size: int = batch_size_field(64)
+    conditional: bool = param(
+        False,
+        "Feed the one-hot digit label y to both players: G(z, y) draws the digit asked for, "
+        "D(x, y) judges whether x is a real y. The samples then come in a row per digit.",
+    )
     saved_steps: str = param(
         "200,500,1000,2000,5000,10000",
         "Steps at which the history strip keeps "
@@ -142,6 +156,9 @@ class AdversarialLesson(Experiment):
         "train_g": ("G step", "One generator step alone: D stays fixed"),
     }
     guarded_metrics = ("d_loss", "g_loss")
+    #: Conditional players: the number of labels they read, and the training data's labels.
+    classes: int = 0
+    train_y: torch.Tensor | None = None
 
     def start(self, device: str, seed: int) -> None:
         self.device = torch.device(device)
@@ -162,11 +179,21 @@ class AdversarialLesson(Experiment):
             fixed_noise_count, self.config.noise_size, device=self.device, generator=self.generator
         )
 
-    def real_batch(self) -> torch.Tensor:
+    def real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A random minibatch of training data and its labels (None unless conditional)."""
         idx = torch.randint(
             len(self.train_x), (self.config.batch_size,), device=self.device, generator=self.generator
         )
-        return self.train_x[idx]
+        return self.train_x[idx], None if self.train_y is None else self.train_y[idx]
+
+    def label_batch(self) -> torch.Tensor | None:
+        """Labels y for a generator step, each as often as in the data (None unless conditional)."""
+        if not self.classes:
+            return None
+        idx = torch.randint(
+            len(self.train_y), (self.config.batch_size,), device=self.device, generator=self.generator
+        )
+        return self.train_y[idx]
 
     def noise_batch(self) -> torch.Tensor:
         return torch.randn(
@@ -177,10 +204,19 @@ class AdversarialLesson(Experiment):
         if self._failure:
             raise RuntimeError(self._failure)
         for _ in range(self.config.d_steps):
-            d_terms = self.trainer.discriminator_step(self.real_batch(), self.noise_batch())
-        g_terms = self.trainer.generator_step(self.noise_batch(), self.config.generator_loss)
+            d_terms = self.trainer.discriminator_step(*self.d_batch())
+        g_terms = self.trainer.generator_step(*self.g_batch())
         self.after_step(self.step + 1)
         return {**d_terms, **g_terms}
+
+    def d_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(real x, noise z, labels y or None): what one discriminator step reads."""
+        real, labels = self.real_batch()
+        return real, self.noise_batch(), labels
+
+    def g_batch(self) -> tuple[torch.Tensor, str, torch.Tensor | None]:
+        """(noise z, the generator loss, labels y or None): what one generator step reads."""
+        return self.noise_batch(), self.config.generator_loss, self.label_batch()
 
     def after_step(self, steps_done: int) -> None:
         """Called after every training step, `steps_done` counting it (the image GAN saves its
@@ -203,10 +239,10 @@ class AdversarialLesson(Experiment):
 
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         if command == "train_d":
-            self.trainer.discriminator_step(self.real_batch(), self.noise_batch())
+            self.trainer.discriminator_step(*self.d_batch())
             return {}
         if command == "train_g":
-            self.trainer.generator_step(self.noise_batch(), self.config.generator_loss)
+            self.trainer.generator_step(*self.g_batch())
             return {}
         return super().probe(command, **kwargs)
 
@@ -222,12 +258,19 @@ class AdversarialLesson(Experiment):
         self.fixed_noise = state["fixed_noise"].to(self.device)
         self._won_since, self._failure = None, ""
 
+    def asked_digits(self, count: int) -> torch.Tensor | None:
+        """Labels 0, 1, …, 9, 0, 1, … for `count` conditional samples; None unless conditional."""
+        if not self.classes:
+            return None
+        return torch.arange(count, device=self.device) % self.classes
+
     @torch.no_grad()
-    def generate(self, count: int, seed: int = 0) -> torch.Tensor:
-        """`count` samples G(z) (flattened images, or points) from noise of the given seed."""
+    def generate(self, count: int, seed: int = 0, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """`count` samples G(z) (flattened images, or points) from noise of the given seed; a
+        conditional G draws the given `labels` (by default 0, 1, …, 9 in turn)."""
         noise = torch.Generator(device=self.device).manual_seed(seed)
         z = torch.randn(count, self.config.noise_size, device=self.device, generator=noise)
-        return self.trainer.sample(z)
+        return self.trainer.sample(z, self.asked_digits(count) if labels is None else labels)
 
 
 @register
@@ -238,7 +281,10 @@ class Gan(AdversarialLesson):
     summary = "A generator learns to fool a discriminator; noise turns into digits."
     Config = Config
     #: Goodfellow's two generator losses.
-    comparisons = {"Non-saturating vs minimax loss": {"generator_loss": ("non-saturating", "minimax")}}
+    comparisons = {
+        "Non-saturating vs minimax loss": {"generator_loss": ("non-saturating", "minimax")},
+        "Unconditional vs conditional": {"conditional": (False, True)},
+    }
     curves = {
         "Losses of D and G": ("d_loss", "g_loss"),
         "Mean D(x) on real and D(G(z)) on generated images": ("d_real", "d_fake"),
@@ -252,8 +298,14 @@ class Gan(AdversarialLesson):
         "Minimax, 5 D steps": {"generator_loss": "minimax", "d_steps": 5},
         "Learning rate 0.01": {"learning_rate": 0.01},
         "DCGAN": {"architecture": "dcgan"},
+        "Conditional: a row per digit": {"conditional": True},
         "Doubling saved steps": {"saved_steps": "doubling"},
     }
+
+    def __init__(self, config: Config | None = None):
+        super().__init__(config)
+        if self.config.conditional:
+            self.curves = {**self.curves, HIT_RATE_CURVE: HIT_RATE_METRICS}
 
     def build(self, device: str, seed: int) -> None:
         cfg = self.config
@@ -270,6 +322,11 @@ class Gan(AdversarialLesson):
             data.train_images.reshape(len(data.train_images), -1), device=self.device
         )
         test_x = torch.as_tensor(data.test_images.reshape(len(data.test_images), -1), device=self.device)
+        self.classes = int(data.train_labels.max()) + 1 if cfg.conditional else 0
+        if cfg.conditional:
+            self.train_y = torch.as_tensor(data.train_labels, device=self.device)
+            self.judge = NearestMeanJudge(self.train_x, self.train_y, self.classes)
+            self.test_x, self.test_y = test_x, torch.as_tensor(data.test_labels, device=self.device)
         self.pca_mean, self.pca_axes = _principal_axes(self.train_x, PCA_COMPONENTS)
         self.test_features = self.pixel_features(test_x[:EVAL_SAMPLES])
         self.begin_game(*self.make_players(data.pixels), max(EVAL_SAMPLES, SHOWN_SAMPLES))
@@ -280,17 +337,21 @@ class Gan(AdversarialLesson):
     def make_players(self, pixels: int) -> tuple[torch.nn.Module, torch.nn.Module]:
         cfg = self.config
         if cfg.architecture == "dcgan":
-            return DCGenerator(cfg.noise_size), DCDiscriminator()
+            return DCGenerator(cfg.noise_size, classes=self.classes), DCDiscriminator(classes=self.classes)
         widths = parse_widths("hidden", cfg.hidden)
         return (
-            MLPGenerator(cfg.noise_size, widths, pixels, batch_norm=True),
-            MLPDiscriminator(pixels, widths[::-1], cfg.minibatch_std),
+            MLPGenerator(cfg.noise_size, widths, pixels, batch_norm=True, classes=self.classes),
+            MLPDiscriminator(pixels, widths[::-1], cfg.minibatch_std, classes=self.classes),
         )
 
     def after_step(self, steps_done: int) -> None:
         if self.is_saved_step(steps_done):
             self.saved_steps.append(steps_done)
-            self.saved_samples.append(self.trainer.sample(self.fixed_noise[:HISTORY_SAMPLES]))
+            self.saved_samples.append(self.sample_fixed(HISTORY_SAMPLES))
+
+    def sample_fixed(self, count: int) -> torch.Tensor:
+        """G's samples of the first `count` fixed noise vectors (conditional: digits 0, 1, … in turn)."""
+        return self.trainer.sample(self.fixed_noise[:count], self.asked_digits(count))
 
     def is_saved_step(self, step: int) -> bool:
         if self.wanted_steps is None:  # doubling: 100 · 2^n
@@ -305,32 +366,53 @@ class Gan(AdversarialLesson):
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        samples = self.trainer.sample(self.fixed_noise[:EVAL_SAMPLES])
-        d_fake = float(torch.sigmoid(self.trainer.discriminator(samples)).mean())
+        labels = self.asked_digits(EVAL_SAMPLES)
+        samples = self.trainer.sample(self.fixed_noise[:EVAL_SAMPLES], labels)
+        d_fake = float(torch.sigmoid(self.trainer.discriminator(samples, labels)).mean())
         self.watch_for_a_complete_win(d_fake)
         fd = frechet_distance(self.pixel_features(samples), self.test_features)
-        return {"heldout_fd": float(fd), "heldout_d_fake": d_fake}
+        metrics = {"heldout_fd": float(fd), "heldout_d_fake": d_fake}
+        if self.classes:  # samples of the fixed z's asked for 0, 1, …, 9 in turn, and real digits
+            metrics["samples_hit_rate"] = self.judge.hit_rate(samples, labels)
+            metrics["real_digits_hit_rate"] = self.judge.hit_rate(self.test_x, self.test_y)
+        return metrics
 
     # -- showing ------------------------------------------------------------------------------
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:
         shape = (-1, *self.image_shape)
-        samples = self.trainer.sample(self.fixed_noise[:SHOWN_SAMPLES]).cpu().numpy().reshape(shape)
         rows = {
             f"step {step}": images.cpu().numpy().reshape(shape)
             for step, images in zip(self.saved_steps, self.saved_samples, strict=True)
         }
-        rows[f"now (step {self.step})"] = samples[:HISTORY_SAMPLES]
+        rows[f"now (step {self.step})"] = self.sample_fixed(HISTORY_SAMPLES).cpu().numpy().reshape(shape)
+        history = "The same 10 noise vectors at the saved steps"
         return {
-            "samples": ImageGrid(
+            "samples": self.samples_panel(),
+            "history": PairedRows(history + (", asked for digits 0 … 9" if self.classes else ""), rows),
+        }
+
+    def samples_panel(self) -> ImageGrid:
+        """G's samples of the fixed noise; conditional: a row per digit y, a column per z."""
+        shape = (-1, *self.image_shape)
+        if not self.classes:
+            return ImageGrid(
                 "Samples G(z) of 64 fixed noise vectors",
-                samples,
+                self.trainer.sample(self.fixed_noise[:SHOWN_SAMPLES]).cpu().numpy().reshape(shape),
                 "unit",
                 columns=8,
                 caption=f"step {self.step}",
-            ),
-            "history": PairedRows("The same 10 noise vectors at the saved steps", rows),
-        }
+            )
+        z = self.fixed_noise[:SAMPLE_COLUMNS].repeat(self.classes, 1)
+        y = torch.arange(self.classes, device=self.device).repeat_interleave(SAMPLE_COLUMNS)
+        return ImageGrid(
+            f"Samples G(z, y) with y = 0 … {self.classes - 1}, a row per digit",
+            self.trainer.sample(z, y).cpu().numpy().reshape(shape),
+            "unit",
+            columns=SAMPLE_COLUMNS,
+            caption=f"step {self.step}. Row k asks for digit k (top row 0, bottom row "
+            f"{self.classes - 1}); each column keeps one z.",
+        )
 
     def state_dict(self) -> dict[str, Any]:
         saved = (

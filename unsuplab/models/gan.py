@@ -7,6 +7,9 @@ alternating update of Goodfellow et al. (2014), and the Fréchet distance betwee
                                                                  strong gradients while D wins
 Discriminators return the logit l with D(x) = sigmoid(l), so log D = −softplus(−l) and
 log(1 − D) = −softplus(l) are computed without ever taking the log of 0.
+
+Given a number of classes, every network is conditional (Mirza & Osindero 2014): G(z, y) and
+D(x, y) also read the one-hot label y, and the losses above hold for each y.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unsuplab.models.conditioning import with_one_hot
+
 GENERATOR_LOSSES = ("non-saturating", "minimax")
 LEAK = 0.2  # LeakyReLU slope of Radford et al. (2016); keeps D's gradient alive for G everywhere
 
@@ -28,7 +33,7 @@ class MLPGenerator(nn.Module):
 
     With `batch_norm`, every hidden layer after the first is batch-normalised: the statistics of a
     whole batch enter each sample, which keeps an image generator from sending every z to one
-    digit early on (the usual MNIST recipe)."""
+    digit early on (the usual MNIST recipe). With `classes` > 0 it reads [z, one_hot(y)]."""
 
     def __init__(
         self,
@@ -37,9 +42,11 @@ class MLPGenerator(nn.Module):
         outputs: int,
         unit_output: bool = True,
         batch_norm: bool = False,
+        classes: int = 0,
     ):
         super().__init__()
-        widths = [noise, *hidden]
+        self.classes = classes
+        widths = [noise + classes, *hidden]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(pairwise(widths)):
             layers.append(nn.Linear(a, b))
@@ -51,8 +58,8 @@ class MLPGenerator(nn.Module):
             layers.append(nn.Sigmoid())
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(with_one_hot(z, y, self.classes))
 
 
 class MLPDiscriminator(nn.Module):
@@ -65,11 +72,13 @@ class MLPDiscriminator(nn.Module):
 
     A batch of near-identical fakes has s ≈ 0 while real digits do not, so D can punish a
     generator that collapses onto a few images; D(x) of one image then depends on its batch.
+    With `classes` > 0 it reads [x, one_hot(y)].
     """
 
-    def __init__(self, inputs: int, hidden: Sequence[int], minibatch_std: bool = False):
+    def __init__(self, inputs: int, hidden: Sequence[int], minibatch_std: bool = False, classes: int = 0):
         super().__init__()
-        widths = [inputs, *hidden]
+        self.classes = classes
+        widths = [inputs + classes, *hidden]
         layers: list[nn.Module] = []
         for a, b in pairwise(widths):
             layers += [nn.Linear(a, b), nn.LeakyReLU(LEAK)]
@@ -77,8 +86,8 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.uses_minibatch_std = minibatch_std
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.net[:-1](x.flatten(1))
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.net[:-1](with_one_hot(x.flatten(1), y, self.classes))
         if self.uses_minibatch_std:
             h = torch.cat([h, minibatch_std(h).expand(len(h), 1)], dim=1)
         return self.net[-1](h).squeeze(1)
@@ -96,13 +105,17 @@ class DCGenerator(nn.Module):
 
     batch norm and ReLU between layers, a sigmoid at the end; returns flattened images. Half
     DCGAN's channel widths (`width` 32), so it trains at a few steps a second on a laptop CPU.
+    With `classes` > 0 the projection reads [z, one_hot(y)].
     """
 
-    def __init__(self, noise: int, width: int = 32):
+    def __init__(self, noise: int, width: int = 32, classes: int = 0):
         super().__init__()
         self.width = width
+        self.classes = classes
         self.project = nn.Sequential(
-            nn.Linear(noise, 2 * width * 7 * 7, bias=False), nn.BatchNorm1d(2 * width * 7 * 7), nn.ReLU()
+            nn.Linear(noise + classes, 2 * width * 7 * 7, bias=False),
+            nn.BatchNorm1d(2 * width * 7 * 7),
+            nn.ReLU(),
         )
         self.upsample = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
@@ -112,20 +125,22 @@ class DCGenerator(nn.Module):
             nn.Sigmoid(),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.project(z).view(len(z), 2 * self.width, 7, 7)
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.project(with_one_hot(z, y, self.classes)).view(len(z), 2 * self.width, 7, 7)
         return self.upsample(h).flatten(1)
 
 
 class DCDiscriminator(nn.Module):
     """DCGAN's discriminator for 28x28 images: strided 4x4 convolutions 1 -> 32 -> 64 channels
     (28 -> 14 -> 7) with LeakyReLU, then a linear read-out of the logit. No batch norm, so D(x)
-    of one image never depends on the rest of its batch."""
+    of one image never depends on the rest of its batch. With `classes` > 0 the label enters as
+    `classes` more input maps, map k all ones where y = k (one_hot(y) at every pixel)."""
 
-    def __init__(self, width: int = 32):
+    def __init__(self, width: int = 32, classes: int = 0):
         super().__init__()
+        self.classes = classes
         self.net = nn.Sequential(
-            nn.Conv2d(1, width, 4, stride=2, padding=1),
+            nn.Conv2d(1 + classes, width, 4, stride=2, padding=1),
             nn.LeakyReLU(LEAK),
             nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
             nn.LeakyReLU(LEAK),
@@ -133,8 +148,12 @@ class DCDiscriminator(nn.Module):
             nn.Linear(2 * width * 7 * 7, 1),
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.view(len(x), 1, 28, 28)).squeeze(1)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        images = x.reshape(len(x), 1, 28, 28)
+        if self.classes:
+            codes = with_one_hot(images.new_zeros(len(x), 0), y, self.classes)  # one_hot(y): (n, classes)
+            images = torch.cat([images, codes[:, :, None, None].expand(-1, -1, 28, 28)], dim=1)
+        return self.net(images).squeeze(1)
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -175,11 +194,14 @@ class GanTrainer:
             for group in optimizer.param_groups:
                 group["lr"] = value
 
-    def discriminator_step(self, real: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Ascend log D(x) + log(1 − D(G(z))) by one step; G is held fixed (its output detached)."""
+    def discriminator_step(
+        self, real: torch.Tensor, z: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Ascend log D(x) + log(1 − D(G(z))) by one step; G is held fixed (its output detached).
+        Conditional players get the real batch's `labels`: D(x, y) and D(G(z, y), y) for the same y."""
         with torch.no_grad():
-            fake = self.generator(z)
-        real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
+            fake = self.generator(z, labels)
+        real_logits, fake_logits = self.discriminator(real, labels), self.discriminator(fake, labels)
         loss = discriminator_loss(real_logits, fake_logits)
         self.d_optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -190,9 +212,12 @@ class GanTrainer:
             "d_fake": torch.sigmoid(fake_logits).mean().detach(),
         }
 
-    def generator_step(self, z: torch.Tensor, kind: str) -> dict[str, torch.Tensor]:
-        """Descend the generator loss by one step; only G's weights move."""
-        loss = generator_loss(self.discriminator(self.generator(z)), kind)
+    def generator_step(
+        self, z: torch.Tensor, kind: str, labels: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Descend the generator loss by one step; only G's weights move (conditional: G(z, y)
+        judged as D(G(z, y), y) for the given `labels`)."""
+        loss = generator_loss(self.discriminator(self.generator(z, labels), labels), kind)
         self.g_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.g_optimizer.step()
@@ -200,13 +225,13 @@ class GanTrainer:
         return {"g_loss": loss.detach()}
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor) -> torch.Tensor:
-        """G(z) with batch norm on its running statistics, so a sample never depends on its batch
-        and showing samples never changes the model."""
+    def sample(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) (G(z, y) for conditional labels) with batch norm on its running statistics, so a
+        sample never depends on its batch and showing samples never changes the model."""
         was_training = self.generator.training
         self.generator.eval()
         try:
-            return self.generator(z)
+            return self.generator(z, labels)
         finally:
             self.generator.train(was_training)
 

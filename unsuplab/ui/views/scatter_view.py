@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -54,7 +55,10 @@ class ScatterView(View):
     Tools (the window's t-SNE button) sit in the title row: `add_header_button`, `set_busy`.
     With a `plane_command`, a click or a left drag on the plane away from the points emits
     `command_requested(plane_command, {"x": x, "y": y})` (throttled while dragging, the last
-    position always sent) and marks the requested point with a cross-hair (`crosshair`).
+    position always sent) and marks the requested point with a cross-hair (`crosshair`). With
+    `plane_choices` as well, a chooser (`choice_box`, e.g. the digit y a conditional decoder
+    draws) sits in the title row: every plane request carries `choice=` its index, and choosing
+    another asks again about the last point (the view's centre before any).
     """
 
     kind = Scatter.kind
@@ -75,6 +79,8 @@ class ScatterView(View):
         self._axis_labels = ("", "")
         self.plane_command: str | None = None
         self.plane_throttle = RequestThrottle(self._send_plane_point, PLANE_INTERVAL_MS, self)
+        self.plane_point: tuple[float, float] | None = None  # the last point asked about
+        self._plane_choices: list[str] | None = None
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
@@ -131,7 +137,18 @@ class ScatterView(View):
         body.addWidget(self.busy_row)
         body.addLayout(beside, 1)
         self.lay_out(body)
+        self._add_choice_box()
         self.apply_theme(self.theme.dark)
+
+    def _add_choice_box(self) -> None:
+        self.choice_label = QLabel()
+        self.choice_box = QComboBox()
+        self.choice_label.setBuddy(self.choice_box)
+        self.choice_box.currentIndexChanged.connect(self._on_choice_changed)
+        self._title_row.addWidget(self.choice_label)
+        self._title_row.addWidget(self.choice_box)
+        self.choice_label.hide()
+        self.choice_box.hide()
 
     def _make_busy_row(self) -> QWidget:
         row = QWidget()
@@ -187,6 +204,7 @@ class ScatterView(View):
             self._label_names = payload.label_names
             self._legend_labels = []  # renamed: the legend is rebuilt below
         self._set_plane_command(payload.plane_command)
+        self._set_plane_choices(payload.plane_choices, payload.plane_choice_title, payload.plane_choice)
         self.scatter.setData(
             pos=self.points,
             brush=self._brushes[self.labels % len(PALETTE)],
@@ -325,6 +343,39 @@ class ScatterView(View):
         )
         if command is None:
             self.crosshair.setData(pos=np.zeros((0, 2)))
+            self.plane_point = None
+
+    def _set_plane_choices(self, choices: list[str] | None, title: str, chosen: int) -> None:
+        """Offer `choices` (the model holds `chosen`); the user's choice stays while they stay
+        the same, so a snapshot taken before it reached the model never undoes it."""
+        if choices == self._plane_choices:
+            return
+        self._plane_choices = choices
+        self.choice_box.blockSignals(True)
+        self.choice_box.clear()
+        self.choice_box.addItems(choices or [])
+        self.choice_box.setCurrentIndex(chosen if choices and 0 <= chosen < len(choices) else 0)
+        self.choice_box.blockSignals(False)
+        self.choice_label.setText(f"{title}:" if title else "")
+        described = title or "Choice"
+        self.choice_box.setAccessibleName(described)
+        self.choice_box.setToolTip(
+            f"{described}: what every click or drag on the plane is decoded with; "
+            "choosing another decodes the last point again"
+        )
+        self.choice_box.setAccessibleDescription(self.choice_box.toolTip())
+        self.choice_label.setVisible(bool(choices and title))
+        self.choice_box.setVisible(bool(choices))
+
+    def _on_choice_changed(self, _index: int) -> None:
+        if self.plane_command is None:
+            return
+        if self.plane_point is None:  # nothing asked yet: the point in the middle of the view
+            centre = self.view_box.viewRect().center()
+            self.plane_point = (float(centre.x()), float(centre.y()))
+            self.crosshair.setData(pos=np.array([self.plane_point]))
+        self.plane_throttle.offer(self.plane_point)
+        self.plane_throttle.flush()
 
     def _on_plane_drag(self, event) -> bool:
         # A drag that starts on a point is not a plane request: the box pans as usual.
@@ -337,13 +388,17 @@ class ScatterView(View):
 
     def _request_plane_point(self, scene_pos: QPointF) -> None:
         point = self.view_box.mapSceneToView(scene_pos)
-        x, y = float(point.x()), float(point.y())
+        self.plane_point = x, y = float(point.x()), float(point.y())
         self.crosshair.setData(pos=np.array([[x, y]]))
         self.plane_throttle.offer((x, y))
 
     def _send_plane_point(self, xy: tuple[float, float]) -> None:
-        if self.plane_command is not None:
-            self.command_requested.emit(self.plane_command, {"x": xy[0], "y": xy[1]})
+        if self.plane_command is None:
+            return
+        kwargs: dict[str, float | int] = {"x": xy[0], "y": xy[1]}
+        if self._plane_choices:
+            kwargs["choice"] = self.choice_box.currentIndex()
+        self.command_requested.emit(self.plane_command, kwargs)
 
     def _show_hover(self, index: int | None) -> None:
         previous, self.hovered = self.hovered, index
