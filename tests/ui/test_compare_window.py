@@ -72,3 +72,29 @@ def test_a_saved_comparison_reopens_paused_with_every_variant(window, qtbot, tmp
     wait_for_step(qtbot, window, 3)
     assert window.lesson_name == "denoising-autoencoder" and window.worker.control.paused
     assert {"filters@corruption_level=0", "filters@corruption_level=0.5"} <= set(window.views.views)
+
+
+def test_a_live_change_aimed_at_one_variant_reaches_only_its_optimizer(window, qtbot):
+    from unsuplab.core.compare import vary_configs
+
+    base = window.form.config()
+    assert window.start_comparison(vary_configs(base, {"code_size": ("8", "16")}))
+    wait_for_step(qtbot, window, 1, timeout=30_000)
+    form, (first, second) = window.form, window.worker.experiment.variants
+    assert form.variant_choice.isVisible() and form.live_variant is None  # "all variants" first
+    form.variant_choice.setCurrentIndex(2)
+    assert form.live_variant == "code_size = 16"
+    form.editors["learning_rate"].setValue(0.005)
+    qtbot.waitUntil(lambda: second.optimizer.param_groups[0]["lr"] == 0.005, timeout=10_000)
+    assert first.optimizer.param_groups[0]["lr"] == base.learning_rate
+    assert (first.config.learning_rate, second.config.learning_rate) == (base.learning_rate, 0.005)
+    # Each variant's own values in the form; "all variants" reaches both.
+    form.variant_choice.setCurrentIndex(1)
+    assert form.raw_value("learning_rate") == base.learning_rate
+    form.variant_choice.setCurrentIndex(0)
+    form.editors["learning_rate"].setValue(0.002)
+    rates = lambda: [v.optimizer.param_groups[0]["lr"] for v in (first, second)]  # noqa: E731
+    qtbot.waitUntil(lambda: rates() == [0.002, 0.002], timeout=10_000)
+    window.stop()
+    wait_for_state(qtbot, window, "stopped")
+    assert not form.variant_choice.isVisible()

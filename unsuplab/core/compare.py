@@ -114,7 +114,8 @@ class Comparison(Experiment):
             )
         lessons = list(lesson) if isinstance(lesson, list | tuple) else [lesson] * len(configs)
         self.lesson = lessons[0]
-        self.variants = [cls(config) for cls, config in zip(lessons, configs, strict=True)]
+        # Each variant its own copy: a live change aimed at one must not reach a twin's config.
+        self.variants = [cls(dataclasses.replace(c)) for cls, c in zip(lessons, configs, strict=True)]
         self.config = self.variants[0].config
         self.mixed = len({cls.name for cls in lessons}) > 1
         names = variant_names([cls.name for cls in lessons] if self.mixed else configs)
