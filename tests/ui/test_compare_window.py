@@ -98,3 +98,23 @@ def test_a_live_change_aimed_at_one_variant_reaches_only_its_optimizer(window, q
     window.stop()
     wait_for_state(qtbot, window, "stopped")
     assert not form.variant_choice.isVisible()
+
+
+def test_the_tsne_button_maps_each_variant(window, qtbot, monkeypatch):
+    from unsuplab.core.compare import vary_configs
+    from unsuplab.experiments import _image_autoencoder
+
+    monkeypatch.setattr(_image_autoencoder, "LATENT_POINTS", 120)  # t-SNE of 500 takes seconds
+    assert window.start_comparison(vary_configs(window.form.config(), {"code_size": ("8", "16")}))
+    wait_for_step(qtbot, window, 1, timeout=30_000)
+    assert set(window.tsne.buttons) == {"latent@code_size=8", "latent@code_size=16"}
+    assert all(button.isVisible() and button.isEnabled() for button in window.tsne.buttons.values())
+    window.tsne.buttons["latent@code_size=16"].click()
+    assert window.views.views["latent@code_size=8"].busy_label.isVisible()  # every variant is mapped
+    maps = ["latent_tsne@code_size=8", "latent_tsne@code_size=16"]
+    qtbot.waitUntil(lambda: all(key in window.views.views for key in maps), timeout=60_000)
+    for key, label in zip(maps, ("code_size = 8", "code_size = 16"), strict=True):
+        view = window.views.views[key]
+        assert view.kind == "scatter" and view.points.shape == (120, 2)
+        assert f"— {label} (step " in view.title_label.text()
+    assert not window.tsne.busy and window.tsne.button.isEnabled()
