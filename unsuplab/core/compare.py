@@ -35,6 +35,8 @@ from unsuplab.core.payloads import Curves, PairedRows, Payload, Table
 MIN_VARIANTS, MAX_VARIANTS = 2, 4
 #: Between a metric (or a row) and the variant it belongs to: "loss · corruption_level = 0.25".
 SEPARATOR = " · "
+#: Between a panel's key and the variant's: "filters@corruption_level=0.25".
+PANEL_SEPARATOR = "@"
 
 
 # -- the variants ------------------------------------------------------------------------------------
@@ -114,7 +116,8 @@ class Comparison(Experiment):
             )
         lessons = list(lesson) if isinstance(lesson, list | tuple) else [lesson] * len(configs)
         self.lesson = lessons[0]
-        self.variants = [cls(config) for cls, config in zip(lessons, configs, strict=True)]
+        # Each variant its own copy: a live change aimed at one must not reach a twin's config.
+        self.variants = [cls(dataclasses.replace(c)) for cls, c in zip(lessons, configs, strict=True)]
         self.config = self.variants[0].config
         self.mixed = len({cls.name for cls in lessons}) > 1
         names = variant_names([cls.name for cls in lessons] if self.mixed else configs)
@@ -236,8 +239,15 @@ def merge_payloads(labels: Sequence[str], keys: Sequence[str], panels: Sequence[
         else:
             for label, suffix, payload in present:
                 title = getattr(payload, "title", key)
-                merged[f"{key}@{suffix}"] = dataclasses.replace(payload, title=f"{title} — {label}")
+                merged[f"{key}{PANEL_SEPARATOR}{suffix}"] = dataclasses.replace(
+                    payload, title=f"{title} — {label}"
+                )
     return merged
+
+
+def lesson_key(key: str) -> str:
+    """The lesson's own key of a panel, one run's or a variant's: "latent@beta=4" -> "latent"."""
+    return key.partition(PANEL_SEPARATOR)[0]
 
 
 def _merged_rows(present: list[tuple[str, dict[str, np.ndarray]]]) -> dict[str, np.ndarray]:

@@ -41,6 +41,8 @@ from unsuplab.models import autoencoders
 from unsuplab.models.pca import fit_pca
 
 SHOWN_FILTERS = 100  # first-layer units in the filter panel; all 1000 would be too small to read
+#: The figure this lesson and `pca` share, so a comparison of the two overlays it in one panel.
+SQUARED_ERROR_CURVES = "Squared error per image Σ(x̂ − x)²"
 
 
 @dataclass
@@ -90,7 +92,7 @@ class DeepAutoencoder(GradientTrained, ImageAutoencoderLesson):
     summary = "784-1000-500-250-30 against PCA-30: can a deep code beat the best linear one?"
     Config = Config
     curves = {
-        "Squared error per image Σ(x̂ − x)²": (
+        SQUARED_ERROR_CURVES: (
             "squared_error",
             "heldout_squared_error",
             "heldout_pca_squared_error",

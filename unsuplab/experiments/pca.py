@@ -8,6 +8,9 @@ x̂      = μ + Σ_{i≤k} (v_iᵀ (x − μ)) v_i        reconstruction from th
 Linear autoencoder  x̂ = W₂ W₁ (x − μ) + μ,  L = (1/D) Σ_j (x̂_j − x_j)²,  trained by Adam:
 at its optimum span(W₂) = span(v_1 … v_k) (Baldi & Hornik 1989) — the largest principal
 angle between the two subspaces falls towards 0°.
+
+Held-out error also as the squared error per image  E = Σ_j (x̂_j − x_j)² = D·L, the deep
+autoencoder's figure: `unsuplab compare pca,deep-autoencoder` draws both lessons on one axis.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from unsuplab.experiments._image_autoencoder import (
     learning_rate_field,
 )
 from unsuplab.experiments._pca_reference import PCAReferenceLesson, subscript
+from unsuplab.experiments.deep_autoencoder import SQUARED_ERROR_CURVES, squared_error
 from unsuplab.models.pca import LinearAutoencoder, principal_angles, varying_pixels
 
 EIGEN_IMAGES = 64  # components in the eigen-image panel
@@ -81,6 +85,7 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
         # PCA's line uses as many components as the autoencoder has code units.
         "Held-out MSE: linear AE vs PCA": ("loss", "heldout_loss", "heldout_pca_loss"),
         "Largest principal angle to PCA (degrees)": ("principal_angle",),
+        SQUARED_ERROR_CURVES: ("squared_error", "heldout_squared_error", "heldout_pca_squared_error"),
     }
     model_name = "linear autoencoder"
     presets = {
@@ -95,7 +100,8 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
         )
 
     def loss(self, x: torch.Tensor, x_hat: torch.Tensor, h: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {"loss": (x_hat - x).pow(2).mean()}  # L = (1/D) Σ_j (x̂_j − x_j)², batch mean
+        # L = (1/D) Σ_j (x̂_j − x_j)² is minimised; E = Σ_j (x̂_j − x_j)² is the same error per image.
+        return {"loss": (x_hat - x).pow(2).mean(), "squared_error": squared_error(x_hat, x).mean()}
 
     @property
     def pca_rank(self) -> int:
@@ -113,7 +119,12 @@ class PrincipalComponentAnalysis(GradientTrained, PCAReferenceLesson):
         # Two D×k matrices, once a second: the CPU does it on every device (MPS has no QR).
         top_components = self.pca.components[: self.config.code_size].T.cpu()
         angles = principal_angles(self.model.basis.cpu(), top_components)
-        return {**super().evaluate(), "principal_angle": float(angles.max())}
+        return {
+            **super().evaluate(),
+            "principal_angle": float(angles.max()),
+            # PCA's E: its mean squared error per pixel times the pixels of an image.
+            "heldout_pca_squared_error": self.pca_heldout_loss * self.train_x.shape[1],
+        }
 
     @torch.no_grad()
     def snapshot(self) -> dict[str, Payload]:

@@ -238,6 +238,8 @@ class ConfigForm(QWidget):
 
     `edited` fires after every committed change; `live_changed(name, value)` fires for a valid
     change of a `live` field while a run is active, so the window can send it to the worker.
+    While a comparison runs (`set_variants`), a chooser above the fields aims the live changes
+    at every variant or at one (`live_variant`), and shows the chosen variant's live values.
     """
 
     edited = Signal()
@@ -262,12 +264,27 @@ class ConfigForm(QWidget):
         )
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
+        self.variant_choice = QComboBox()
+        self.variant_choice.setObjectName("liveVariant")
+        self.variant_choice.setToolTip(
+            "Which variant of the comparison a live change reaches: all of them, or only the one "
+            "chosen (its current values are shown)."
+        )
+        self.variant_choice.currentIndexChanged.connect(self._show_variant_values)
+        self._variant_row = QWidget()
+        row = QHBoxLayout(self._variant_row)
+        row.setContentsMargins(0, 4, 0, 0)
+        row.addWidget(QLabel("Live changes go to"))
+        row.addWidget(self.variant_choice, 1)
+        self._variant_row.hide()
+        self._variant_values: list[dict[str, Any]] = []  # each variant's live values, as last sent
         self._form_host = QWidget()
         self.form = QFormLayout(self._form_host)
         self._outer = QVBoxLayout(self)
         self._outer.setContentsMargins(10, 8, 10, 8)
         self._outer.addWidget(self.title)
         self._outer.addWidget(self.hint)
+        self._outer.addWidget(self._variant_row)
         self._outer.addSpacing(6)
         self._outer.addWidget(self._form_host)
         self._outer.addStretch(1)
@@ -291,7 +308,7 @@ class ConfigForm(QWidget):
             self._add_row(spec)
         # Rows first, then show the finished host: a layout would only show widgets added to a
         # visible parent later, from the event loop.
-        self._outer.insertWidget(3, self._form_host)
+        self._outer.insertWidget(self._outer.count() - 1, self._form_host)  # above the stretch
         self._form_host.show()
         self.set_config(config_type())
         self.set_run_active(self._run_active)
@@ -443,12 +460,17 @@ class ConfigForm(QWidget):
                 value = coerce(spec, self.raw_value(name))
             except ConfigError:
                 return
+            chosen = self.variant_choice.currentIndex()
+            for values in self._variant_values if chosen <= 0 else [self._variant_values[chosen - 1]]:
+                values[name] = value
             self.live_changed.emit(name, value)
 
     # -- run state -------------------------------------------------------------------------------
     def set_run_active(self, active: bool) -> None:
         """While a run exists only live fields stay editable."""
         self._run_active = active
+        if not active:
+            self.set_variants([], [])
         for name, editor in self.editors.items():
             enabled = not active or self.specs[name].param.live
             # A field with a browse button or a slider: the whole row.
@@ -456,3 +478,35 @@ class ConfigForm(QWidget):
             target = holder if isinstance(holder, (_FileField, _SliderField)) else editor
             target.setEnabled(enabled)
             self.labels[name].setEnabled(enabled)
+
+    # -- a comparison's variants -----------------------------------------------------------------
+    def set_variants(self, labels: list[str], configs: list[Any]) -> None:
+        """The running comparison's variants (their labels and configs), whose live settings the
+        chooser aims at; no labels: one run, no chooser."""
+        self._variant_values = [
+            {name: getattr(config, name) for name, spec in self.specs.items() if spec.param.live}
+            for config in configs
+        ]
+        self.variant_choice.blockSignals(True)
+        self.variant_choice.clear()
+        self.variant_choice.addItem("all variants", None)
+        for label in labels:
+            self.variant_choice.addItem(label, label)
+        self.variant_choice.blockSignals(False)
+        self._variant_row.setVisible(bool(labels))
+
+    @property
+    def live_variant(self) -> str | None:
+        """The label of the variant live changes go to; None for every variant (or one run)."""
+        return self.variant_choice.currentData() if self._variant_values else None
+
+    def _show_variant_values(self, index: int) -> None:
+        if index <= 0 or index > len(self._variant_values):
+            return  # "all variants" keeps the values shown
+        self._filling = True
+        try:
+            for name, value in self._variant_values[index - 1].items():
+                self.set_value(name, value)
+        finally:
+            self._filling = False
+        self.check()

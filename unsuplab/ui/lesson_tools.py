@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from unsuplab.core.commands import DRAW_TOOL, DRAWING, LATENT_TSNE, RECONSTRUCTIONS, TSNE_TOOL
+from unsuplab.core.compare import lesson_key
 from unsuplab.core.experiment import Experiment
 from unsuplab.core.loop import Notice, ProbeResult, Snapshot
 from unsuplab.core.payloads import PairedRows, Payload, Scatter
@@ -174,9 +175,14 @@ class LessonTools(QObject):
         return payloads
 
     def _take_tsne(self, payloads: Payloads) -> Payloads:
-        tsne = payloads.pop(LATENT_TSNE, None)
-        if isinstance(tsne, Scatter):
-            self.tsne.show_result(tsne, self.shown_step)
+        # One map, or one per variant of a comparison ("latent_tsne@beta=4").
+        maps = {
+            key: payloads.pop(key)
+            for key in list(payloads)
+            if lesson_key(key) == LATENT_TSNE and isinstance(payloads[key], Scatter)
+        }
+        if maps:
+            self.tsne.show_result(maps, self.shown_step)
             self.message.emit("t-SNE done: it is the panel beside the latent map", 4000)
         else:
             self.tsne.failed()

@@ -468,6 +468,8 @@ class MainWindow(FileCommands, QMainWindow):
         self.timeline = worker.timeline
         self.timeline_bar.go_live()
         self.timeline_bar.show_timelines(self.timeline, self.track and self.track.timeline)
+        if isinstance(experiment, Comparison):  # live changes may go to one variant
+            self.form.set_variants(experiment.labels, [variant.config for variant in experiment.variants])
         self.form.set_run_active(True)
         self.status.set_device(device_label(device))
         self.status.clear_progress()
@@ -641,7 +643,9 @@ class MainWindow(FileCommands, QMainWindow):
 
     def _on_live_changed(self, name: str, value: Any) -> None:
         if self.worker is not None:
-            self.worker.submit("set_param", name=name, value=value)
+            variant = self.form.live_variant  # None: every variant of a comparison, or the one run
+            aimed = {} if variant is None else {"variant": variant}
+            self.worker.submit(SET_PARAM, name=name, value=value, **aimed)
 
     def _on_delay_changed(self, delay: float) -> None:
         if self.worker is not None:

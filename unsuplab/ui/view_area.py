@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -20,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.commands import INSPECTED
+from unsuplab.core.compare import PANEL_SEPARATOR
 from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload
+from unsuplab.ui import draw_queue
 from unsuplab.ui.draw_queue import DrawQueue
 from unsuplab.ui.views import CurvesView, View, make_view
 
@@ -65,6 +68,11 @@ def reads_as_strip(payload: Payload) -> bool:
         rows = max(1, math.ceil(len(payload.images) / payload.columns))
         return payload.columns >= STRIP_GRID_ASPECT * rows
     return False
+
+
+def _comparison_panels(keys: list[str]) -> set[str]:
+    """All of `keys` when a variant's panel is among them (a comparison's), else none."""
+    return set(keys) if any(PANEL_SEPARATOR in key for key in keys) else set()
 
 
 class _MissingView(View):
@@ -146,6 +154,12 @@ class ViewArea(QStackedWidget):
         # What each panel shows of a recorded moment: (its view, the payload object).
         self._moment_shown: dict[str, tuple[View, Payload]] = {}
         self._draws = DrawQueue(self)
+        # A comparison's new panels, waiting to be built on the next event-loop turns.
+        self._unbuilt: dict[str, Payload] = {}
+        self._build_turn = QTimer(self)
+        self._build_turn.setSingleShot(True)
+        self._build_turn.setInterval(0)
+        self._build_turn.timeout.connect(self._build_later)
         self.focused: str | None = None  # the panel that fills the area, if any
         self.torn_off: dict[str, _PanelWindow] = {}  # panels shown in windows of their own
         self._leave_focus = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
@@ -154,27 +168,56 @@ class ViewArea(QStackedWidget):
         self._leave_focus.activated.connect(self.unfocus)
 
     # -- content ---------------------------------------------------------------------------------
-    def show_payloads(self, payloads: dict[str, Payload]) -> list[str]:
+    def show_payloads(self, payloads: dict[str, Payload], *, spread: bool = True) -> list[str]:
         """Show every payload in the view with its key, drawn over as many event-loop turns as
-        it takes (`DrawQueue`); returns keys whose view failed to draw since the last call."""
+        it takes (`DrawQueue`); returns keys whose view failed to draw since the last call.
+
+        With `spread`, in a shown window, a comparison's new panels (a variant's key such as
+        "filters@beta=4" among them) are built over the next turns (`_build_later`) and laid
+        out once all are there: a first snapshot of four variants would otherwise hold the
+        window for the building of four runs' panels (a few hundred milliseconds)."""
         new = [key for key in payloads if key not in self.views]
+        later = _comparison_panels(new) if spread and self.window().isVisible() else set()
+        self._unbuilt.update((key, payloads[key]) for key in new if key in later)  # in their order
+        new = [key for key in new if key not in later]
         for key in new:
-            self.views[key] = self._make(key, payloads[key])
-            if reads_as_strip(payloads[key]):
-                self._strip_keys.add(key)
+            self._add_view(key, payloads[key])
         if new:
             self._relayout()
         for key, payload in payloads.items():
-            self.titles[key] = getattr(payload, "title", key)
-            if key in new:
-                self._draws.mark_drawn(key, payload)  # make_view already showed it
-            else:
+            if key not in later and key not in new:
+                self.titles[key] = getattr(payload, "title", key)
                 self._draws.submit(key, self.views[key], payload)
         # One time slice now, the rest on the next event-loop turns (see DrawQueue).
         self._draws.drain()
         for key in new:
             self.view_added.emit(key, self.views[key])
+        if self._unbuilt:
+            self._build_turn.start()
         return self._draws.take_failures()
+
+    def _add_view(self, key: str, payload: Payload) -> None:
+        self._unbuilt.pop(key, None)  # built now, with this newer payload
+        self.views[key] = self._make(key, payload)
+        if reads_as_strip(payload):
+            self._strip_keys.add(key)
+        self.titles[key] = getattr(payload, "title", key)
+        self._draws.mark_drawn(key, payload)  # make_view already showed it
+
+    def _build_later(self) -> None:
+        """Build waiting panels, in the order they came, for one time slice (one at least), each
+        with the newest payload it was given; the page is laid out once the last is built."""
+        start, built = time.perf_counter(), []
+        while self._unbuilt and (not built or time.perf_counter() - start < draw_queue.TIME_SLICE_S):
+            key = next(iter(self._unbuilt))
+            self._add_view(key, self._unbuilt.pop(key))
+            built.append(key)
+        if self._unbuilt:
+            self._build_turn.start()
+        else:
+            self._relayout()
+        for key in built:
+            self.view_added.emit(key, self.views[key])
 
     def show_probe_payloads(self, payloads: dict[str, Payload], source: str | None = None) -> list[str]:
         """Show a probe's answer: a clicked point (INSPECTED) beside `source`, the panel that
@@ -189,7 +232,7 @@ class ViewArea(QStackedWidget):
         self._answer_keys.update(key for key in rest if key not in self.views)
         if not rest:
             return []
-        failed = self.show_payloads(rest)
+        failed = self.show_payloads(rest, spread=False)
         self._draws.flush(rest)  # the answer the user waits for is drawn now
         return failed + self._draws.take_failures()
 
@@ -267,6 +310,8 @@ class ViewArea(QStackedWidget):
         self._answer_keys.clear()
         self._strip_keys.clear()
         self._draws.clear()
+        self._unbuilt.clear()
+        self._build_turn.stop()
 
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
