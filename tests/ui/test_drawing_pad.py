@@ -94,8 +94,10 @@ def test_many_mouse_moves_send_few_requests_and_the_last_is_the_final_drawing(qt
     qtbot.waitUntil(lambda: not pad._timer.isActive(), timeout=1000)  # no send coming
     sent = len(model.requests)
     print(f"{len(points)} moves in {elapsed_ms:.0f} ms: {sent} requests")
+    # At most one request per interval of the drag's real duration (a loaded machine drags
+    # slower and may send more in all; a fixed share of the moves flaked at load 15).
     assert sent <= elapsed_ms / REQUEST_INTERVAL_MS + 3
-    assert sent < len(points) / 5
+    assert sent < len(points)
     # ... yet a model that answers at once sees the drawing grow, not only its end
     assert sent >= min(3, elapsed_ms / REQUEST_INTERVAL_MS / 4)
     np.testing.assert_array_equal(model.requests[-1], pad.model_input()[1])
