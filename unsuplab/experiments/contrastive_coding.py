@@ -187,8 +187,8 @@ def probe_accuracy(
     train: torch.Tensor, labels: torch.Tensor, test: torch.Tensor, test_labels: torch.Tensor
 ) -> float:
     """Held-out accuracy (%) of softmax regression fitted (to its minimum, by L-BFGS) on
-    features `train` with `labels`, both feature sets standardised as z = (f − μ)/s by the labelled set's mean μ and one
-    root-mean-square spread s."""
+    features `train` with `labels`, both feature sets standardised as z = (f − μ)/s by the
+    labelled set's mean μ and one root-mean-square spread s."""
     mean = train.mean(dim=0)
     spread = (train - mean).pow(2).mean().sqrt().clamp_min(1e-8)
     train, test = (train - mean) / spread, (test - mean) / spread
@@ -220,13 +220,12 @@ class ContrastiveCoding(FeatureLesson):
     tools = ("tsne",)
     curves = {
         "InfoNCE loss (nats)": ("infonce", "heldout_infonce"),
-        "Picking the true future among N + 1 (%)": ("accuracy", "heldout_accuracy"),
-        "Linear probe, n labels per class: held-out accuracy (%)": (
+        "True future picked (%)": ("accuracy", "heldout_accuracy"),
+        "Linear probe (%, held-out)": (
             "heldout_probe_cpc",
             "heldout_probe_autoencoder",
             "heldout_probe_pixels",
         ),
-        "Autoencoder loss (the baseline's training)": ("loss", "heldout_loss"),
     }
     guarded_metrics = ("infonce", "loss")
     progress_metric = ("heldout_accuracy", "up")
@@ -350,10 +349,12 @@ class ContrastiveCoding(FeatureLesson):
     def held_out_codes(self) -> torch.Tensor:
         return self.codes(self.test_x[self.latent_index])
 
-    def latent_map(self, points: np.ndarray, plane: str = "on their two principal axes") -> Scatter:
-        axes = ("PC 1", "PC 2") if plane.endswith("axes") else ("t-SNE 1", "t-SNE 2")
+    def latent_map(self, points: np.ndarray, method: str = "PCA") -> Scatter:
+        """The held-out codes in a plane made by `method`: "PCA" (their two principal axes) or
+        "t-SNE"."""
+        axes = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
         return Scatter(
-            f"CPC codes z of {len(points)} held-out digits ({self.config.code_size}-D) {plane}, by digit",
+            f"CPC codes z of held-out digits ({self.config.code_size}-D, {method})",
             points.astype(np.float32),
             self.test_labels[self.latent_index],
             self.data.test_images[self.latent_index],
@@ -379,13 +380,13 @@ class ContrastiveCoding(FeatureLesson):
         framed = np.flatnonzero(np.stack([np.zeros_like(wrong.cpu().numpy()), wrong.cpu().numpy()], 1))
         right = int((choice == 0).sum())
         return ImageGrid(
-            f"Held-out sequences ({cfg.rule}): true (upper row), and the model's pick among "
-            f"{cfg.negatives + 1} for each of {cfg.predict_steps} steps ahead (lower row)",
+            f"Held-out {cfg.rule} sequences: true, then picked",
             images(self.test_x[tiles], self.image_shape),
             "unit",
             columns=cfg.length,
-            caption=f"First {cfg.context_length} images: the context. {right} of {choice.numel()} "
-            "picks right; a wrong pick is framed.",
+            caption=f"Rows in pairs: a true sequence, then its first {cfg.context_length} (the context) "
+            f"and the model's pick among {cfg.negatives + 1} for each step ahead. {right} of "
+            f"{choice.numel()} picks right; a wrong pick is framed.",
             marked=tuple(int(i) for i in framed),
         )
 
@@ -402,8 +403,7 @@ class ContrastiveCoding(FeatureLesson):
             "pixels": "pixels",
         }
         return Bars(
-            f"Linear probe on {self.config.labels_per_class} labels per class: held-out accuracy "
-            f"(%, {len(self.test_x)} digits)",
+            f"Linear probe, {self.config.labels_per_class} labels per class: held-out accuracy (%)",
             [f"{names[k]} ({dims[k]}-D)" for k in found],
             {"held-out accuracy (%)": np.array([found[k] for k in found], dtype=np.float64)},
             y_label="accuracy (%)",
