@@ -53,7 +53,7 @@ DIGITS = 10
 RULES = {"ascending": 1, "descending": -1, "random": None}
 HELD_OUT_SEQUENCES = 200  # made once from the held-out images, the same in every run
 HELD_OUT_SEED = 2018
-SHOWN_SEQUENCES = 4  # held-out sequences in the strip of picks
+SHOWN_SEQUENCES = 3  # held-out sequences in the strip of picks
 LATENT_POINTS = 500  # held-out codes in the map
 MAX_LABELS = 100  # labelled images per class the probe may use, nested for every n
 PROBE_STEPS = 100  # L-BFGS iterations at most for each softmax regression (convex: it converges)
@@ -354,7 +354,7 @@ class ContrastiveCoding(FeatureLesson):
         "t-SNE"."""
         axes = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
         return Scatter(
-            f"CPC codes z of held-out digits ({self.config.code_size}-D, {method})",
+            f"CPC codes z of held-out digits ({method})",
             points.astype(np.float32),
             self.test_labels[self.latent_index],
             self.data.test_images[self.latent_index],
@@ -362,8 +362,9 @@ class ContrastiveCoding(FeatureLesson):
         )
 
     def picks_panel(self) -> ImageGrid:
-        """Held-out sequences in pairs of rows: the true sequence, then the T given images followed
-        by the candidate the model scores highest for each step ahead (framed when wrong)."""
+        """A strip of two rows: held-out sequences side by side, and beneath each its T given
+        images followed by the candidate the model scores highest for each step ahead (framed
+        when wrong)."""
         cfg = self.config
         # Negatives come from all held-out sequences: score them all, show the first few.
         predicted, candidates = self.contrast(self.test_x[self.held_out_images], self.held_out_negatives)
@@ -374,19 +375,19 @@ class ContrastiveCoding(FeatureLesson):
         pool = self.held_out_images.flatten()
         chosen_negative = negatives.gather(2, (choice - 1).clamp_min(0)[..., None])[..., 0]
         picked = torch.where(choice == 0, index[:, cfg.context_length :], pool[chosen_negative])
-        rows = torch.stack([index, torch.cat([index[:, : cfg.context_length], picked], dim=1)], dim=1)
-        wrong = torch.cat([torch.zeros_like(index[:, : cfg.context_length]), (choice > 0).long()], dim=1)
-        tiles = rows.flatten().cpu().numpy()
-        framed = np.flatnonzero(np.stack([np.zeros_like(wrong.cpu().numpy()), wrong.cpu().numpy()], 1))
+        given = index[:, : cfg.context_length]
+        tiles = torch.cat([index.flatten(), torch.cat([given, picked], dim=1).flatten()]).cpu().numpy()
+        wrong = torch.cat([torch.zeros_like(given), (choice > 0).long()], dim=1).flatten()
+        framed = index.numel() + np.flatnonzero(wrong.cpu().numpy())
         right = int((choice == 0).sum())
         return ImageGrid(
-            f"Held-out {cfg.rule} sequences: true, then picked",
+            f"Held-out {cfg.rule} sequences (upper row) and the model's picks (lower row)",
             images(self.test_x[tiles], self.image_shape),
             "unit",
-            columns=cfg.length,
-            caption=f"Rows in pairs: a true sequence, then its first {cfg.context_length} (the context) "
-            f"and the model's pick among {cfg.negatives + 1} for each step ahead. {right} of "
-            f"{choice.numel()} picks right; a wrong pick is framed.",
+            columns=index.numel(),
+            caption=f"{SHOWN_SEQUENCES} sequences of {cfg.length}; beneath each, its first "
+            f"{cfg.context_length} (the context) and the pick among {cfg.negatives + 1} for each step "
+            f"ahead. {right} of {choice.numel()} picks right; a wrong pick is framed.",
             marked=tuple(int(i) for i in framed),
         )
 
