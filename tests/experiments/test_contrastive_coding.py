@@ -14,6 +14,7 @@ from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import Bars, ImageGrid, PairedRows, Scatter
 from unsuplab.core.stepping import train_steps
 from unsuplab.experiments.contrastive_coding import (
+    SHOWN_SEQUENCES,
     ByDigit,
     Config,
     ContrastiveCoding,
@@ -91,14 +92,14 @@ def test_the_strip_shows_the_sequences_above_the_picks_with_wrong_picks_framed(t
     strip = experiment.snapshot()["sequences"]
     assert isinstance(strip, ImageGrid)
     cfg = experiment.config
-    width = 3 * cfg.length  # three sequences side by side
+    width = SHOWN_SEQUENCES * cfg.length  # the sequences side by side
     assert strip.columns == width and strip.images.shape == (2 * width, 28, 28)
-    true, picks = strip.images.reshape(2, 3, cfg.length, 28, 28)
+    true, picks = strip.images.reshape(2, SHOWN_SEQUENCES, cfg.length, 28, 28)
     np.testing.assert_array_equal(true[:, : cfg.context_length], picks[:, : cfg.context_length])
     for tile in strip.marked:  # only picks, in the lower row, and only wrong ones
         assert tile >= width and (tile - width) % cfg.length >= cfg.context_length
         assert not np.array_equal(strip.images[tile], strip.images[tile - width])
-    picks_made = 3 * cfg.predict_steps
+    picks_made = SHOWN_SEQUENCES * cfg.predict_steps
     assert f"{picks_made - len(strip.marked)} of {picks_made} picks right" in strip.caption
 
 

@@ -53,7 +53,7 @@ DIGITS = 10
 RULES = {"ascending": 1, "descending": -1, "random": None}
 HELD_OUT_SEQUENCES = 200  # made once from the held-out images, the same in every run
 HELD_OUT_SEED = 2018
-SHOWN_SEQUENCES = 3  # held-out sequences in the strip of picks
+SHOWN_SEQUENCES = 2  # held-out sequences in the strip of picks
 LATENT_POINTS = 500  # held-out codes in the map
 MAX_LABELS = 100  # labelled images per class the probe may use, nested for every n
 PROBE_STEPS = 100  # L-BFGS iterations at most for each softmax regression (convex: it converges)
@@ -267,7 +267,8 @@ class ContrastiveCoding(FeatureLesson):
             self.held_out_digits, cfg.context_length, cfg.negatives, fixed
         )
         # The probe's labelled images: the first n of each class for every n (nested sets).
-        self.labelled = first_per_class(self.data.train_labels, MAX_LABELS)
+        available = int(np.bincount(self.data.train_labels).min())
+        self.labelled = first_per_class(self.data.train_labels, min(MAX_LABELS, available))
         self.test_y = torch.as_tensor(self.test_labels, device=self.device)
         self.latent_index = np.arange(min(LATENT_POINTS, len(self.test_x)))
         self._probes: dict[str, float] | None = None
@@ -318,7 +319,7 @@ class ContrastiveCoding(FeatureLesson):
         """Held-out accuracy (%) of the linear probe on n labels per class, for each
         representation; kept until the next evaluation (fitting costs more than a step)."""
         if self._probes is None:
-            count = self.config.labels_per_class
+            count = self.label_count
             rows = torch.as_tensor(self.labelled[:, :count].ravel(), device=self.device)
             x, y = self.train_x[rows], torch.as_tensor(self.data.train_labels, device=self.device)[rows]
             if count not in self._pixel_probes:
@@ -331,6 +332,11 @@ class ContrastiveCoding(FeatureLesson):
                 "pixels": self._pixel_probes[count],
             }
         return self._probes
+
+    @property
+    def label_count(self) -> int:
+        """n, as asked, or as many as the rarest class has."""
+        return min(self.config.labels_per_class, self.labelled.shape[1])
 
     @torch.no_grad()
     def codes(self, x: torch.Tensor) -> torch.Tensor:
@@ -404,7 +410,7 @@ class ContrastiveCoding(FeatureLesson):
             "pixels": "pixels",
         }
         return Bars(
-            f"Linear probe, {self.config.labels_per_class} labels per class: held-out accuracy (%)",
+            f"Linear probe, {self.label_count} labels per class: held-out accuracy (%)",
             [f"{names[k]} ({dims[k]}-D)" for k in found],
             {"held-out accuracy (%)": np.array([found[k] for k in found], dtype=np.float64)},
             y_label="accuracy (%)",
