@@ -87,20 +87,20 @@ def test_the_probe_on_cpc_codes_beats_pixels_and_autoencoder_codes_with_ten_labe
     assert 60 < pixels < 90  # softmax regression on 100 MNIST digits' pixels: about 75 %
 
 
-def test_the_strip_shows_the_sequences_above_the_picks_with_wrong_picks_framed(trained):
+def test_the_strip_shows_each_sequence_above_its_picks_with_wrong_picks_framed(trained):
     experiment, _, _ = trained
     strip = experiment.snapshot()["sequences"]
     assert isinstance(strip, ImageGrid)
     cfg = experiment.config
-    width = SHOWN_SEQUENCES * cfg.length  # the sequences side by side
-    assert strip.columns == width and strip.images.shape == (2 * width, 28, 28)
-    true, picks = strip.images.reshape(2, SHOWN_SEQUENCES, cfg.length, 28, 28)
-    np.testing.assert_array_equal(true[:, : cfg.context_length], picks[:, : cfg.context_length])
-    for tile in strip.marked:  # only picks, in the lower row, and only wrong ones
-        assert tile >= width and (tile - width) % cfg.length >= cfg.context_length
-        assert not np.array_equal(strip.images[tile], strip.images[tile - width])
-    picks_made = SHOWN_SEQUENCES * cfg.predict_steps
-    assert f"{picks_made - len(strip.marked)} of {picks_made} picks right" in strip.caption
+    assert strip.columns == cfg.length and strip.images.shape == (2 * SHOWN_SEQUENCES * cfg.length, 28, 28)
+    pairs = strip.images.reshape(SHOWN_SEQUENCES, 2, cfg.length, 28, 28)
+    np.testing.assert_array_equal(pairs[:, 0, : cfg.context_length], pairs[:, 1, : cfg.context_length])
+    for tile in strip.marked:  # only picks, in the lower row of a pair, and only wrong ones
+        row, column = divmod(tile, cfg.length)
+        assert row % 2 == 1 and column >= cfg.context_length
+        assert not np.array_equal(strip.images[tile], strip.images[tile - cfg.length])
+    picks = SHOWN_SEQUENCES * cfg.predict_steps
+    assert f"{picks - len(strip.marked)} of {picks} picks right" in strip.caption
 
 
 def test_codes_map_and_clicked_neighbours(trained):

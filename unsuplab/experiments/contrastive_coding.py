@@ -368,9 +368,9 @@ class ContrastiveCoding(FeatureLesson):
         )
 
     def picks_panel(self) -> ImageGrid:
-        """A strip of two rows: held-out sequences side by side, and beneath each its T given
-        images followed by the candidate the model scores highest for each step ahead (framed
-        when wrong)."""
+        """Held-out sequences in pairs of rows: a true sequence, and beneath it its T given images
+        followed by the candidate the model scores highest for each step ahead (framed when
+        wrong)."""
         cfg = self.config
         # Negatives come from all held-out sequences: score them all, show the first few.
         predicted, candidates = self.contrast(self.test_x[self.held_out_images], self.held_out_negatives)
@@ -382,19 +382,19 @@ class ContrastiveCoding(FeatureLesson):
         chosen_negative = negatives.gather(2, (choice - 1).clamp_min(0)[..., None])[..., 0]
         picked = torch.where(choice == 0, index[:, cfg.context_length :], pool[chosen_negative])
         given = index[:, : cfg.context_length]
-        tiles = torch.cat([index.flatten(), torch.cat([given, picked], dim=1).flatten()]).cpu().numpy()
-        wrong = torch.cat([torch.zeros_like(given), (choice > 0).long()], dim=1).flatten()
-        framed = index.numel() + np.flatnonzero(wrong.cpu().numpy())
+        rows = torch.stack([index, torch.cat([given, picked], dim=1)], dim=1)  # (b, 2, T + K)
+        wrong = torch.cat([torch.zeros_like(given), (choice > 0).long()], dim=1)
+        framed = torch.stack([torch.zeros_like(wrong), wrong], dim=1).flatten().nonzero()[:, 0]
         right = int((choice == 0).sum())
         return ImageGrid(
-            f"Held-out {cfg.rule} sequences (upper row) and the model's picks (lower row)",
-            images(self.test_x[tiles], self.image_shape),
+            f"Held-out {cfg.rule} sequences, each above the model's picks",
+            images(self.test_x[rows.flatten()], self.image_shape),
             "unit",
-            columns=index.numel(),
-            caption=f"{SHOWN_SEQUENCES} sequences of {cfg.length}; beneath each, its first "
-            f"{cfg.context_length} (the context) and the pick among {cfg.negatives + 1} for each step "
-            f"ahead. {right} of {choice.numel()} picks right; a wrong pick is framed.",
-            marked=tuple(int(i) for i in framed),
+            columns=cfg.length,
+            caption=f"Rows in pairs: a true sequence, and beneath it its first {cfg.context_length} (the "
+            f"context) and the pick among {cfg.negatives + 1} for each step ahead. {right} of "
+            f"{choice.numel()} picks right; a wrong pick is framed.",
+            marked=tuple(framed.tolist()),
         )
 
     def probe_bars(self) -> Bars:
