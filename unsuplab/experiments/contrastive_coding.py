@@ -360,7 +360,7 @@ class ContrastiveCoding(FeatureLesson):
         "t-SNE"."""
         axes = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
         return Scatter(
-            f"CPC codes z of held-out digits ({method})",
+            f"CPC codes z ({method})",  # of held-out digits; short beside the t-SNE button
             points.astype(np.float32),
             self.test_labels[self.latent_index],
             self.data.test_images[self.latent_index],
@@ -387,13 +387,13 @@ class ContrastiveCoding(FeatureLesson):
         framed = torch.stack([torch.zeros_like(wrong), wrong], dim=1).flatten().nonzero()[:, 0]
         right = int((choice == 0).sum())
         return ImageGrid(
-            f"Held-out {cfg.rule} sequences, each above the model's picks",
+            f"{cfg.rule.capitalize()} sequences and picks",
             images(self.test_x[rows.flatten()], self.image_shape),
             "unit",
             columns=cfg.length,
-            caption=f"Rows in pairs: a true sequence, and beneath it its first {cfg.context_length} (the "
-            f"context) and the pick among {cfg.negatives + 1} for each step ahead. {right} of "
-            f"{choice.numel()} picks right; a wrong pick is framed.",
+            caption=f"Rows in pairs: a true held-out sequence, and beneath it its first "
+            f"{cfg.context_length} (the context) and the pick among {cfg.negatives + 1} for each "
+            f"step ahead. {right} of {choice.numel()} picks right; a wrong pick is framed.",
             marked=tuple(framed.tolist()),
         )
 
