@@ -421,11 +421,8 @@ class ContrastiveCoding(FeatureLesson):
     @torch.no_grad()
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         if command == "tsne":
-            return {
-                "latent_tsne": self.latent_map(
-                    tsne_plane(self.held_out_codes().cpu().numpy()), "in t-SNE's plane"
-                )
-            }
+            points = tsne_plane(self.held_out_codes().cpu().numpy())
+            return {"latent_tsne": self.latent_map(points, "t-SNE")}
         if command == "inspect":
             return self.inspect(int(kwargs["index"]))
         return super().probe(command, **kwargs)
