@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from unsuplab.core.config import ConfigError
 from unsuplab.core.payloads import Bars, ImageGrid, PairedRows, Scatter
 from unsuplab.core.stepping import train_steps
+from unsuplab.experiments import contrastive_coding
 from unsuplab.experiments.contrastive_coding import (
     SHOWN_SEQUENCES,
     ByDigit,
@@ -103,11 +104,16 @@ def test_the_strip_shows_each_sequence_above_its_picks_with_wrong_picks_framed(t
     assert f"{picks - len(strip.marked)} of {picks} picks right" in strip.caption
 
 
-def test_codes_map_and_clicked_neighbours(trained):
+def test_codes_map_its_t_sne_and_clicked_neighbours(trained, monkeypatch):
     experiment, _, _ = trained
     latent = experiment.snapshot()["latent"]
     assert isinstance(latent, Scatter) and latent.points.shape == (500, 2)
     np.testing.assert_array_equal(latent.labels, experiment.test_labels[:500])
+    # t-SNE itself is scikit-learn's (seconds); the plane it gives is what the panel shows.
+    monkeypatch.setattr(contrastive_coding, "tsne_plane", lambda codes: codes[:, :2])
+    tsne = experiment.probe("tsne")["latent_tsne"]
+    assert tsne.title == "CPC codes z (t-SNE)" and tsne.x_label == "t-SNE 1"
+    np.testing.assert_allclose(tsne.points, experiment.held_out_codes()[:, :2].numpy())
     inspected = experiment.probe("inspect", index=3)["inspected"]
     assert isinstance(inspected, PairedRows)
     row = inspected.rows["nearest by z"]
