@@ -230,6 +230,7 @@ class ContrastiveCoding(FeatureLesson):
     guarded_metrics = ("infonce", "loss")
     progress_metric = ("heldout_accuracy", "up")
     quick_settings = {"sequences": 16, "negatives": 7}
+    quick_steps = 40
     comparisons = {"Ordered vs random sequences": {"rule": ("ascending", "random")}}
     presets = {
         "Random order (control)": {"rule": "random"},
