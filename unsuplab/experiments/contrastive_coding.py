@@ -412,7 +412,7 @@ class ContrastiveCoding(FeatureLesson):
         }
         return Bars(
             f"Linear probe, {self.label_count} labels per class: held-out accuracy (%)",
-            [f"{names[k]} ({dims[k]}-D)" for k in found],
+            [f"{names[k]} ({dims[k]}-D): {found[k]:.1f} %" for k in found],
             {"held-out accuracy (%)": np.array([found[k] for k in found], dtype=np.float64)},
             y_label="accuracy (%)",
             y_range=(0.0, 100.0),
