@@ -42,12 +42,14 @@ def keep_images_readable(view: View, columns: int, rows: int, beside: int = 0) -
 
 
 class TitleLabel(QLabel):
-    """A panel title on one line, or on two broken between words when the panel is narrower than
-    it (a long title at 1.75× in presenter mode); past two lines the second ends in "…" (a title
-    on five lines leaves no room for the plot). `text()` and the tooltip keep the whole title.
+    """A panel title on one line, or broken between words onto up to `MAX_LINES` when the panel is
+    narrower than it (a long title at 1.75× in presenter mode: "Mean D(x) on real and D(G(z)) on
+    generated points" needs 661 px in a 349-px panel, more than two lines); past that the last
+    line ends in "…" (a title on five lines leaves no room for the plot). `text()` and the
+    tooltip keep the whole title.
 
-    A `corner` control (a "log y" box) sits at the right of the first line and the second line
-    runs under it, so the title keeps the panel's whole width. The label sets its own height for
+    A `corner` control (a "log y" box) sits at the right of the first line and the next lines
+    run under it, so the title keeps the panel's whole width. The label sets its own height for
     the lines it needs whenever its width, font, text or corner changes, measured with
     QFontMetrics; it gives no height-for-width, which would make the panel's layout lay out
     again while it lays out."""
