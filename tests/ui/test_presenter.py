@@ -49,6 +49,25 @@ def test_esc_leaves_presenter_mode_without_stopping_the_run(window, qtbot):
     assert window.worker is not None and window.run_state in ("running", "building")
 
 
+def test_esc_leaves_a_focused_panel_first_then_presenter_mode(window, qtbot):
+    window.step_once()
+    wait_for_step(qtbot, window, 1)
+    window.presenter.enter()
+    filters = window.views.views["filters"]
+    qtbot.mouseDClick(filters.title_label, Qt.MouseButton.LeftButton)
+    assert window.views.focused == "filters"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.views.focused is None and window.presenter.active  # back to every panel
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presenter.active  # then out of presenter mode
+    qtbot.mouseDClick(filters.title_label, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # outside presenter mode Esc still leaves a panel
+    assert window.views.focused is None and not window.presenter.active
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # no panel focused: Esc leaves presenter mode at once
+    assert not window.presenter.active
+
+
 def test_views_restyle_fonts_pens_and_markers_by_the_factor(window, qtbot):
     window.train()
     wait_for_step(qtbot, window, 2)
