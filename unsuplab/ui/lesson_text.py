@@ -86,13 +86,20 @@ class LessonText(QTextBrowser):
     def fitted_size(self, block: QTextBlock) -> float:
         """The point size heading `block` is drawn at in the present width and font."""
         body = self.document().defaultFont().pointSizeF()
-        natural = self._scales.get(block.blockNumber(), 1.0) * body
         font = QFont(heading_font(block))
-        font.setPointSizeF(natural)
-        metrics = QFontMetricsF(font)
-        widest = max((metrics.horizontalAdvance(word) for word in words(block.text())), default=0.0)
         room = self.line_width(block)
-        return natural if widest <= room else max(MIN_HEADING * body, natural * room / widest)
+
+        def widest(size: float) -> float:
+            font.setPointSizeF(size)
+            metrics = QFontMetricsF(font)
+            return max((metrics.horizontalAdvance(word) for word in words(block.text())), default=0.0)
+
+        size = self._scales.get(block.blockNumber(), 1.0) * body
+        least = MIN_HEADING * body
+        # Text does not scale quite in proportion (hinting): shrink in small steps until it fits.
+        while size > least and widest(size) > room:
+            size = max(least, min(size * room / widest(size), size - 0.25))
+        return size
 
     def fit_headings(self) -> None:
         """Give every heading its fitted size (`fitted_size`), all its pieces alike."""
