@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -57,6 +58,8 @@ class TitleLabel(QLabel):
     MAX_LINES = 3
     #: Pixels between the first line's end and the corner control.
     CORNER_GAP = 6
+    #: The label took another height (more or fewer lines).
+    height_changed = Signal()
 
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
@@ -83,13 +86,16 @@ class TitleLabel(QLabel):
 
     def shown_lines(self) -> list[str]:
         """The lines as drawn: the title broken between words into at most `MAX_LINES`, the
-        last cut with "…" when the rest does not fit."""
-        width = self.contentsRect().width()
-        return title_lines(self.text(), self.fontMetrics(), width - self.corner_room(), width, self.MAX_LINES)
-
-    def shown_text(self) -> str:
-        """The text as drawn, its lines joined by newlines."""
-        return "\n".join(self.shown_lines())
+        last cut with "…" when the rest does not fit; the lines beside the corner are shorter."""
+        width, room = self.contentsRect().width(), self.corner_room()
+        metrics = self.fontMetrics()
+        # Lines whose letters start above the corner's bottom (a descent below a line's own
+        # height is blank above the next line's letters).
+        reach = self.corner.sizeHint().height() - metrics.descent() if room else 0
+        beside = max(1, math.ceil(reach / metrics.lineSpacing())) if room else 0
+        widths = [width - room] * min(beside, self.MAX_LINES)
+        widths += [width] * (self.MAX_LINES - len(widths))
+        return title_lines(self.text(), metrics, widths)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         super().setText(text)
@@ -129,33 +135,36 @@ class TitleLabel(QLabel):
             height += margins.top() + margins.bottom()
             if height != self.minimumHeight() or height != self.maximumHeight():
                 self.setFixedHeight(height)
+                self.height_changed.emit()
         finally:
             self._fitting = False
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        lines = self.shown_lines()
+        # One line beside a taller corner sits in its middle; more run from the top, under it.
+        vertical = Qt.AlignmentFlag.AlignVCenter if len(lines) == 1 else Qt.AlignmentFlag.AlignTop
         self.style().drawItemText(
             painter,
             self.contentsRect(),
-            align,
+            Qt.AlignmentFlag.AlignLeft | vertical,
             self.palette(),
             self.isEnabled(),
-            self.shown_text(),
+            "\n".join(lines),
             self.foregroundRole(),
         )
 
 
-def title_lines(text: str, metrics: QFontMetrics, first_width: int, width: int, max_lines: int) -> list[str]:
-    """`text` broken between words into at most `max_lines` lines, the first at most
-    `first_width` pixels wide in `metrics`' font and the others `width`; the last line takes
-    the rest, cut with "…" when it is too long. A word wider than its line is cut, not broken."""
+def title_lines(text: str, metrics: QFontMetrics, widths: Sequence[int]) -> list[str]:
+    """`text` broken between words into at most `len(widths)` lines, line i at most `widths[i]`
+    pixels wide in `metrics`' font; the last line takes the rest, cut with "…" when it is too
+    long. A word wider than its line is cut, not broken."""
     words = text.split()
     lines: list[str] = []
     while words:
-        room = first_width if not lines else width
+        room = widths[len(lines)]
         line = words.pop(0)
-        if len(lines) == max_lines - 1:  # the last line takes the rest
+        if len(lines) == len(widths) - 1:  # the last line takes the rest
             line, words = " ".join([line, *words]), []
         while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= room:
             line = f"{line} {words.pop(0)}"
@@ -200,6 +209,9 @@ class View(QWidget):
         # A view paints its own background so it reads the same docked, floating or exported.
         self.setAutoFillBackground(True)
         self.title_label = TitleLabel()
+        # A title on more lines needs a taller panel: asked after the layout that changed it has
+        # ended (queued), never from inside it.
+        self.title_label.height_changed.connect(self._hold_minimum, Qt.ConnectionType.QueuedConnection)
         self.title_label.setFont(font(1.1, bold=True))
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
