@@ -61,12 +61,12 @@ class TitleLabel(QLabel):
     #: The label took another height (more or fewer lines).
     height_changed = Signal()
 
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(text, parent)
-        self.corner: QWidget | None = None
-        #: Keep the corner's room while it is hidden for a moment (a PNG export without it).
-        self.keep_corner_room = False
-        self._fitting = False
+    # Class defaults, so events that reach the label while Qt builds or destroys it (a hidden
+    # corner) find them too.
+    corner: QWidget | None = None
+    #: Keep the corner's room while it is hidden for a moment (a PNG export without it).
+    keep_corner_room = False
+    _fitting = False
 
     def set_corner(self, corner: QWidget) -> None:
         """Put `corner` at the right of the first line (it becomes the label's child)."""
