@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from unsuplab.core.payloads import Field
-from unsuplab.core.stepping import restore, train_steps
+from unsuplab.core.stepping import restore, train_by_hand, train_steps
 from unsuplab.experiments.gan_2d import ARROW_POINTS, LATTICE, Config, Gan2D
 
 
@@ -99,5 +99,5 @@ def test_d_step_button_lowers_d_on_the_fakes():
     experiment = built()
     before = experiment.evaluate()["heldout_d_fake"]
     for _ in range(10):
-        experiment.probe("train_d")
+        train_by_hand(experiment, "train_d")
     assert experiment.evaluate()["heldout_d_fake"] < before

@@ -43,14 +43,15 @@ def _problems(window) -> list:
     for key, view in window.views.views.items():
         title = view.title_label
         metrics = title.fontMetrics()
-        shown = title.shown_text()
-        # One line, whole in height; cut with "…" at most, never to a stub; the tooltip has it all.
-        if (
-            title.height() < metrics.height()
-            or metrics.horizontalAdvance(shown) > title.contentsRect().width()
+        lines = title.shown_lines()
+        # Each line within the width, all of them within the height; cut with "…" at most after
+        # three lines, never to a stub; the tooltip has it all.
+        if title.contentsRect().height() < metrics.height() + (len(lines) - 1) * metrics.lineSpacing() or any(
+            metrics.horizontalAdvance(line) > title.contentsRect().width() for line in lines
         ):
             found.append((key, "title", title.size()))
-        if shown != title.text() and len(shown) < min(len(title.text()), 20):
+        shown = " ".join(lines)
+        if shown != " ".join(title.text().split()) and len(shown) < min(len(title.text()), 20):
             found.append((key, "title cut to a stub", shown))
         if title.toolTip() != title.text():
             found.append((key, "tooltip", title.toolTip()))

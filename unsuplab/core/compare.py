@@ -130,6 +130,7 @@ class Comparison(Experiment):
         first = self.variants[0]  # a lesson may set these per instance, from its config
         self.tools = tuple(t for t in first.tools if all(t in v.tools for v in self.variants))
         self.actions = {} if self.mixed else first.actions
+        self.training_actions = frozenset() if self.mixed else first.training_actions
         titles = dict.fromkeys(title for variant in self.variants for title in variant.curves)
         self.curves = {title: self._each(lambda v, t=title: v.curves.get(t, ())) for title in titles}
         self.guarded_metrics = self._each(lambda v: v.guarded_metrics)
@@ -166,6 +167,9 @@ class Comparison(Experiment):
 
     def train_step(self) -> dict[str, Any]:
         return self._merged(variant.train_step() for variant in self.variants)
+
+    def train_action(self, name: str) -> dict[str, Any]:
+        return self._merged(variant.train_action(name) for variant in self.variants)
 
     def evaluate(self) -> dict[str, float]:
         return self._merged(variant.evaluate() for variant in self.variants)

@@ -33,6 +33,10 @@ class Experiment:
     #: An action may change the model (one discriminator step, say): the window shows a fresh
     #: snapshot after it.
     actions: ClassVar[dict[str, tuple[str, str]]] = {}
+    #: The actions that are a training step of their own (one discriminator step alone): the
+    #: run loop does them with `train_action` in place of a `train_step` and counts them as a
+    #: step, their losses on the curves, as it does a press of Step.
+    training_actions: ClassVar[frozenset[str]] = frozenset()
     #: Names of the metrics whose non-finite value means the run has diverged.
     guarded_metrics: ClassVar[tuple[str, ...]] = ("loss",)
     #: The held-out figure that says the lesson learns, and which way is better ("down" for a
@@ -115,6 +119,11 @@ class Experiment:
 
     def on_live_change(self, name: str, value: Any) -> None:
         """React to a live change (set an optimiser's learning rate, say)."""
+
+    def train_action(self, name: str) -> dict[str, Any]:
+        """One step of the training action `name` (see `training_actions`); returns its named
+        losses, as `train_step` does."""
+        raise ValueError(f"{self.title} has no training action {name!r}")
 
     def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
         """Answer an interactive request from a view (reconstruct a drawing, decode a point)."""

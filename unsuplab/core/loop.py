@@ -14,6 +14,7 @@ a recorded step exactly as it went on the first time.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import traceback
@@ -366,7 +367,10 @@ class _Run:
         )
 
     # -- one step ----------------------------------------------------------------------------------
-    def _train_step(self) -> Iterator[Event]:
+    def _train_step(self, train: Callable[[], dict[str, Any]] | None = None) -> Generator[Event, None, bool]:
+        """One step: `train`, the lesson's `train_step` unless a training action stands in for
+        it; counted, its losses summed for the curves, snapshotted when one is due. False when
+        the step failed (the run then rolled back)."""
         # Read the limit again: the user may have raised it while the loop waited after finishing.
         limit = self.control.step_limit
         if limit is not None and self.step >= limit:
@@ -374,14 +378,14 @@ class _Run:
         yield from self._enter("running")
         self.speed.start(self.step)
         try:
-            losses = self.experiment.train_step()
+            losses = (train or self.experiment.train_step)()
         except Exception as exc:  # noqa: BLE001 - reported as an event, the thread lives on
             yield from self._fail(
                 f"{self.experiment.title} failed at step {self.step + 1}: {exc}",
                 traceback.format_exc(),
                 type(exc),
             )
-            return
+            return False
         self.step += 1
         self.dirty = True
         for name, value in losses.items():
@@ -395,6 +399,7 @@ class _Run:
         if delay >= self.snapshot_interval or self.clock() - self.last_snapshot >= interval:
             self.dirty = False
             yield from self._snapshot(evaluate=False)
+        return True
 
     def _snapshot(self, evaluate: bool) -> Iterator[Event]:
         """A Snapshot of the steps since the last one; a divergence among them, or a failing
@@ -521,10 +526,24 @@ class _Run:
 
     def _serve_commands(self) -> Iterator[Event]:
         for command in self.control.take_commands():
+            if command.name in self.experiment.training_actions:
+                yield from self._train_by_hand(command)
+                continue
             try:
                 yield self._serve(command)
             except Exception as exc:  # noqa: BLE001 - a failed command must not end the run
                 yield Notice(f"{command.name} failed: {exc}", True, command.name, command.request_id)
+
+    def _train_by_hand(self, command: Command) -> Iterator[Event]:
+        """A training action (a lone D step): a step like any other, by the lesson's
+        `train_action`; the asker hears it done, or that it failed (the run says why)."""
+        name = command.name
+        if (yield from self._train_step(functools.partial(self.experiment.train_action, name))):
+            yield ProbeResult(name, {}, command.request_id)
+        else:
+            yield Notice(
+                f"{name} failed; the run went back to step {self.step}", True, name, command.request_id
+            )
 
     def _serve(self, command: Command) -> Event:
         name, kwargs, experiment = command.name, command.kwargs, self.experiment

@@ -17,6 +17,14 @@ def train_steps(experiment: Experiment, steps: int = 1) -> dict[str, Any]:
     return losses
 
 
+def train_by_hand(experiment: Experiment, action: str) -> dict[str, Any]:
+    """Do the training action `action` (a lone D step), counted as a step as the loop counts it;
+    its losses."""
+    losses = experiment.train_action(action)
+    experiment.step += 1
+    return losses
+
+
 def restore(experiment: Experiment, state: dict[str, Any], step: int) -> None:
     """Load learned state saved at `step` into a built experiment, as the loop restores a run."""
     experiment.load_state_dict(state)

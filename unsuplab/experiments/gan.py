@@ -155,6 +155,7 @@ class AdversarialLesson(Experiment):
         "train_d": ("D step", "One discriminator step alone: G stays fixed"),
         "train_g": ("G step", "One generator step alone: D stays fixed"),
     }
+    training_actions = frozenset(actions)
     guarded_metrics = ("d_loss", "g_loss")
     #: Conditional players: the number of labels they read, and the training data's labels.
     classes: int = 0
@@ -237,14 +238,15 @@ class AdversarialLesson(Experiment):
                 "D steps or a lower learning rate, then resume or reset."
             )
 
-    def probe(self, command: str, **kwargs: Any) -> dict[str, Payload]:
-        if command == "train_d":
-            self.trainer.discriminator_step(*self.d_batch())
-            return {}
-        if command == "train_g":
-            self.trainer.generator_step(*self.g_batch())
-            return {}
-        return super().probe(command, **kwargs)
+    def train_action(self, name: str) -> dict[str, torch.Tensor]:
+        if name == "train_d":
+            terms = self.trainer.discriminator_step(*self.d_batch())
+        elif name == "train_g":
+            terms = self.trainer.generator_step(*self.g_batch())
+        else:
+            return super().train_action(name)
+        self.after_step(self.step + 1)
+        return terms
 
     def on_live_change(self, name: str, value: Any) -> None:
         if name == "learning_rate":

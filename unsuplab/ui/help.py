@@ -15,7 +15,7 @@ KEYBOARD = (
     ("Alt+F, Alt+R, Alt+V, Alt+H", "Open the File, Run, View or Help menu; arrows move, Enter chooses"),
     ("Tab, Shift+Tab", "Move the focus: lessons, lesson text, presets, settings, run controls, panels"),
     ("Arrow keys, Enter", "Choose a lesson in the list; press the focused button"),
-    ("Esc", "Leave the focused panel (double-click a panel to focus it), or presenter mode"),
+    ("Esc", "Leave the focused panel (double-click a panel to focus it); with none, leave presenter mode"),
 )
 
 

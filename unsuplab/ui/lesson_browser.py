@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from unsuplab.core.experiment import GROUPS, Experiment
 from unsuplab.core.registry import lessons
 from unsuplab.paths import lesson_text_path
+from unsuplab.ui.lesson_text import LessonText
 
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -38,9 +39,7 @@ class LessonBrowser(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(14)
         self.tree.setUniformRowHeights(True)
-        self.text = QTextBrowser()
-        self.text.setOpenExternalLinks(True)
-        self.text.setObjectName("lessonText")
+        self.text = LessonText()
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.tree)
@@ -107,5 +106,5 @@ class LessonBrowser(QWidget):
             return
         from unsuplab.core.registry import lesson
 
-        self.text.setMarkdown(lesson_markdown(lesson(name)))
+        self.text.show_markdown(lesson_markdown(lesson(name)))
         self.lesson_selected.emit(name)

@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from unsuplab.ui import compare_dialog, remembered
+from unsuplab.ui.data_folder import choose_data_folder, restore_data_folder
 from unsuplab.ui.film_dialog import export_film
 from unsuplab.ui.help import ABOUT, shortcuts_dialog
 from unsuplab.ui.presenter import check_factor
@@ -64,6 +65,12 @@ def build(window: MainWindow) -> dict[str, QAction]:
     actions["save_config"] = _action(
         window, "Save settings…", window.save_config, tip="Save the lesson's settings as JSON"
     )
+    actions["data_folder"] = _action(
+        window,
+        "&Data folder…",
+        lambda: choose_data_folder(window),
+        tip="The folder that holds MNIST or Fashion-MNIST on this machine (searched before UNSUPLAB_DATA)",
+    )
     actions["export_view"] = _action(
         window, "&Export view as PNG…", window.export_view, "Ctrl+E", "Save one panel as a PNG image"
     )
@@ -87,6 +94,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
         None,
         "load_config",
         "save_config",
+        "data_folder",
         None,
         "export_view",
         "export_film",
@@ -201,6 +209,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
     for action in actions.values():
         window.addAction(action)
     _restore_look(window, actions)
+    restore_data_folder(window)
     return actions
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDockWidget
 
 from unsuplab.ui.views import _style
@@ -14,21 +14,33 @@ from unsuplab.ui.views import _style
 if TYPE_CHECKING:
     from unsuplab.ui.main_window import MainWindow
 
-ENTER_KEY = Qt.Key.Key_F5
-LEAVE_KEYS = (Qt.Key.Key_F5, Qt.Key.Key_Escape)
+#: F5 (the menu item's key) enters and leaves; this key also leaves, once no panel is focused.
+LEAVE_KEY = Qt.Key.Key_Escape
 #: The lesson dock (its text and presets) may take up to this share of the window's width.
 MAX_LESSON_SHARE = 0.25
 
 
 class Presenter:
     """Switches `window` into and out of presenter mode at `factor` (View → Presenter mode, F5;
-    F5 or Esc leaves it; Esc never stops a run: Stop is Shift+Esc and asks first)."""
+    F5 or Esc leaves it; Esc never stops a run: Stop is Shift+Esc and asks first).
+
+    Esc steps back one level at a time: with a panel focused (double-click) the first Esc
+    leaves the panel (the view area's own key), the next leaves presenter mode. Only one of the
+    two Esc keys is enabled at any time, so Qt never finds the key ambiguous and drops it."""
 
     def __init__(self, window: MainWindow, factor: float = _style.DEFAULT_PRESENTER_FACTOR):
         self.window = window
         self.factor = check_factor(factor)
         self.active = False
         self._layout = QByteArray()  # the docks as they were before entering
+        self._leave_key = QShortcut(QKeySequence(LEAVE_KEY), window)
+        self._leave_key.setContext(Qt.ShortcutContext.WindowShortcut)
+        self._leave_key.activated.connect(self.leave)
+        window.views.focus_changed.connect(self._sync_leave_key)
+        self._sync_leave_key()
+
+    def _sync_leave_key(self, *_focused) -> None:
+        self._leave_key.setEnabled(self.active and self.window.views.focused is None)
 
     def folded_docks(self) -> tuple[QDockWidget, ...]:
         """The docks the audience does not need."""
@@ -47,7 +59,7 @@ class Presenter:
         lesson_width = window.lesson_dock.width()
         for dock in self.folded_docks():
             dock.hide()
-        self._action_keys(LEAVE_KEYS)
+        self._sync_action()
         self._restyle(self.factor)
         # The lesson's text and presets grow with the scale, into the room the settings left.
         width = min(round(lesson_width * self.factor), round(window.width() * MAX_LESSON_SHARE))
@@ -61,7 +73,7 @@ class Presenter:
         self._restyle(1.0)
         self.window.restoreState(self._layout)
         self.window.show_pad_for_lesson()
-        self._action_keys((ENTER_KEY,))
+        self._sync_action()
         self.window.log.add("Presenter mode off")
 
     def set_factor(self, factor: float) -> None:
@@ -77,11 +89,12 @@ class Presenter:
         # Style sheets, palettes and every view's fonts, pens and markers, as a theme switch does.
         self.window.set_theme(self.window.dark, remember=False)
 
-    def _action_keys(self, keys: tuple[Qt.Key, ...]) -> None:
+    def _sync_action(self) -> None:
+        """The menu item's check mark, and which Esc is live."""
         action = self.window.actions_.get("presenter")
         if action is not None:
-            action.setShortcuts([QKeySequence(key) for key in keys])
             action.setChecked(self.active)
+        self._sync_leave_key()
 
 
 def _dock_font(factor: float) -> QFont:

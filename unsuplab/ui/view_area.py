@@ -131,6 +131,8 @@ class ViewArea(QStackedWidget):
 
     command_requested = Signal(str, str, dict)
     view_added = Signal(str, object)
+    #: A panel now fills the area (its key), or none does (None): Esc leaves it first.
+    focus_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -259,16 +261,20 @@ class ViewArea(QStackedWidget):
         if self.focused == key:
             self.unfocus()
         elif key in self.views and key not in self.torn_off:
-            self.focused = key
-            self._leave_focus.setEnabled(True)
+            self._set_focused(key)
             self._relayout()
 
     def unfocus(self) -> None:
         """Back from one focused panel to the whole layout (Esc or a double-click)."""
         if self.focused is not None:
-            self.focused = None
-            self._leave_focus.setEnabled(False)
+            self._set_focused(None)
             self._relayout()
+
+    def _set_focused(self, key: str | None) -> None:
+        if key != self.focused:
+            self.focused = key
+            self._leave_focus.setEnabled(key is not None)  # the one Esc while a panel is focused
+            self.focus_changed.emit(key)
 
     def tear_off(self, key: str) -> None:
         """Show panel `key` in a window of its own (for a second screen); closing that window
@@ -277,8 +283,7 @@ class ViewArea(QStackedWidget):
         if view is None or key in self.torn_off:
             return
         if self.focused == key:
-            self.focused = None
-            self._leave_focus.setEnabled(False)
+            self._set_focused(None)
         window = _PanelWindow(self.titles.get(key, key), view, self.window())
         window.closed.connect(functools.partial(self._take_back, key))
         self.torn_off[key] = window
@@ -294,8 +299,7 @@ class ViewArea(QStackedWidget):
     def clear(self) -> None:
         """Remove every view and show the placeholder again."""
         self.setCurrentWidget(self.placeholder)
-        self.focused = None
-        self._leave_focus.setEnabled(False)
+        self._set_focused(None)
         for window in list(self.torn_off.values()):
             window.release()
         self.torn_off.clear()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QHBoxLayout,
@@ -42,30 +43,133 @@ def keep_images_readable(view: View, columns: int, rows: int, beside: int = 0) -
 
 
 class TitleLabel(QLabel):
-    """A panel title on one line, cut with "…" when the panel is narrow (a title wrapped onto
-    five lines leaves no room for the plot); `text()` and the tooltip keep the whole title."""
+    """A panel title on one line, or broken between words onto up to `MAX_LINES` when the panel is
+    narrower than it (a long title at 1.75× in presenter mode: "Mean D(x) on real and D(G(z)) on
+    generated points" needs 661 px in a 349-px panel, more than two lines); past that the last
+    line ends in "…" (a title on five lines leaves no room for the plot). `text()` and the
+    tooltip keep the whole title.
+
+    A `corner` control (a "log y" box) sits at the right of the first line and the next lines
+    run under it, so the title keeps the panel's whole width. The label sets its own height for
+    the lines it needs whenever its width, font, text or corner changes, measured with
+    QFontMetrics; it gives no height-for-width, which would make the panel's layout lay out
+    again while it lays out."""
+
+    MAX_LINES = 3
+    #: Pixels between the first line's end and the corner control.
+    CORNER_GAP = 6
+    #: The label took another height (more or fewer lines).
+    height_changed = Signal()
+
+    # Class defaults, so events that reach the label while Qt builds or destroys it (a hidden
+    # corner) find them too.
+    corner: QWidget | None = None
+    #: Keep the corner's room while it is hidden for a moment (a PNG export without it).
+    keep_corner_room = False
+    _fitting = False
+
+    def set_corner(self, corner: QWidget) -> None:
+        """Put `corner` at the right of the first line (it becomes the label's child)."""
+        self.corner = corner
+        corner.setParent(self)
+        corner.installEventFilter(self)  # shown or hidden: the first line's room changes
+        self._fit_height()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(0, super().minimumSizeHint().height())
 
-    def shown_text(self) -> str:
-        """The text as drawn: the whole title, or its start and "…" when it does not fit."""
-        return self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
-        )
+    def corner_room(self) -> int:
+        """What the corner control takes of the first line, the gap included."""
+        if self.corner is None or (self.corner.isHidden() and not self.keep_corner_room):
+            return 0
+        return self.corner.sizeHint().width() + self.CORNER_GAP
+
+    def shown_lines(self) -> list[str]:
+        """The lines as drawn: the title broken between words into at most `MAX_LINES`, the
+        last cut with "…" when the rest does not fit; the lines beside the corner are shorter."""
+        width, room = self.contentsRect().width(), self.corner_room()
+        metrics = self.fontMetrics()
+        # Lines whose letters start above the corner's bottom (a descent below a line's own
+        # height is blank above the next line's letters).
+        reach = self.corner.sizeHint().height() - metrics.descent() if room else 0
+        beside = max(1, math.ceil(reach / metrics.lineSpacing())) if room else 0
+        widths = [width - room] * min(beside, self.MAX_LINES)
+        widths += [width] * (self.MAX_LINES - len(widths))
+        return title_lines(self.text(), metrics, widths)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self._fit_height()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_height()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.corner and event.type() in (QEvent.Type.Show, QEvent.Type.Hide):
+            self._fit_height()
+        return super().eventFilter(watched, event)
+
+    def _fit_height(self) -> None:
+        """Take the height of the lines the title needs at the present width (and the corner's),
+        and put the corner at the first line's end. Only the height changes, so the width the
+        layout gives, and with it the lines, stays as it was."""
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            rect, metrics = self.contentsRect(), self.fontMetrics()
+            lines = len(self.shown_lines()) if rect.width() > 0 else 1
+            height = metrics.height() + (lines - 1) * metrics.lineSpacing()
+            corner = self.corner
+            if corner is not None and self.corner_room():
+                size = corner.sizeHint()
+                height = max(height, size.height())
+                corner.setGeometry(rect.right() + 1 - size.width(), rect.top(), size.width(), size.height())
+            margins = self.contentsMargins()
+            height += margins.top() + margins.bottom()
+            if height != self.minimumHeight() or height != self.maximumHeight():
+                self.setFixedHeight(height)
+                self.height_changed.emit()
+        finally:
+            self._fitting = False
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        lines = self.shown_lines()
+        # One line beside a taller corner sits in its middle; more run from the top, under it.
+        vertical = Qt.AlignmentFlag.AlignVCenter if len(lines) == 1 else Qt.AlignmentFlag.AlignTop
         self.style().drawItemText(
             painter,
             self.contentsRect(),
-            align,
+            Qt.AlignmentFlag.AlignLeft | vertical,
             self.palette(),
             self.isEnabled(),
-            self.shown_text(),
+            "\n".join(lines),
             self.foregroundRole(),
         )
+
+
+def title_lines(text: str, metrics: QFontMetrics, widths: Sequence[int]) -> list[str]:
+    """`text` broken between words into at most `len(widths)` lines, line i at most `widths[i]`
+    pixels wide in `metrics`' font; the last line takes the rest, cut with "…" when it is too
+    long. A word wider than its line is cut, not broken."""
+    words = text.split()
+    lines: list[str] = []
+    while words:
+        room = widths[len(lines)]
+        line = words.pop(0)
+        if len(lines) == len(widths) - 1:  # the last line takes the rest
+            line, words = " ".join([line, *words]), []
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= room:
+            line = f"{line} {words.pop(0)}"
+        lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room))
+    return lines or [""]
 
 
 class _DoubleClickWatcher(QObject):
@@ -105,6 +209,9 @@ class View(QWidget):
         # A view paints its own background so it reads the same docked, floating or exported.
         self.setAutoFillBackground(True)
         self.title_label = TitleLabel()
+        # A title on more lines needs a taller panel: asked after the layout that changed it has
+        # ended (queued), never from inside it.
+        self.title_label.height_changed.connect(self._hold_minimum, Qt.ConnectionType.QueuedConnection)
         self.title_label.setFont(font(1.1, bold=True))
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -172,14 +279,14 @@ class View(QWidget):
         legend: bool = False,
         below: tuple[QWidget, ...] = (),
     ) -> None:
-        """The panel every view shares: the title (with `corner`, a button, at its right), the
-        series' legend (`legend_label`, filled by `set_legend`) beside the title when both fit on
-        one line and under it otherwise, `body` taking the space, then the lines `below` it.
+        """The panel every view shares: the title (with `corner`, a button, at the right of its
+        first line), the series' legend (`legend_label`, filled by `set_legend`) beside the title
+        when both fit on one line and under it otherwise, `body` taking the space, then the lines `below` it.
         A body of several widgets comes as a layout, so they are sized with the panel itself."""
         self._title_row = QHBoxLayout()
         self._title_row.addWidget(self.title_label, 1)
         if corner is not None:
-            self._title_row.addWidget(corner, 0, Qt.AlignmentFlag.AlignRight)
+            self.title_label.set_corner(corner)
         self._corner = corner
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -294,6 +401,7 @@ class View(QWidget):
         """Save what the view shows now as a PNG `width` pixels wide (drawn at that resolution,
         not scaled up), without the panel's own controls."""
         hidden = [w for w in (self._corner,) if w is not None and w.isVisible()]  # a "log y" box
+        self.title_label.keep_corner_room = True  # the title keeps its lines as on screen
         for widget in hidden:
             widget.hide()
         try:
@@ -306,6 +414,7 @@ class View(QWidget):
         finally:
             for widget in hidden:
                 widget.show()
+            self.title_label.keep_corner_room = False
         if not picture.save(str(path), "PNG"):
             raise OSError(f"could not write a PNG to {path}")
 
