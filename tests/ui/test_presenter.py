@@ -9,6 +9,7 @@ from shown_views import shown
 from window_waits import wait_for_step
 
 from unsuplab.core.payloads import Table
+from unsuplab.ui.view_area import MIN_PANEL_SIZE
 from unsuplab.ui.views import CurvesView, _style
 from unsuplab.ui.views.base import TitleLabel
 
@@ -165,3 +166,29 @@ def test_in_presenter_mode_table_cells_and_headers_fit(qtbot):
         text = widget.horizontalHeaderItem(column).text()
         assert header_metrics.horizontalAdvance(text) < header.sectionSize(column), text
         assert header_metrics.height() <= header.height(), text
+
+
+def test_in_presenter_mode_panels_keep_a_readable_size_and_the_area_scrolls(window, qtbot):
+    window.select_lesson("vae")
+    window.form.apply_overrides({"batch_size": "16"})
+    window.resize(1920, 1080)
+    window.controls.step_limit.setValue(2)
+    window.train()
+    qtbot.waitUntil(lambda: window.run_state == "finished" and window.rendered_step >= 2, timeout=30_000)
+    window.presenter.enter()
+    floor = MIN_PANEL_SIZE * FACTOR  # the text grew by FACTOR: so does the room each panel keeps
+
+    def squashed() -> list[str]:
+        window.grab()
+        return [
+            key
+            for key, view in window.views.views.items()
+            if view.height() < floor.height() or view.width() < floor.width()
+        ]
+
+    # The area scrolls rather than squeezing them.
+    qtbot.waitUntil(
+        lambda: not squashed() and window.views.scroll.verticalScrollBar().maximum() > 0, timeout=5000
+    )
+    window.presenter.leave()
+    qtbot.waitUntil(lambda: min(v.minimumHeight() for v in window.views.views.values()) < floor.height())

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from unsuplab.core.payloads import Payload
 from unsuplab.ui.views._style import Theme, app_is_dark, font, theme_for
+from unsuplab.ui.views._style import scale as presenter_scale
 from unsuplab.ui.views.legend import LegendEntry, SeriesLegend
 
 #: Width in pixels of a panel exported as PNG unless the caller names one: sharp on a slide.
@@ -168,7 +169,12 @@ def title_lines(text: str, metrics: QFontMetrics, widths: Sequence[int]) -> list
             line, words = " ".join([line, *words]), []
         while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= room:
             line = f"{line} {words.pop(0)}"
-        lines.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room))
+        # elidedText measures with fractional advances and cut a line that fitted by whole pixels
+        # ("… projected …" above "their two principal axes", the word "on" lost): cut only what
+        # does not fit.
+        if metrics.horizontalAdvance(line) > room:
+            line = metrics.elidedText(line, Qt.TextElideMode.ElideRight, room)
+        lines.append(line)
     return lines or [""]
 
 
@@ -241,8 +247,11 @@ class View(QWidget):
 
     def _hold_minimum(self) -> None:
         if self.floor is not None:
+            # The floor grows with the presenter scale, like the text: bigger titles and axes
+            # in an unscaled floor left the plots 30–60 px tall (the area scrolls instead).
+            floor = self.floor * presenter_scale()
             # Made parentless, the panel took its layout's minimum as its own: replace it.
-            self.setMinimumSize(self.floor.expandedTo(self.room).expandedTo(self.layout().minimumSize()))
+            self.setMinimumSize(floor.expandedTo(self.room).expandedTo(self.layout().minimumSize()))
 
     def muted_label(self) -> QLabel:
         """A label for secondary text (captions, hover read-outs) in the theme's muted colour."""
@@ -351,6 +360,7 @@ class View(QWidget):
         mode). Subclasses extend it to restyle their plots."""
         self.theme = theme = theme_for(dark)
         self.title_label.setFont(font(1.1, bold=True))
+        self._hold_minimum()  # the floor follows the scale
         palette = QPalette(self.palette())
         background, foreground = QColor(theme.background), QColor(theme.foreground)
         for role, colour in (
