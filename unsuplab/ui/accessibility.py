@@ -68,11 +68,14 @@ def name_lesson(window: MainWindow) -> None:
     their titles)."""
     form = window.form.form
     for field, editor in window.form.editors.items():
-        label = form.labelForField(_row_widget(form, editor))
+        row = _row_widget(form, editor)
+        label = form.labelForField(row)
         if not isinstance(label, QLabel):
             continue
         name(editor, plain(label.text()), editor.toolTip())
-        slider = window.form.findChild(QSlider, f"slider_{field}")
+        # In the row itself: the form of the lesson before may still hold a slider of that name
+        # (two lessons with a "labels per class" slider) until it is deleted.
+        slider = row.findChild(QSlider, f"slider_{field}")
         if slider is not None:
             name(slider, f"{plain(label.text())} slider", editor.toolTip())
 

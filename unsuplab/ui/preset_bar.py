@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from unsuplab.core.config import field_specs
 from unsuplab.core.experiment import Experiment
@@ -20,6 +20,22 @@ def preset_tooltip(cls: type[Experiment], values: dict[str, Any]) -> str:
     """ "Sets code size = 2, learning rate = 0.1" in the form's own labels."""
     labels = {spec.name: spec.label for spec in field_specs(cls.Config)}
     return "Sets " + ", ".join(f"{labels[name]} = {value}" for name, value in values.items())
+
+
+class _PresetButton(QPushButton):
+    """A preset's button that never widens the lesson dock: in a narrow dock its title ends in
+    "…" (the accessible name keeps it whole)."""
+
+    def __init__(self, title: str):
+        super().__init__(title)
+        self.title = title
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        padding = self.sizeHint().width() - self.fontMetrics().horizontalAdvance(self.text())
+        room = max(self.width() - padding, 0)
+        self.setText(self.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideRight, room))
 
 
 class PresetBar(QWidget):
@@ -46,7 +62,7 @@ class PresetBar(QWidget):
             button.deleteLater()
         self.buttons = {}
         for title, values in cls.presets.items():
-            button = QPushButton(title)
+            button = _PresetButton(title)
             button.setToolTip(preset_tooltip(cls, values))
             button.setAccessibleName(f"Preset: {title}")
             button.setAccessibleDescription(button.toolTip())
