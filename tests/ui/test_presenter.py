@@ -192,3 +192,18 @@ def test_in_presenter_mode_panels_keep_a_readable_size_and_the_area_scrolls(wind
     )
     window.presenter.leave()
     qtbot.waitUntil(lambda: min(v.minimumHeight() for v in window.views.views.values()) < floor.height())
+
+
+def test_in_presenter_mode_at_1280_by_720_panels_reflow_into_fewer_columns_not_sideways(window, qtbot):
+    window.resize(1280, 720)
+    window.controls.step_limit.setValue(2)
+    window.train()
+    qtbot.waitUntil(lambda: window.run_state == "finished" and window.rendered_step >= 2, timeout=30_000)
+    window.presenter.enter()
+    scroll = window.views.scroll
+
+    def fits() -> bool:
+        window.grab()
+        return scroll.horizontalScrollBar().maximum() == 0 and scroll.verticalScrollBar().maximum() > 0
+
+    qtbot.waitUntil(fits, timeout=5000)  # the wide floors take fewer panels a row; the area scrolls down

@@ -26,6 +26,7 @@ from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload
 from unsuplab.ui import draw_queue
 from unsuplab.ui.draw_queue import DrawQueue
 from unsuplab.ui.views import CurvesView, View, make_view
+from unsuplab.ui.views._style import scale as presenter_scale
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
 _STRIP_KINDS = ("paired_rows", "table")
@@ -389,10 +390,12 @@ class ViewArea(QStackedWidget):
         not shown yet has no width of its own: it is laid out wide until it is shown."""
         width = self._room() if self.isVisible() else 10_000
         bottom = [v for k, v in self.views.items() if k in self._strip_keys | self._answer_keys]
+        # In presenter mode panels keep a scaled minimum (like their text): fewer fit a row.
+        logical = round(width / presenter_scale())
         return (
-            max(1, width // PICTURE_WIDTH),
-            max(1, min(MAX_CHARTS_IN_A_ROW, width // CHART_WIDTH)),
-            int(width < NARROW_WIDTH),
+            max(1, logical // PICTURE_WIDTH),
+            max(1, min(MAX_CHARTS_IN_A_ROW, logical // CHART_WIDTH)),
+            int(logical < NARROW_WIDTH),
             len(_rows_fitting(bottom, width)),
         )
 
