@@ -185,18 +185,11 @@ def test_conditional_players_read_the_label_and_the_samples_come_in_a_row_per_di
     assert asked.shape == (20, 784)
 
 
-def test_a_gan_run_saved_before_the_conditional_setting_loads_as_unconditional(tmp_path):
-    from unsuplab.core.checkpoint import load_run, save_run
-    from unsuplab.core.history import MetricHistory
+def test_a_gan_run_saved_before_the_conditional_setting_loads_as_unconditional(saved_before_setting):
+    from unsuplab.core.checkpoint import load_run
 
     experiment = built()
-    train_steps(experiment, 3)
-    path = tmp_path / "old.pt"
-    save_run(path, experiment, 3, MetricHistory())
-    record = torch.load(path, weights_only=True)
-    del record["config"]["conditional"]  # as written before the setting existed
-    torch.save(record, path)
-    saved = load_run(path, "gan")
+    saved = load_run(saved_before_setting(experiment, "conditional"), "gan")
     assert saved.config.conditional is False and "samples_hit_rate" not in experiment.evaluate()
     again = Gan(saved.config)
     again.build("cpu", 0)

@@ -227,18 +227,11 @@ def test_the_conditional_model_reads_labels_everywhere_and_the_unconditional_one
     assert plain.snapshot()["latent"].plane_choices is None and "samples_hit_rate" not in plain.evaluate()
 
 
-def test_a_run_saved_before_the_conditional_setting_loads_as_unconditional(tmp_path):
-    from unsuplab.core.checkpoint import load_run, save_run
-    from unsuplab.core.history import MetricHistory
+def test_a_run_saved_before_the_conditional_setting_loads_as_unconditional(saved_before_setting):
+    from unsuplab.core.checkpoint import load_run
 
     experiment = built()
-    train_steps(experiment, 3)
-    path = tmp_path / "old.pt"
-    save_run(path, experiment, 3, MetricHistory())
-    record = torch.load(path, weights_only=True)
-    del record["config"]["conditional"]  # as written before the setting existed
-    torch.save(record, path)
-    saved = load_run(path, "vae")
+    saved = load_run(saved_before_setting(experiment, "conditional"), "vae")
     assert saved.config.conditional is False
     again = VariationalAutoencoder(saved.config)
     again.build("cpu", 0)
