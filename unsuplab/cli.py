@@ -1181,9 +1181,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from unsuplab import sweep
 
     try:
-        sweep.require_ray()
         if args.address is not None:
             sweep.check_address(args.address)
+        sweep.require_ray()
     except sweep.ConnectError as exc:
         raise UsageError(str(exc)) from None
     out = _out_dir(args.out, f"{cls.name}-sweep")

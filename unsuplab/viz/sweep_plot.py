@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from unsuplab.core.sweep import Sweep
 from unsuplab.viz.colours import DIGIT_COLOURS
 from unsuplab.viz.png import write_png
 
@@ -21,19 +21,21 @@ Y_TICKS = 6
 CAP = 5  # half the width of an error bar's caps, in pixels
 
 
-def write_sweep_plot(sweep: Sweep, figure: str, setting: str, path: str | Path) -> Path:
-    """Draw `figure` against `setting` (see the module docstring) and write it to `path`."""
-    return write_png(path, sweep_plot_pixels(sweep, figure, setting))
-
-
-def sweep_plot_pixels(sweep: Sweep, figure: str, setting: str) -> np.ndarray:
-    """The plot as (H, W, 3) uint8 pixels."""
-    series, axis = sweep.series(figure, setting), sweep.axis(setting)
-    image = Image.new("RGB", SIZE, PAPER)
-    draw, font = ImageDraw.Draw(image), _font()
+def write_sweep_plot(sweep: Any, figure: str, setting: str, path: str | Path) -> Path:
+    """Draw `figure` against `setting` of a `unsuplab.core.sweep.Sweep` (see the module
+    docstring) and write it to `path`."""
     seeds = len(sweep.plan.seeds)
     title = f"{sweep.plan.lesson}: {figure} against {setting}"
     title += f" (mean ± standard deviation over {seeds} seeds)" if seeds > 1 else ""
+    pixels = sweep_plot_pixels(title, figure, setting, sweep.series(figure, setting), sweep.axis(setting))
+    return write_png(path, pixels)
+
+
+def sweep_plot_pixels(title: str, figure: str, setting: str, series: list[Any], axis: Any) -> np.ndarray:
+    """The plot as (H, W, 3) uint8 pixels: `series` and `axis` as `Sweep.series` and `Sweep.axis`
+    give them."""
+    image = Image.new("RGB", SIZE, PAPER)
+    draw, font = ImageDraw.Draw(image), _font()
     draw.text((LEFT, 20), title, fill=INK, font=font)
     x0, x1, y0, y1 = LEFT, SIZE[0] - RIGHT, SIZE[1] - BOTTOM, TOP  # y grows downwards
     draw.rectangle((x0, y1, x1, y0), outline=INK)
