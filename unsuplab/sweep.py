@@ -129,8 +129,8 @@ def run_trial(plan: SweepPlan, trial: Trial, out: Path, watch: TrialWatch | None
         ):
             code = main(trial_argv(plan, trial, folder), watch=watch)
         record.step, record.figures = watch.step, final_figures(watch.metrics)
-        if code == EXIT_OK:
-            record.status = DONE
+        if code == EXIT_OK or (code == EXIT_INTERRUPTED and watch.step >= plan.steps):
+            record.status = DONE  # a stop asked for as the run reached its last step comes too late
         elif code == EXIT_INTERRUPTED and watch.stop_requested():
             record.status = STOPPED
         else:
@@ -292,16 +292,33 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
 
 
 def _announcer(out: Path, on_trial: Callable[[TrialRecord], None]) -> Any:
-    """A Tune callback that passes each finished trial's record to `on_trial`."""
+    """A Tune callback that passes each ended trial's record to `on_trial` once the trial has
+    written it (Tune learns of the end first: a trial it stops writes its outputs after)."""
     from ray.tune import Callback
 
     class Announcer(Callback):
+        def __init__(self):
+            self.ending: list[Trial] = []
+
         def on_trial_complete(self, iteration, trials, trial, **info):
-            on_trial(read_record(out, Trial(**trial.config["trial"])))
+            self.ending.append(Trial(**trial.config["trial"]))
 
         def on_trial_error(self, iteration, trials, trial, **info):
             _record_crash(out, Trial(**trial.config["trial"]))
             self.on_trial_complete(iteration, trials, trial)
+
+        def on_step_end(self, iteration, trials, **info):
+            self._announce(final=False)
+
+        def on_experiment_end(self, trials, **info):
+            self._announce(final=True)
+
+        def _announce(self, final: bool) -> None:
+            for trial in list(self.ending):
+                record = read_record(out, trial)
+                if final or record.status != PENDING:
+                    self.ending.remove(trial)
+                    on_trial(record)
 
     return Announcer()
 

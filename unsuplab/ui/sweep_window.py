@@ -144,7 +144,8 @@ class SweepWindow(QDialog):
         self.plot.setBackground(theme.background)
         style_plot(self.plot.getPlotItem(), theme)
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.plot.getViewBox().setDefaultPadding(0.06)  # the end points clear of the axes
+        self.legend = self.plot.addLegend(offset=(-10, 10))  # top right
         style_legend(self.legend, theme)
         self.plot.setToolTip(
             "Each point: the mean over seeds of the trials' final figure; the bar: ± one standard "
