@@ -137,3 +137,20 @@ def test_two_trials_read_back_as_one_saved_comparison(sweep_folder):
     assert [c.code_size for c in saved.variants] == [2, 8] and saved.step == 5
     assert set(saved.state) == {"code_size=2", "code_size=8"}
     assert "heldout_loss · code_size = 8" in saved.history.names
+
+
+def test_a_trial_stopped_early_keeps_its_outputs_and_says_so(tmp_path):
+    from unsuplab.sweep import TrialWatch, run_trial
+
+    plan = make_plan(
+        "autoencoder", AUTOENCODER.Config, {"code_size": ["8"]}, [0], 100_000, {"batch_size": "16"}, "cpu"
+    )
+    (trial,) = plan.trials(AUTOENCODER.Config)
+    watch = TrialWatch(lambda step, metrics: watch.stop())  # as Tune's ASHA does at a bad rung
+    record = run_trial(plan, trial, tmp_path, watch)
+    assert record.status == "stopped early" and 0 <= record.step < 100_000
+    assert "heldout_loss" in record.figures
+    folder = tmp_path / "trials" / trial.name
+    assert {"checkpoint.pt", "metrics.csv", "config.json", "trial.json", "log.txt"} <= {
+        p.name for p in folder.iterdir()
+    }
