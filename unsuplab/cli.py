@@ -1204,13 +1204,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         early = cls.progress_metric if args.early_stop else None
-        records = sweep.run_sweep(plan, cls.Config, out, early_stop=early, on_trial=sweep.print_record)
+        result = sweep.run_sweep(plan, cls.Config, out, early_stop=early, on_trial=sweep.print_record)
     finally:
         sweep.disconnect()
-    result = read_sweep(out)
     result.write_table()
     print(result.text_table())
-    return EXIT_FAILED if any(r.status not in (DONE, STOPPED) for r in records) else EXIT_OK
+    return EXIT_FAILED if any(r.status not in (DONE, STOPPED) for r in result.records) else EXIT_OK
 
 
 def _sweep_report(result: Any, figure: str | None) -> int:

@@ -32,6 +32,7 @@ from unsuplab.core.sweep import (
     LOG_FILE,
     PENDING,
     STOPPED,
+    Sweep,
     SweepPlan,
     Trial,
     TrialRecord,
@@ -152,7 +153,8 @@ def connect(address: str | None = None, *, cpus: int | None = None, dashboard: b
     try:
         ray.init(address=address, **options)
     except (ConnectionError, RuntimeError) as exc:
-        raise ConnectError(f"--address {address}: {' '.join(str(exc).split())[:300]}") from None
+        where = f"--address {address}" if address else "starting Ray on this machine"
+        raise ConnectError(f"{where}: {' '.join(str(exc).split())[:300]}") from None
 
 
 def disconnect() -> None:
@@ -168,11 +170,11 @@ def run_sweep(
     *,
     early_stop: tuple[str, str] | None = None,
     on_trial: Callable[[TrialRecord], None] = lambda record: None,
-) -> list[TrialRecord]:
+) -> Sweep:
     """Run every trial of `plan` as a Ray Tune trial (Ray connected by `connect`); Ray's
     resources decide how many run at once: a CPU each, and a GPU each for a CUDA device.
     `early_stop` = (held-out metric, "down" or "up") cuts trials short with Tune's ASHA scheduler.
-    A trial that fails is recorded and the others go on. Returns the records in grid order."""
+    A trial that fails is recorded and the others go on. Returns the sweep as its folder holds it."""
     import ray
     from ray import tune
 
@@ -218,7 +220,7 @@ def run_sweep(
             ),
         )
         tuner.fit()
-    return read_sweep(out).records
+    return read_sweep(out)
 
 
 def _record_crash(out: Path, trial: Trial) -> None:

@@ -5,18 +5,21 @@ table and plots, and trials read back as one comparison."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import socket
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from unsuplab.cli import main
-from unsuplab.core.config import ConfigError
+from unsuplab.core.config import ConfigError, param
+from unsuplab.core.experiment import Experiment
 from unsuplab.core.registry import lesson
-from unsuplab.core.sweep import comparison_of, make_plan, read_sweep
+from unsuplab.core.sweep import comparison_of, make_plan, read_sweep, write_plan
 
 AUTOENCODER = lesson("autoencoder")
 
@@ -154,3 +157,45 @@ def test_a_trial_stopped_early_keeps_its_outputs_and_says_so(tmp_path):
     assert {"checkpoint.pt", "metrics.csv", "config.json", "trial.json", "log.txt"} <= {
         p.name for p in folder.iterdir()
     }
+
+
+@dataclasses.dataclass
+class CountConfig:
+    nan_at: int = param(0, "The step whose loss is NaN (0: never).", low=0, high=10**9)
+
+
+class Count(Experiment):
+    """A lesson with no data and no model: a counter whose loss is 1/step, NaN at `nan_at`."""
+
+    name, title, group, Config = "test-count", "Count", "Classical", CountConfig
+
+    def build(self, device: str, seed: int) -> None:
+        self.steps = 0
+
+    def train_step(self) -> dict[str, float]:
+        self.steps += 1
+        return {"loss": float("nan") if self.steps == self.config.nan_at else 1.0 / self.steps}
+
+    def evaluate(self) -> dict[str, float]:
+        return {"heldout_loss": 1.0 / (1 + self.steps)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps = state["steps"]
+
+
+def test_a_diverging_trial_is_failed_with_the_reason_and_the_others_run(tmp_path, monkeypatch):
+    from unsuplab.core import registry
+    from unsuplab.sweep import run_trial
+
+    registry.lessons()
+    monkeypatch.setitem(registry._REGISTRY, Count.name, Count)
+    plan = make_plan(Count.name, CountConfig, {"nan_at": ["3", "0"]}, [0], 10, {}, "cpu")
+    write_plan(tmp_path, plan)
+    records = [run_trial(plan, trial, tmp_path) for trial in plan.trials(CountConfig)]
+    assert [r.status for r in records] == ["failed", "done"]
+    assert "The loss became nan" in records[0].message and "training diverged" in records[0].message
+    assert records[1].step == 10 and records[1].figures == {"heldout_loss": 1 / 11}
+    assert [r.status for r in read_sweep(tmp_path).records] == ["failed", "done"]
