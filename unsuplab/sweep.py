@@ -8,12 +8,14 @@ the progress bar's place: it hands every snapshot's figures to Tune (for the ASH
 as after Ctrl+C.
 
 Ray is imported only in `connect` and `run_sweep`: `run_trial` and the rest of unsuplab work
-without it. A local sweep starts Ray with its dashboard off (on, on 127.0.0.1, when asked).
+without it. A local sweep starts Ray listening on 127.0.0.1 only, with its dashboard off (on, on
+127.0.0.1, when asked).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import math
 import os
@@ -48,6 +50,8 @@ INSTALL_HINT = 'the sweep command needs Ray Tune: pip install "unsuplab[sweep]" 
 #: Seconds to wait for a cluster's address to answer before calling it unreachable.
 CONNECT_TIMEOUT = 3.0
 RAY_CLIENT_PORT, RAY_GCS_PORT = 10001, 6379
+#: Ray's switch for clusters spanning machines; off, a local Ray listens on 127.0.0.1 only.
+LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 class ConnectError(Exception):
@@ -55,11 +59,14 @@ class ConnectError(Exception):
 
 
 def require_ray() -> None:
-    """Raise ConnectError with the install hint when Ray Tune cannot be imported."""
+    """Raise ConnectError with the install hint when Ray is not installed (without importing it:
+    `connect` must set up Ray's environment first)."""
     try:
-        import ray.tune  # noqa: F401
-    except ImportError:
-        raise ConnectError(INSTALL_HINT) from None
+        found = importlib.util.find_spec("ray") is not None
+    except (ImportError, ValueError):  # ValueError: an import of it blocked (sys.modules["ray"] = None)
+        found = False
+    if not found:
+        raise ConnectError(INSTALL_HINT)
 
 
 def check_address(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
@@ -145,6 +152,10 @@ def run_trial(plan: SweepPlan, trial: Trial, out: Path, watch: TrialWatch | None
 def connect(address: str | None = None, *, cpus: int | None = None, dashboard: bool = False) -> None:
     """Join the Ray cluster at `address`, or start Ray on this machine (`cpus` CPUs, or all) with
     its dashboard off unless asked for (then on 127.0.0.1 only)."""
+    if address is None:
+        # Ray then takes this machine's address to be 127.0.0.1 (as it does on macOS and Windows),
+        # and its services listen there only. Read when Ray is imported, and by its workers.
+        os.environ[LOCAL_ONLY] = "0"
     import ray
 
     options: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
