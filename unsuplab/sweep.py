@@ -50,6 +50,7 @@ INSTALL_HINT = 'the sweep command needs Ray Tune: pip install "unsuplab[sweep]" 
 #: Seconds to wait for a cluster's address to answer before calling it unreachable.
 CONNECT_TIMEOUT = 3.0
 RAY_CLIENT_PORT, RAY_GCS_PORT = 10001, 6379
+ERROR = "unsuplab: error:"  # how `unsuplab train` starts the line that says why it failed
 #: Ray's switch for clusters spanning machines; off, a local Ray listens on 127.0.0.1 only.
 LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
@@ -142,8 +143,8 @@ def run_trial(plan: SweepPlan, trial: Trial, out: Path, watch: TrialWatch | None
         elif code == EXIT_INTERRUPTED and watch.stop_requested():
             record.status = STOPPED
         else:
-            errors = [line for line in log.read_text(encoding="utf-8").splitlines() if "error:" in line]
-            record.message = errors[-1].split("error:", 1)[1].strip() if errors else f"exit status {code}"
+            said = [line for line in log.read_text(encoding="utf-8").splitlines() if line.startswith(ERROR)]
+            record.message = said[-1].removeprefix(ERROR).strip() if said else f"exit status {code}"
     write_record(folder, record)
     return record
 

@@ -51,7 +51,7 @@ class SweepWindow(QDialog):
 
     def __init__(self, sweep: Sweep, window: MainWindow | None = None):
         super().__init__(window)
-        self.sweep, self.window = sweep, window
+        self.sweep, self.main_window = sweep, window
         plan = sweep.plan
         self.setWindowTitle(f"Sweep — {lesson(plan.lesson).title}: {len(sweep.records)} trials")
         self.resize(1100, 760)
@@ -186,7 +186,7 @@ class SweepWindow(QDialog):
         names = self.selected_trials()
         finished = {r.trial for r in self.sweep.records if r.status in (DONE, STOPPED)}
         ok = MIN_VARIANTS <= len(names) <= MAX_VARIANTS and all(n in finished for n in names)
-        self.compare_button.setEnabled(ok and self.window is not None)
+        self.compare_button.setEnabled(ok and self.main_window is not None)
         if len(names) > MAX_VARIANTS:
             self.status.setText(f"{len(names)} trials selected: compare at most {MAX_VARIANTS}")
         elif names and not all(n in finished for n in names):
@@ -201,10 +201,10 @@ class SweepWindow(QDialog):
         except SweepError as exc:
             self.status.setText(str(exc))
             return False
-        if not self.window.continue_run(saved):
+        if not self.main_window.continue_run(saved):
             return False
-        self.window.log.add(f"Opened {len(saved.variants)} trials of the sweep in {self.sweep.folder}")
-        self.window.raise_()
+        self.main_window.log.add(f"Opened {len(saved.variants)} trials of the sweep in {self.sweep.folder}")
+        self.main_window.raise_()
         return True
 
 
