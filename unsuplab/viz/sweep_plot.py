@@ -14,10 +14,10 @@ from unsuplab.viz.colours import DIGIT_COLOURS
 from unsuplab.viz.png import write_png
 
 SIZE = (960, 600)
-LEFT, RIGHT, TOP, BOTTOM = 90, 30, 60, 70
+LEFT, RIGHT, TOP, BOTTOM = 90, 30, 76, 70
 FONT_SIZE = 15
 INK, GRID, PAPER = (30, 30, 30), (225, 225, 225), (255, 255, 255)
-Y_TICKS = 6
+Y_TICKS = 6  # about this many, at round numbers
 CAP = 5  # half the width of an error bar's caps, in pixels
 
 
@@ -56,7 +56,7 @@ def sweep_plot_pixels(title: str, figure: str, setting: str, series: list[Any], 
     def py(y: float) -> float:
         return y0 - (y - low) / (high - low) * (y0 - y1)
 
-    for value in np.linspace(low + pad, high - pad, Y_TICKS):
+    for value in _round_ticks(low, high):
         y = py(value)
         draw.line((x0, y, x1, y), fill=GRID)
         draw.text((x0 - 8, y), f"{value:.4g}", fill=INK, font=font, anchor="rm")
@@ -77,11 +77,22 @@ def sweep_plot_pixels(title: str, figure: str, setting: str, series: list[Any], 
             draw.line((x - CAP, top, x + CAP, top), fill=colour, width=2)
             draw.line((x - CAP, bottom, x + CAP, bottom), fill=colour, width=2)
             draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=colour)
-        if line.label:  # the legend, top left
-            y = y1 + 12 + 20 * i
-            draw.line((x0 + 12, y + 8, x0 + 32, y + 8), fill=colour, width=3)
-            draw.text((x0 + 38, y), line.label, fill=colour, font=font)
+    legend_x = x0  # the legend: one row between the title and the plot
+    for i, line in enumerate(series):
+        if line.label and legend_x < x1:
+            colour = DIGIT_COLOURS[i % len(DIGIT_COLOURS)]
+            draw.line((legend_x, TOP - 16, legend_x + 20, TOP - 16), fill=colour, width=3)
+            draw.text((legend_x + 26, TOP - 16), line.label, fill=INK, font=font, anchor="lm")
+            legend_x += 26 + draw.textlength(line.label, font=font) + 24
     return np.asarray(image)
+
+
+def _round_ticks(low: float, high: float) -> np.ndarray:
+    """Values at a round step (1, 2 or 5 times a power of ten) between low and high."""
+    raw = (high - low) / Y_TICKS
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return np.arange(np.ceil(low / step), np.floor(high / step) + 1) * step
 
 
 def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
