@@ -5,7 +5,7 @@ A 12-trial grid of the autoencoder (learning_rate × 3, code_size × 2, 2 seeds;
   2. `unsuplab sweep` on a local Ray with every CPU of the machine;
   3. the same 12 runs one after another inside one process (`unsuplab.cli.main`), which pays no
      process start-up: the work itself.
-Printed: the wall time of 1 and 2 and their ratio (goal: the sweep ≥ 1.8 × faster on 2 cores),
+Printed (2 and 3 first): the wall time of 1 and 2 and their ratio (goal: the sweep ≥ 1.8 × faster on 2 cores),
 Ray's own start-up (ray.init), and Ray's per-trial start-up overhead: the sweep's time beyond
 ray.init and the work spread over the CPUs, per trial and CPU,
 (T_sweep − T_init − T_work / CPUs) × CPUs / trials. The machine's load (`uptime`) is printed
@@ -105,34 +105,18 @@ def main() -> None:
     print(f"load before: {load()}  ({cpus} CPUs; 12 trials of {args.steps} steps)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        t_seq = sequential(args.steps, out)
-        print(f"12 x unsuplab train, one after another: {t_seq:.1f} s")
-        t_sweep = timed(
-            [
-                sys.executable,
-                "-m",
-                "unsuplab",
-                "sweep",
-                "autoencoder",
-                *grid,
-                "--seeds",
-                str(SEEDS),
-                *SETS,
-                "--steps",
-                str(args.steps),
-                "--out",
-                str(out / "sweep"),
-            ]
-        )
-        print(
-            f"unsuplab sweep on local Ray ({cpus} CPUs):  {t_sweep:.1f} s  -> "
-            f"{t_seq / t_sweep:.2f} x faster (goal >= 1.8)"
-        )
+        sweep = [*grid, "--seeds", str(SEEDS), *SETS, "--steps", str(args.steps), "--out", str(out / "sweep")]
+        t_sweep = timed([sys.executable, "-m", "unsuplab", "sweep", "autoencoder", *sweep])
+        print(f"unsuplab sweep on local Ray ({cpus} CPUs): {t_sweep:.1f} s", flush=True)
         t_init = ray_init()
         t_work = in_process(args.steps, out)
         overhead = (t_sweep - t_init - t_work / cpus) * cpus / 12
-        print(f"ray.init: {t_init:.1f} s; the 12 runs in one process: {t_work:.1f} s")
+        print(f"ray.init: {t_init:.1f} s; the 12 runs in one process: {t_work:.1f} s", flush=True)
         print(f"Ray's start-up overhead per trial: {overhead:.2f} s (a CPU's time beyond the run itself)")
+        print(f"load now: {load()}", flush=True)
+        t_seq = sequential(args.steps, out)
+        print(f"12 x unsuplab train, one after another: {t_seq:.1f} s")
+        print(f"the sweep is {t_seq / t_sweep:.2f} x faster (goal >= 1.8)")
     print(f"load after: {load()}")
 
 
