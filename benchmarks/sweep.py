@@ -5,9 +5,9 @@ A 12-trial grid of the autoencoder (learning_rate × 3, code_size × 2, 2 seeds;
   2. `unsuplab sweep` on a local Ray with every CPU of the machine;
   3. the same 12 runs one after another inside one process (`unsuplab.cli.main`), which pays no
      process start-up: the work itself.
-Printed (2 and 3 first): the wall time of 1 and 2 and their ratio (goal: the sweep ≥ 1.8 × faster on 2 cores),
-Ray's own start-up (ray.init), and Ray's per-trial start-up overhead: the sweep's time beyond
-ray.init and the work spread over the CPUs, per trial and CPU,
+Printed (2 and 3 first): the wall time of 1 and 2 and their ratio (goal: the sweep ≥ 1.8 ×
+faster on 2 cores), Ray's own start-up (ray.init), and Ray's per-trial start-up overhead: the
+sweep's time beyond ray.init and the work spread over the CPUs, per trial and CPU,
 (T_sweep − T_init − T_work / CPUs) × CPUs / trials. The machine's load (`uptime`) is printed
 first and last: on a shared machine the figures move with it. Prints figures; never fails.
 

@@ -1075,7 +1075,8 @@ NAME --set KEY=VALUE ... --seed S --steps N' makes, in DIR/trials/<trial>/ (conf
 metrics.csv, checkpoint.pt, pictures, log.txt, trial.json). Ray decides how many run at once (a
 CPU each; a GPU each with --device cuda). DIR also receives sweep.json (the plan), trials.csv (the
 table: settings, seed, status, step, final held-out figures) and Ray Tune's records in DIR/tune.
-A local sweep starts Ray on this machine with its dashboard off (--dashboard: on 127.0.0.1).
+A local sweep starts Ray on this machine, listening on 127.0.0.1 only, with its dashboard off
+(--dashboard: on 127.0.0.1).
 A trial that fails (diverges, crashes, or a combination the lesson refuses) is reported and the
 others go on. 'sweep --report DIR' prints the table again and writes <figure>-vs-<setting>.png
 (the mean and standard deviation over seeds) for each swept setting.
