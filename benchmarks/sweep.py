@@ -3,8 +3,8 @@
 A 12-trial grid of the autoencoder (learning_rate × 3, code_size × 2, 2 seeds; --steps each):
   1. one after another, each its own `unsuplab train` process, as a shell loop would run them;
   2. `unsuplab sweep` on a local Ray with every CPU of the machine;
-  3. the same 12 runs one after another inside one process (`unsuplab.cli.main`), which pays no
-     process start-up: the work itself.
+  3. the same 12 runs one after another inside one process (`unsuplab.cli.main`) on one thread,
+     as each trial has, which pays no process start-up: the work itself.
 Printed (2 and 3 first): the wall time of 1 and 2 and their ratio (goal: the sweep ≥ 1.8 ×
 faster on 2 cores), Ray's own start-up (ray.init), and Ray's per-trial start-up overhead: the
 sweep's time beyond ray.init and the work spread over the CPUs, per trial and CPU,
@@ -76,12 +76,15 @@ def sequential(steps: int, out: Path) -> float:
 
 def in_process(steps: int, out: Path) -> float:
     """Wall time of the 12 runs one after another in this process (no start-up but the first)."""
+    import torch
+
     from unsuplab.cli import main
 
-    main(["train", "autoencoder", *SETS, "--steps", "1", "--out", str(out / "warm")])  # imports, data
-    start = time.perf_counter()
-    for i, t in enumerate(trials()):
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    torch.set_num_threads(1)  # one CPU, as each trial has
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        main(["train", "autoencoder", *SETS, "--steps", "1", "--out", str(out / "warm")])  # imports, data
+        start = time.perf_counter()
+        for i, t in enumerate(trials()):
             main(["train", "autoencoder", *SETS, *t, "--steps", str(steps), "--out", str(out / f"in{i}")])
     return time.perf_counter() - start
 
