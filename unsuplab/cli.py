@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import unsuplab
 from unsuplab.atomic import OutputError, atomic_write, partial_path, remove_partials
@@ -59,6 +59,16 @@ DEFAULT_PRESENTER_SCALE = 1.75  # as the window's (unsuplab.ui.views._style), wh
 # while costing training far less than the window's ten.
 SNAPSHOT_INTERVAL = 0.5
 DEFAULT_FILM_STEPS = 300
+
+
+class Watch(Protocol):
+    """What follows a `train` run in place of the progress bar (a sweep's trial, unsuplab.sweep):
+    every snapshot, and whether to stop early (the outputs are then written as after Ctrl+C)."""
+
+    def update(self, progress: Progress, metrics: dict[str, float]) -> None: ...
+    def note(self, message: str) -> None: ...
+    def close(self) -> None: ...
+    def stop_requested(self) -> bool: ...
 
 
 class UsageError(Exception):
@@ -247,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     film.add_argument("--theme", choices=THEMES, default="dark", help="colour theme (default dark)")
     film.set_defaults(handler=_cmd_film)
+    _add_sweep(commands)
     return parser
 
 
@@ -312,10 +323,12 @@ def _seed(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (see `unsuplab train --help`)."""
+def main(argv: list[str] | None = None, watch: Watch | None = None) -> int:
+    """Run the command line; returns the exit status (see `unsuplab train --help`). `watch`
+    follows a `train` run in place of its progress bar."""
     try:
         args = build_parser().parse_args(argv)
+        args.watch = watch
         return args.handler(args)
     except UsageError as exc:
         _error(str(exc))
@@ -533,7 +546,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     plan = _plan(args)  # everything is checked before anything is written
     _announce(plan)
     try:
-        outcome = _train(plan, args.seed)
+        outcome = _train(plan, args.seed, watch=args.watch)
         return _report(plan, outcome)
     finally:
         if plan.made_out and not any(plan.out.iterdir()):
@@ -748,7 +761,9 @@ class _Outcome:
     unwritten: list[str] = field(default_factory=list)  # outputs the folder could not take
 
 
-def _train(plan: _Plan, seed: int, comparison: Comparison | None = None) -> _Outcome:
+def _train(
+    plan: _Plan, seed: int, comparison: Comparison | None = None, watch: Watch | None = None
+) -> _Outcome:
     from unsuplab.data.progress import listening, printer
 
     experiment = comparison or plan.cls(plan.config)
@@ -763,8 +778,9 @@ def _train(plan: _Plan, seed: int, comparison: Comparison | None = None) -> _Out
     )
     outcome = _Outcome()
     events = _config_once_built(loop, plan, outcome)
-    meter = _ProgressMeter(sys.stderr, plan.start, plan.limit)
-    with _sigint_flag() as interrupted, listening(printer(sys.stderr)):  # data loading's progress
+    meter = watch or _ProgressMeter(sys.stderr, plan.start, plan.limit)
+    with _sigint_flag() as ctrl_c, listening(printer(sys.stderr)):  # data loading's progress
+        interrupted = ctrl_c if watch is None else lambda: ctrl_c() or watch.stop_requested()
         try:
             alive = _until_over(events, control, outcome, meter, interrupted)
         except OutputError as exc:
@@ -801,7 +817,7 @@ def _until_over(
     events: Iterator[Event],
     control: RunControl,
     outcome: _Outcome,
-    meter: _ProgressMeter,
+    meter: _ProgressMeter | Watch,
     interrupted: Callable[[], bool],
 ) -> bool:
     """Follow the run until it finishes, fails or pauses after Ctrl+C; False if the loop ended."""
@@ -1049,3 +1065,167 @@ def _bad_input(failure: RunFailed) -> bool:
     from unsuplab.data import DataError
 
     return failure.cause is not None and issubclass(failure.cause, (DataError, ConfigError, CheckpointError))
+
+
+# --- sweep: a grid of runs on Ray Tune (unsuplab.sweep) --------------------------------------------
+
+SWEEP_EPILOG = """\
+Every combination of the --grid values, with every seed, is one trial: the run 'unsuplab train
+NAME --set KEY=VALUE ... --seed S --steps N' makes, in DIR/trials/<trial>/ (config.json,
+metrics.csv, checkpoint.pt, pictures, log.txt, trial.json). Ray decides how many run at once (a
+CPU each; a GPU each with --device cuda). DIR also receives sweep.json (the plan), trials.csv (the
+table: settings, seed, status, step, final held-out figures) and Ray Tune's records in DIR/tune.
+A local sweep starts Ray on this machine, listening on 127.0.0.1 only, with its dashboard off
+(--dashboard: on 127.0.0.1).
+A trial that fails (diverges, crashes, or a combination the lesson refuses) is reported and the
+others go on. 'sweep --report DIR' prints the table again and writes <figure>-vs-<setting>.png
+(the mean and standard deviation over seeds) for each swept setting.
+
+exit status: 0 every trial ran (to the end or stopped early); 1 some trial failed; 2 bad lesson,
+setting, value, grid, address or output folder, or Ray missing (nothing is started).
+"""
+
+
+def _add_sweep(commands: Any) -> None:
+    sweep = commands.add_parser(
+        "sweep",
+        help="train a lesson over a grid of settings and seeds on Ray Tune (extra: unsuplab[sweep])",
+        description="Train every combination of settings as a Ray Tune trial, on this machine or a\n"
+        "Ray cluster, and write each run and a table of their final figures to DIR.",
+        epilog=SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("name", nargs="?", metavar="NAME", help="lesson name (see 'unsuplab list')")
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a setting and its values, e.g. --grid sparsity_beta=0,0.05,0.1 (repeatable: every "
+        "combination; ';' between values that hold commas)",
+    )
+    _add_run_options(sweep, default_steps=DEFAULT_STEPS)
+    sweep.add_argument(
+        "--seeds",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="seeds per combination: --seed S to S+K-1 (default 1)",
+    )
+    sweep.add_argument(
+        "--out", metavar="DIR", help="output folder (default: runs/<lesson>-sweep-<date>-<time>)"
+    )
+    sweep.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="an existing Ray cluster: ray://HOST:PORT, "
+        "HOST:PORT or auto (default: start Ray on this machine)",
+    )
+    sweep.add_argument("--cpus", type=_positive, metavar="N", help="CPUs a local Ray may use (default all)")
+    sweep.add_argument(
+        "--early-stop",
+        action="store_true",
+        help="cut bad trials short with Tune's ASHA scheduler on the lesson's held-out progress figure",
+    )
+    sweep.add_argument("--dashboard", action="store_true", help="start Ray's dashboard (on 127.0.0.1)")
+    sweep.add_argument(
+        "--report",
+        metavar="DIR",
+        help="print the table of a finished sweep and write its plots; trains nothing (needs no Ray)",
+    )
+    sweep.add_argument(
+        "--figure",
+        metavar="NAME",
+        help="the figure --report plots (default: the lesson's held-out progress figure)",
+    )
+    sweep.set_defaults(handler=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from unsuplab.core.sweep import (
+        DONE,
+        PLAN_FILE,
+        STOPPED,
+        SweepError,
+        make_plan,
+        parse_grid,
+        read_sweep,
+        write_plan,
+    )
+
+    if args.report is not None:
+        try:
+            return _sweep_report(read_sweep(args.report), args.figure)
+        except SweepError as exc:
+            raise UsageError(str(exc)) from None
+    if args.name is None:
+        raise UsageError("sweep: give a lesson NAME and --grid, or --report DIR")
+    cls = _lesson(args.name)
+    base_sets = _parse_sets(args.sets)
+    base = _configure(cls.Config(), base_sets)
+    if args.steps < 1:
+        raise UsageError("--steps: a sweep's trials need at least 1 training step")
+    if args.seed + args.seeds > 2**32:
+        raise UsageError(
+            f"--seeds: seeds up to {args.seed + args.seeds - 1} are too large (at most {2**32 - 1})"
+        )
+    seeds = list(range(args.seed, args.seed + args.seeds))
+    try:
+        plan = make_plan(
+            cls.name, cls.Config, parse_grid(args.grid), seeds, args.steps, base_sets, args.device
+        )
+    except ConfigError as exc:
+        raise UsageError(f"--grid {exc}") from None
+    _check_data_file(base)
+    if args.address is None:
+        _device(args.device)  # a cluster's devices are its own
+    from unsuplab import sweep
+
+    try:
+        if args.address is not None:
+            sweep.check_address(args.address)
+        sweep.require_ray()
+    except sweep.ConnectError as exc:
+        raise UsageError(str(exc)) from None
+    out = _out_dir(args.out, f"{cls.name}-sweep")
+    if (out / PLAN_FILE).exists():
+        raise UsageError(f"{out}: already holds a sweep; give a new --out (or --report {out})")
+    out, made = _usable_folder(out)
+    try:
+        sweep.connect(args.address, cpus=args.cpus, dashboard=args.dashboard)
+    except sweep.ConnectError as exc:
+        if made and not any(out.iterdir()):
+            out.rmdir()
+        raise UsageError(str(exc)) from None
+    try:
+        write_plan(out, plan)
+        trials = plan.trials(cls.Config)
+        print(
+            f"Sweeping {cls.name}: {len(trials)} trials of {plan.steps} steps; writing to {out}",
+            file=sys.stderr,
+        )
+        early = cls.progress_metric if args.early_stop else None
+        result = sweep.run_sweep(plan, cls.Config, out, early_stop=early, on_trial=sweep.print_record)
+    finally:
+        sweep.disconnect()
+    result.write_table()
+    print(result.text_table())
+    return EXIT_FAILED if any(r.status not in (DONE, STOPPED) for r in result.records) else EXIT_OK
+
+
+def _sweep_report(result: Any, figure: str | None) -> int:
+    from unsuplab.viz.sweep_plot import write_sweep_plot
+
+    print(result.text_table())
+    figure = figure or lesson(result.plan.lesson).progress_metric[0]
+    if figure not in result.figures:
+        known = ", ".join(result.figures) or "none yet"
+        raise UsageError(f"--figure {figure}: no trial reported it (figures: {known})")
+    for setting in result.plan.grid:
+        path = result.folder / f"{_file_stem(figure)}-vs-{_file_stem(setting)}.png"
+        try:
+            write_sweep_plot(result, figure, setting, path)
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {path}", file=sys.stderr)
+    return EXIT_OK

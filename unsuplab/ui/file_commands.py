@@ -21,6 +21,7 @@ from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.config import ConfigError
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.log_panel import LogPanel
+from unsuplab.ui.sweep_window import SweepWindow, open_sweep
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.views.base import EXPORT_WIDTH
 
@@ -98,6 +99,11 @@ class FileCommands:
             self.statusBar().showMessage("No autosaved run yet", 4000)
             return False
         return self.open_run(self.autosave)
+
+    def open_sweep(self, folder: str | Path | None = None) -> SweepWindow | None:
+        """Show a sweep's trials (the folder of `unsuplab sweep`): table, plot, compare."""
+        folder = folder or QFileDialog.getExistingDirectory(self, "Open sweep folder", "")
+        return open_sweep(self, folder) if folder else None
 
     def load_config(self, path: str | Path | None = None) -> bool:
         path = path or self._ask_open("Load settings", "Settings (*.json);;All files (*)")

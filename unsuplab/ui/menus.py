@@ -52,6 +52,13 @@ def build(window: MainWindow) -> dict[str, QAction]:
         window.open_last_run,
         tip="Open the run saved automatically when it was last stopped",
     )
+    actions["open_sweep"] = _action(
+        window,
+        "Open s&weep…",
+        window.open_sweep,
+        tip="Open the folder of a sweep (unsuplab sweep): its trials, a figure against a setting, "
+        "and 2 to 4 trials side by side",
+    )
     actions["save_run"] = _action(
         window,
         "&Save run…",
@@ -90,6 +97,7 @@ def build(window: MainWindow) -> dict[str, QAction]:
     for name in (
         "open_run",
         "open_last",
+        "open_sweep",
         "save_run",
         None,
         "load_config",
