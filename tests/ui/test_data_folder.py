@@ -47,6 +47,12 @@ def last_error(window: MainWindow) -> str:
     return next(line for line in reversed(window.log.lines()) if " ERROR " in line)
 
 
+def checked(qtbot, answer) -> bool:
+    """Whether the folder was kept, once its check (on a thread of its own) has answered."""
+    qtbot.waitUntil(answer.done, timeout=10_000)
+    return answer.result()
+
+
 def open_window(qtbot, tmp_path) -> MainWindow:
     window = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
@@ -58,12 +64,12 @@ def test_an_empty_folder_or_copies_that_are_not_official_are_refused_by_name(qtb
     assert window.actions_["data_folder"] in window.menuBar().actions()[0].menu().actions()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert not choose_data_folder(window, empty)
+    assert not checked(qtbot, choose_data_folder(window, empty))
     error = last_error(window)
     assert f"ERROR Data folder {empty} holds no MNIST or Fashion-MNIST" in error
     assert "mnist: no copy of train-images-idx3-ubyte, train-labels-idx1-ubyte" in error
     assert "the Data folder stays unset" in error and local.data_folder() is None
-    assert not choose_data_folder(window, tmp_path / "fake")
+    assert not checked(qtbot, choose_data_folder(window, tmp_path / "fake"))
     error = last_error(window)
     refused = tmp_path / "fake" / "train-images-idx3-ubyte.gz"
     assert f"{refused}: not the official mnist train-images-idx3-ubyte: its decompressed content" in error
@@ -78,7 +84,9 @@ def test_a_folder_with_mnist_is_kept_said_and_remembered(qtbot, tmp_path, fake_m
     monkeypatch.setitem(official.SOURCES, "mnist", official.Source((), files))  # the fakes are "official"
     window = open_window(qtbot, tmp_path)
     folder = tmp_path / "fake"
-    assert choose_data_folder(window, folder)
+    answer = choose_data_folder(window, folder)
+    assert window.statusBar().currentMessage().startswith(f"Checking the data folder {folder}")
+    assert checked(qtbot, answer)  # read on a thread of its own: the window stays live meanwhile
     assert local.data_folder() == folder
     lines = window.log.lines()
     assert any(

@@ -5,11 +5,13 @@ not kept. The choice is remembered across sessions with the window's other setti
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
 
 from unsuplab.data import local
 from unsuplab.data.official import FILES, OFFICIAL
@@ -56,24 +58,58 @@ def looked_over(folder: Path) -> tuple[list[str], list[str]]:
     return found, lacking
 
 
-def choose_data_folder(window: MainWindow, folder: str | Path | None = None) -> bool:
-    """File → Data folder…: ask for a folder (unless given), check it, and keep it when it holds
-    MNIST or Fashion-MNIST; True when it does."""
+class _Check(QObject):
+    """Carries a folder check's answer from its thread to the GUI thread."""
+
+    answered = Signal(object)  # (found, lacking) lines, or the exception the check raised
+
+
+def choose_data_folder(window: MainWindow, folder: str | Path | None = None) -> Future:
+    """File → Data folder…: ask for a folder (unless given), check it off the GUI thread (reading
+    70,000 images takes seconds: the window stays live, the status bar says so) and keep it when
+    it holds MNIST or Fashion-MNIST. The returned future holds True when it was kept."""
+    result: Future = Future()
     before = local.data_folder()
     if folder is None:
         folder = QFileDialog.getExistingDirectory(window, "Data folder", str(before or Path.home()))
         if not folder:
-            return False
+            result.set_result(False)
+            return result
     folder = Path(folder).expanduser().resolve()
     if not folder.is_dir():
         window.show_error(f"Data folder {folder}: no such folder")
-        return False
+        result.set_result(False)
+        return result
     local.set_data_folder(folder)
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # checking 70,000 images takes a moment
-    try:
-        found, lacking = looked_over(folder)
-    finally:
-        QApplication.restoreOverrideCursor()
+    window.statusBar().showMessage(f"Checking the data folder {folder} …")
+    check = _Check(window)
+
+    def answered(answer: object) -> None:
+        check.deleteLater()
+        window.statusBar().clearMessage()
+        result.set_result(_keep_or_refuse(window, folder, before, answer))
+
+    check.answered.connect(answered)
+
+    def look() -> None:
+        try:
+            answer: object = looked_over(folder)
+        except Exception as exc:  # noqa: BLE001 - any reading fault is reported on the GUI thread
+            answer = exc
+        check.answered.emit(answer)
+
+    threading.Thread(target=look, name="unsuplab-data-folder", daemon=True).start()
+    return result
+
+
+def _keep_or_refuse(window: MainWindow, folder: Path, before: Path | None, answer: object) -> bool:
+    """Keep `folder` when the check found a data set there (the log lists what), else go back to
+    `before` with an error naming the folder and what it lacks."""
+    if isinstance(answer, Exception):
+        local.set_data_folder(before)
+        window.show_error(f"Data folder {folder} could not be read: {answer}")
+        return False
+    found, lacking = answer
     if not found:
         local.set_data_folder(before)
         window.show_error(
