@@ -328,11 +328,7 @@ def main() -> None:
         else:
             platforms.append("xcb")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    threads = (
-        "core on torch's default threads, the window on one fewer than the cores (its own choice)"
-        if args.threads is None
-        else f"{args.threads} torch thread(s) both ways"
-    )
+    threads = "torch's default threads" if args.threads is None else f"{args.threads} torch thread(s)"
     print(
         f"{len(lessons)} lessons, {args.seconds:g} s of training each way, {threads}; load average {load:.1f}"
     )

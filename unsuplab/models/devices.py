@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import os
 import threading
 
 import torch
@@ -37,16 +36,6 @@ def device_label(device: str) -> str:
         return "Apple MPS"
     threads = torch.get_num_threads()
     return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
-
-
-def leave_a_core_to_the_window() -> int:
-    """Train on one CPU thread fewer than the machine has cores, so the window's own thread never
-    waits behind torch's: on a 2-core laptop two torch threads and the GUI thread oversubscribe
-    the cores, and an OpenMP team with one member descheduled stalls both training and drawing.
-    A thread count the user set (OMP_NUM_THREADS) is kept. Returns the threads torch now uses."""
-    if "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, min(torch.get_num_threads(), (os.cpu_count() or 1) - 1)))
-    return torch.get_num_threads()
 
 
 def warm_up_in_background() -> threading.Thread:

@@ -39,7 +39,6 @@ from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.core.timeline import Timeline
 from unsuplab.models.devices import (
     device_label,
-    leave_a_core_to_the_window,
     resolve_device,
     warm_up_in_background,
 )
@@ -99,7 +98,6 @@ class MainWindow(FileCommands, QMainWindow):
         super().__init__()
         collect_garbage_on_the_gui_thread()  # before any other thread starts
         freeze_when_ended(warm_up_in_background())
-        leave_a_core_to_the_window()
         self.settings = settings
         self.autosave = autosave
         if autosave is not None and autosave.parent.is_dir():

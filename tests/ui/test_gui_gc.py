@@ -1,12 +1,7 @@
 """The window's garbage collection: on the GUI thread, and blind to the start-up objects, so a full
-collection while a run trains takes milliseconds instead of stalling the window for a second; and
-training threads that leave the window a core."""
+collection while a run trains takes milliseconds instead of stalling the window for a second."""
 
 import gc
-import os
-
-import pytest
-import torch
 
 
 def test_a_full_collection_after_start_up_scans_only_what_came_later(window, qtbot):
@@ -16,11 +11,3 @@ def test_a_full_collection_after_start_up_scans_only_what_came_later(window, qtb
     assert not gc.isenabled()  # collection happens only on the GUI thread's timer
     # What a full collection still scans (the window's own panels, the run) is a small part.
     assert len(gc.get_objects()) < gc.get_freeze_count() / 4
-
-
-@pytest.mark.skipif("OMP_NUM_THREADS" in os.environ, reason="the user's thread count is kept")
-def test_training_leaves_the_window_a_core_of_its_own(window):
-    cores = os.cpu_count() or 1
-    assert torch.get_num_threads() <= max(1, cores - 1)
-    threads = torch.get_num_threads()
-    assert window.status.device_label.text() == f"CPU ({threads} thread{'' if threads == 1 else 's'})"
