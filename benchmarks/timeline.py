@@ -84,7 +84,7 @@ def memory(names: list[str], seconds: float, device: str) -> dict[str, tuple[Tim
     return kept
 
 
-def cost(seconds: float, device: str, repeats: int = 3) -> None:
+def cost(seconds: float, device: str, repeats: int = 4) -> None:
     """Steps/s without and with recording, alternated `repeats` times (medians: one short run
     each swings by several per cent on a laptop), and the share of the run spent inside the
     loop's recording itself (`_Run._record`: frame, keyframe state, thinning), which is steady."""
@@ -105,8 +105,9 @@ def cost(seconds: float, device: str, repeats: int = 3) -> None:
         for name in COST_LESSONS:
             rates: dict[str, list[float]] = {"without": [], "with": []}
             shares = []
-            for _ in range(repeats):
-                for label, timeline in (("without", Unrecorded()), ("with", Timeline())):
+            for repeat in range(repeats):
+                pair = [("without", Unrecorded()), ("with", Timeline())]
+                for label, timeline in pair if repeat % 2 == 0 else pair[::-1]:  # neither always first
                     spent_recording[0] = 0.0
                     last, spent = train_for(name, seconds, device, timeline)
                     rates[label].append(last.progress.step / spent)
