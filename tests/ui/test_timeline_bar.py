@@ -203,3 +203,21 @@ def test_branch_is_in_the_run_menu_and_needs_a_recording(window):
 )
 def test_labelled_steps_are_round_numbers(first, last, expected):
     assert nice_steps(first, last) == expected
+
+
+def test_scrubbing_holds_the_latent_map_to_one_box_that_contains_every_recorded_moment(window, qtbot):
+    steps = recorded(qtbot, window)
+    paused(qtbot, window)
+    view = window.views.views["latent"]
+    boxes = []
+    for k in (steps[1], steps[len(steps) // 2], steps[-1], steps[0]):
+        window.timeline_bar.slider.setValue(k)
+        window.grab()  # painted: an automatic range applies when the plot is drawn
+        (x0, x1), (y0, y1) = view.plot.getViewBox().viewRange()
+        points = window.timeline.frame_at(k).payloads["latent"].points
+        assert (points[:, 0] >= x0).all() and (points[:, 0] <= x1).all()
+        assert (points[:, 1] >= y0).all() and (points[:, 1] <= y1).all()
+        boxes.append((x0, x1, y0, y1))
+    assert len(set(boxes)) == 1  # the plot neither rescales nor re-renders its axes while scrubbing
+    window.timeline_bar.live_button.click()
+    assert view.plot.getViewBox().autoRangeEnabled()[0]  # the present fits its points again

@@ -55,7 +55,14 @@ from unsuplab.ui.presenter import Presenter
 from unsuplab.ui.preset_bar import PresetBar, apply_preset
 from unsuplab.ui.run_controls import RunControls
 from unsuplab.ui.status import RunStatus
-from unsuplab.ui.timeline_bar import TimelineBar, Track, history_curves, history_of, moment
+from unsuplab.ui.timeline_bar import (
+    TimelineBar,
+    Track,
+    history_curves,
+    history_of,
+    moment,
+    scatter_bounds,
+)
 from unsuplab.ui.view_area import ViewArea
 from unsuplab.ui.views import CurvesView
 from unsuplab.ui.worker import RunWorker
@@ -114,6 +121,9 @@ class MainWindow(FileCommands, QMainWindow):
         self.stopped_run_file: Path | None = None  # the autosave of a stopped run, if any
         self.timeline: Timeline | None = None  # the recording of the run the views show
         self.track: Track | None = None  # the run this one branched from, drawn faded
+        # The scatter boxes held while scrubbing, and which recording (and length) they are of.
+        self._bounds: dict[str, tuple[float, ...]] = {}
+        self._bounds_of: tuple = ()
         self._branch: tuple[Restore, Track] | None = None  # a branch the next Train starts
 
         self.setWindowIcon(app_icon())
@@ -529,8 +539,15 @@ class MainWindow(FileCommands, QMainWindow):
         live = self.last_snapshot.payloads if self.last_snapshot is not None else {}
         payloads, faded = moment(self.timeline, self.track, live, step)
         x_end = self.timeline_bar.steps[-1] if self.timeline_bar.steps else step
-        for key in self.views.show_moment(payloads, step, x_end, faded):
+        for key in self.views.show_moment(payloads, step, x_end, faded, self._scatter_bounds(live)):
             self.log.add(f"The panel {key!r} could not show step {step}", "error")
+
+    def _scatter_bounds(self, live: dict[str, Any]) -> dict[str, tuple[float, ...]]:
+        """`scatter_bounds` of the recording, computed again only when it has grown."""
+        recorded = (id(self.timeline), len(self.timeline), self.timeline_bar.steps[-1:])
+        if self._bounds_of != recorded:
+            self._bounds_of, self._bounds = recorded, scatter_bounds(self.timeline, live)
+        return self._bounds
 
     def show_live(self) -> None:
         """Back to the present: the newest snapshot in every panel, followed as the run trains."""

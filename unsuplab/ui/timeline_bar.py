@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from unsuplab.core.history import MetricHistory
-from unsuplab.core.payloads import Curves, Payload
+from unsuplab.core.payloads import Curves, Payload, Scatter
 from unsuplab.core.timeline import Timeline, curves_until
 from unsuplab.ui.icons import icon
 
@@ -70,6 +70,26 @@ def moment(
             payloads[key] = curves_until(curves, step)
     faded = {key: curves_until(c, step) for key, c in track.curves.items()} if track is not None else {}
     return payloads, faded
+
+
+def scatter_bounds(timeline: Timeline, live: dict[str, Payload]) -> dict[str, tuple[float, ...]]:
+    """For each scatter panel, the box (x0, x1, y0, y1) holding its points at every recorded moment
+    and now: scrubbing holds a scatter to it, so moving the slider neither rescales the plot nor
+    re-renders its axes, and the points are seen to move."""
+    boxes: dict[str, list[np.ndarray]] = {}
+    frames = [timeline.frame_at(step) for step in timeline.steps()]
+    for payloads in [frame.payloads for frame in frames if frame is not None] + [live]:
+        for key, payload in payloads.items():
+            if isinstance(payload, Scatter) and len(payload.points):
+                points = np.asarray(payload.points, dtype=np.float64).reshape(-1, 2)
+                points = points[np.isfinite(points).all(axis=1)]
+                if len(points):
+                    boxes.setdefault(key, []).append(np.concatenate([points.min(0), points.max(0)]))
+    result = {}
+    for key, corners in boxes.items():
+        low, high = np.min(corners, axis=0)[:2], np.max(corners, axis=0)[2:]
+        result[key] = (float(low[0]), float(high[0]), float(low[1]), float(high[1]))
+    return result
 
 
 def nice_steps(first: int, last: int, count: int = LABELLED_MARKS) -> list[int]:

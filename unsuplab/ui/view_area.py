@@ -25,7 +25,7 @@ from unsuplab.core.compare import PANEL_SEPARATOR
 from unsuplab.core.payloads import Curves, ImageGrid, PairedRows, Payload
 from unsuplab.ui import draw_queue
 from unsuplab.ui.draw_queue import DrawQueue
-from unsuplab.ui.views import CurvesView, View, make_view
+from unsuplab.ui.views import CurvesView, ScatterView, View, make_view
 from unsuplab.ui.views._style import scale as presenter_scale
 
 #: Kinds that read as a strip across the full width (rows of examples, tables) ...
@@ -325,12 +325,18 @@ class ViewArea(QStackedWidget):
 
     # -- a recorded moment of the run (the timeline) ----------------------------------------------------
     def show_moment(
-        self, payloads: dict[str, Payload], step: int, x_end: int, track: dict[str, Curves]
+        self,
+        payloads: dict[str, Payload],
+        step: int,
+        x_end: int,
+        track: dict[str, Curves],
+        held: dict[str, tuple[float, ...]] | None = None,
     ) -> list[str]:
         """Show what the run showed at `step`: each panel its payload in `payloads`, redrawn only
         when that object differs from the one it shows (a recording shares unchanged payloads);
         a panel without one says it came later; curve panels get a cursor at `step` (their x axis
-        up to `x_end`) and `track`'s curves faded. A probe's answers stay as they are.
+        up to `x_end`) and `track`'s curves faded; a scatter with a box in `held` stays at that box
+        (`timeline_bar.scatter_bounds`). A probe's answers stay as they are.
         Returns keys whose view failed."""
         failed = []
         for key, view in self.views.items():
@@ -349,6 +355,8 @@ class ViewArea(QStackedWidget):
             if isinstance(view, CurvesView):
                 view.set_cursor(step, x_end)
                 view.set_track(track.get(key))
+            elif isinstance(view, ScatterView) and held and key in held:
+                view.hold_range(held[key])
         return failed
 
     def show_present(self, payloads: dict[str, Payload], track: dict[str, Curves]) -> list[str]:
@@ -359,6 +367,8 @@ class ViewArea(QStackedWidget):
             self._cover(view, None)
             if isinstance(view, CurvesView):
                 view.set_cursor(None)
+            elif isinstance(view, ScatterView):
+                view.hold_range(None)
         failed = self.show_payloads(payloads)
         self.set_track(track)
         return failed

@@ -72,6 +72,7 @@ class ScatterView(View):
         self._label_names: list[str] | None = None
         self.hovered: int | None = None
         self.selected: int | None = None  # the point clicked last
+        self._held: tuple[float, ...] | None = None  # the box held while scrubbing (hold_range)
         self._brushes = np.array([pg.mkBrush(c) for c in PALETTE], dtype=object)
         self._symbols = np.array(SYMBOLS, dtype=object)  # a shape per label: apart in grey too
         self._legend_labels: list[int] = []
@@ -218,6 +219,19 @@ class ScatterView(View):
         else:
             self._show_hover(None)
         self._place_marker()
+
+    def hold_range(self, box: tuple[float, ...] | None) -> None:
+        """Hold the plot at `box` (x0, x1, y0, y1) while a recorded run is scrubbed (None: fit the
+        points again, as the present does); an unchanged box costs nothing."""
+        if box == self._held:
+            return
+        self._held = box
+        view_box = self.plot.getViewBox()
+        if box is None:
+            view_box.enableAutoRange()
+        else:
+            view_box.disableAutoRange()
+            self.plot.setRange(xRange=box[:2], yRange=box[2:], padding=0.05)
 
     # -- tools and the clicked point -------------------------------------------------------------
     def add_header_button(self, text: str, tooltip: str) -> QPushButton:
