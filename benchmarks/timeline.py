@@ -149,11 +149,20 @@ def scrub(timeline: Timeline, last: Snapshot) -> None:
         app.processEvents()
         times.append(1000 * (time.perf_counter() - start))
     area.close()
-    times.sort()
     print(
         f"\n3. scrubbing {SCRUB_MOVES} random moves over {len(steps)} frames of the autoencoder "
-        f"(1200×800, every panel): median {statistics.median(times):.1f} ms, "
-        f"90th percentile {times[int(0.9 * len(times))]:.1f} ms, worst {times[-1]:.1f} ms"
+        f"(1200×800, every panel): {_spread(times)}"
+    )
+
+
+def _spread(times: list[float]) -> str:
+    """Median, 90th percentile and worst of a scrub's moves; the first move (from the present into
+    the past: cursors appear, ranges are held, axes re-render once) also on its own."""
+    ordered, rest = sorted(times), sorted(times[1:])
+    return (
+        f"median {statistics.median(times):.1f} ms, 90th percentile {ordered[int(0.9 * len(times))]:.1f} "
+        f"ms, worst {ordered[-1]:.1f} ms; the first move {times[0]:.1f} ms, the worst of the others "
+        f"{rest[-1]:.1f} ms"
     )
 
 
@@ -187,12 +196,9 @@ def scrub_while_training(frames_wanted: int = 40) -> None:
         app.processEvents()  # the training's own snapshots (status, marks) between two moves
     trained = window.last_snapshot.progress.step if window.last_snapshot else 0
     window.shutdown()
-    times.sort()
     print(
         f"\n3b. scrubbing while training (main window 1280×720, autoencoder at step {trained:,}): "
-        f"{SCRUB_MOVES} random moves over {len(window.timeline_bar.steps)} frames: "
-        f"median {statistics.median(times):.1f} ms, 90th percentile "
-        f"{times[int(0.9 * len(times))]:.1f} ms, worst {times[-1]:.1f} ms"
+        f"{SCRUB_MOVES} random moves over {len(window.timeline_bar.steps)} frames: {_spread(times)}"
     )
 
 
