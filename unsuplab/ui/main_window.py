@@ -37,11 +37,7 @@ from unsuplab.core.loop import (
 )
 from unsuplab.core.registry import lesson as lesson_class
 from unsuplab.core.timeline import Timeline
-from unsuplab.models.devices import (
-    device_label,
-    resolve_device,
-    warm_up_in_background,
-)
+from unsuplab.models.devices import device_label, resolve_device, warm_up_in_background
 from unsuplab.ui import accessibility, menus, remembered, theme
 from unsuplab.ui.config_form import ConfigForm
 from unsuplab.ui.errors import ErrorBanner
