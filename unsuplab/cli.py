@@ -21,7 +21,7 @@ from unsuplab.core.checkpoint import CheckpointError, load_run, save_run
 from unsuplab.core.commands import EXPORT_METRICS, SAVE
 from unsuplab.core.compare import (
     Comparison,
-    parse_values,
+    parse_value_lists,
     split_history,
     split_metrics,
     vary_configs,
@@ -647,14 +647,10 @@ def _lessons_plan(args: argparse.Namespace) -> tuple[_Plan, Comparison]:
 
 def _parse_vary(items: list[str]) -> dict[str, list[str]]:
     """--vary KEY=V1,V2 ... as setting -> values (';' separates values that hold commas)."""
-    vary: dict[str, list[str]] = {}
-    for item in items:
-        key, equals, values = (part.strip() for part in item.partition("="))
-        if not equals or not key:
-            raise UsageError(f"--vary {item!r}: expected KEY=V1,V2, e.g. --vary corruption_level=0,0.25,0.5")
-        if key in vary:
-            raise UsageError(f"--vary {key}: given twice; list all its values in one --vary")
-        vary[key] = parse_values(values)
+    try:
+        vary = parse_value_lists(items, "--vary", "corruption_level=0,0.25,0.5")
+    except ConfigError as exc:
+        raise UsageError(f"--vary {exc}") from None
     if not vary:
         raise UsageError(
             "--vary: name a setting and the values to compare, e.g. --vary corruption_level=0,0.5"

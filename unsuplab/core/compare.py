@@ -45,6 +45,20 @@ def parse_values(text: str) -> list[str]:
     return [v.strip() for v in text.split(";" if ";" in text else ",")] if text.strip() else []
 
 
+def parse_value_lists(items: list[str], option: str, example: str) -> dict[str, list[str]]:
+    """`option` KEY=V1,V2 ... (compare's --vary, a sweep's --grid) as setting -> values as typed;
+    a ConfigError names a malformed item (with `example` of the option) or a setting given twice."""
+    lists: dict[str, list[str]] = {}
+    for item in items:
+        key, equals, values = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise ConfigError(repr(item), f"expected KEY=V1,V2, e.g. {option} {example}")
+        if key in lists:
+            raise ConfigError(key, f"given twice; list all its values in one {option}")
+        lists[key] = parse_values(values)
+    return lists
+
+
 def vary_configs(base: Any, vary: dict[str, Sequence[Any]], also: Sequence[Any] = ()) -> list[Any]:
     """The configs `also` (the form's own, say), then one per combination of the values in `vary`
     (setting -> values, text or typed), the rest as in `base`; a config already there is not

@@ -32,7 +32,7 @@ from unsuplab.core.compare import (
     MAX_VARIANTS,
     MIN_VARIANTS,
     SEPARATOR,
-    parse_values,
+    parse_value_lists,
     value_text,
     variant_names,
 )
@@ -139,15 +139,7 @@ def make_plan(
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
     """--grid KEY=V1,V2 ... as setting -> values as typed (';' separates values holding commas);
     a ConfigError names a malformed item or a setting given twice."""
-    grid: dict[str, list[str]] = {}
-    for item in items:
-        key, equals, values = (part.strip() for part in item.partition("="))
-        if not equals or not key:
-            raise ConfigError(item, "expected KEY=V1,V2, e.g. --grid learning_rate=0.01,0.1")
-        if key in grid:
-            raise ConfigError(key, "given twice; list all its values in one --grid")
-        grid[key] = parse_values(values)
-    return grid
+    return parse_value_lists(items, "--grid", "learning_rate=0.01,0.1")
 
 
 def trial_argv(plan: SweepPlan, trial: Trial, folder: Path) -> list[str]:
